@@ -1,0 +1,228 @@
+package chain
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/loyal-ledger/loyal/chain/merkle"
+)
+
+// Header is a block header. Its hash is the block hash; it commits to the previous block,
+// the transactions (TxRoot), the state after the block (StateRoot) and, through
+// LastCommitHash, to the certificate that finalized the previous block.
+type Header struct {
+	ChainID        uint64  `json:"chain_id,string"`
+	Height         uint64  `json:"height,string"`
+	Time           uint64  `json:"time,string"` // Unix seconds, UTC
+	PrevHash       Hash    `json:"prev_hash"`
+	TxRoot         Hash    `json:"tx_root"`
+	StateRoot      Hash    `json:"state_root"`
+	Proposer       Address `json:"proposer"`
+	LastCommitHash Hash    `json:"last_commit_hash"`
+}
+
+const headerSize = 2 + 8*3 + 32*3 + 20 + 32
+
+// Encode is the canonical encoding of the header: 'H' 1 then fixed-width fields.
+func (h *Header) Encode() []byte {
+	e := encoder{buf: make([]byte, 0, headerSize)}
+	e.u8(tagHeader)
+	e.u8(encodingVersion)
+	e.u64(h.ChainID)
+	e.u64(h.Height)
+	e.u64(h.Time)
+	e.hash(h.PrevHash)
+	e.hash(h.TxRoot)
+	e.hash(h.StateRoot)
+	e.address(h.Proposer)
+	e.hash(h.LastCommitHash)
+	return e.buf
+}
+
+// Hash is the block hash: keccak256 of the header encoding.
+func (h *Header) Hash() Hash { return crypto.Keccak256Hash(h.Encode()) }
+
+// DecodeHeader strictly decodes a header.
+func DecodeHeader(b []byte) (*Header, error) {
+	d := decoder{buf: b}
+	h := decodeHeader(&d)
+	if err := d.finish(); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+func decodeHeader(d *decoder) *Header {
+	if tag := d.u8(); d.err == nil && tag != tagHeader {
+		d.fail("not a header (tag %#x)", tag)
+	}
+	if v := d.u8(); d.err == nil && v != encodingVersion {
+		d.err = fmt.Errorf("%w: header version %d", ErrUnknownVersion, v)
+	}
+	return &Header{
+		ChainID: d.u64(), Height: d.u64(), Time: d.u64(), PrevHash: d.hash(), TxRoot: d.hash(),
+		StateRoot: d.hash(), Proposer: d.address(), LastCommitHash: d.hash(),
+	}
+}
+
+// Block is a header, its transactions, and the commit certificate of the previous block
+// (nil at height 1). That carried copy is the canonical certificate of the previous block.
+type Block struct {
+	Header     Header
+	Txs        []*Tx
+	LastCommit *Commit
+
+	hash atomic.Pointer[Hash]
+}
+
+// Hash is the block hash (the header's), cached.
+func (b *Block) Hash() Hash {
+	if h := b.hash.Load(); h != nil {
+		return *h
+	}
+	h := b.Header.Hash()
+	b.hash.Store(&h)
+	return h
+}
+
+// TxRoot computes the Merkle root over the transaction ids.
+func TxRoot(txs []*Tx) Hash {
+	return Hash(merkle.Root(txLeaves(txs)))
+}
+
+func txLeaves(txs []*Tx) [][32]byte {
+	leaves := make([][32]byte, len(txs))
+	for i, tx := range txs {
+		leaves[i] = tx.Hash()
+	}
+	return leaves
+}
+
+// TxProof is an inclusion proof of a transaction in a block.
+type TxProof struct {
+	TxHash Hash   `json:"tx_hash"`
+	Index  uint64 `json:"index,string"`
+	Total  uint64 `json:"total,string"`
+	Path   []Hash `json:"path"`
+}
+
+// ProveTx returns the inclusion proof of the i-th transaction of txs.
+func ProveTx(txs []*Tx, i int) (*TxProof, error) {
+	path, err := merkle.Prove(txLeaves(txs), i)
+	if err != nil {
+		return nil, err
+	}
+	p := &TxProof{TxHash: txs[i].Hash(), Index: uint64(i), Total: uint64(len(txs)), Path: make([]Hash, len(path))}
+	for j, h := range path {
+		p.Path[j] = Hash(h)
+	}
+	return p, nil
+}
+
+// Verify checks the proof against a header's tx root: the header is all a verifier needs.
+func (p *TxProof) Verify(h *Header) error {
+	path := make([][32]byte, len(p.Path))
+	for i, x := range p.Path {
+		path[i] = x
+	}
+	return merkle.Verify(h.TxRoot, p.TxHash, p.Index, p.Total, path)
+}
+
+// Encode is the canonical block encoding: 'B' 1, the header, the transactions each
+// length-prefixed, then the previous block's certificate if present.
+func (b *Block) Encode() []byte {
+	e := encoder{}
+	e.u8(tagBlock)
+	e.u8(encodingVersion)
+	e.bytes(b.Header.Encode())
+	e.u32(uint32(len(b.Txs)))
+	for _, tx := range b.Txs {
+		e.bytes(tx.Encode())
+	}
+	e.bool(b.LastCommit != nil)
+	if b.LastCommit != nil {
+		e.bytes(b.LastCommit.Encode())
+	}
+	return e.buf
+}
+
+// DecodeBlock strictly decodes a block and runs the stateless checks of its parts: every
+// transaction's, the tx root and the last-commit hash against the header. Signatures and
+// the certificate's validity need the validator set and are checked by VerifyCommit.
+func DecodeBlock(buf []byte) (*Block, error) {
+	if len(buf) > MaxBlockBytes {
+		return nil, fmt.Errorf("%w: block of %d bytes exceeds %d", ErrTooLarge, len(buf), MaxBlockBytes)
+	}
+	d := decoder{buf: buf}
+	if tag := d.u8(); d.err == nil && tag != tagBlock {
+		d.fail("not a block (tag %#x)", tag)
+	}
+	if v := d.u8(); d.err == nil && v != encodingVersion {
+		return nil, fmt.Errorf("%w: block version %d", ErrUnknownVersion, v)
+	}
+	h, err := DecodeHeader(d.bytes(headerSize))
+	if d.err != nil {
+		return nil, d.err
+	}
+	if err != nil {
+		return nil, err
+	}
+	b := &Block{Header: *h}
+	n := d.count(MaxBlockBytes/100, 100)
+	if n > 0 {
+		b.Txs = make([]*Tx, 0, n)
+	}
+	for i := 0; i < n && d.err == nil; i++ {
+		raw := d.bytes(MaxTxBytes)
+		if d.err != nil {
+			break
+		}
+		tx, err := DecodeTx(raw)
+		if err != nil {
+			return nil, fmt.Errorf("tx %d: %w", i, err)
+		}
+		b.Txs = append(b.Txs, tx)
+	}
+	if d.bool() {
+		raw := d.bytes(MaxValidators*90 + 128)
+		if d.err == nil {
+			c, err := DecodeCommit(raw)
+			if err != nil {
+				return nil, fmt.Errorf("last commit: %w", err)
+			}
+			b.LastCommit = c
+		}
+	}
+	if err := d.finish(); err != nil {
+		return nil, err
+	}
+	if err := b.checkStructure(); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// checkStructure verifies what a block says about itself.
+func (b *Block) checkStructure() error {
+	if root := TxRoot(b.Txs); root != b.Header.TxRoot {
+		return rejectf(ErrBadBlock, "tx root %s does not match transactions (%s)", b.Header.TxRoot, root)
+	}
+	var lc Hash
+	if b.LastCommit != nil {
+		lc = b.LastCommit.Hash()
+	}
+	if lc != b.Header.LastCommitHash {
+		return rejectf(ErrBadBlock, "last commit hash %s does not match the carried certificate (%s)", b.Header.LastCommitHash, lc)
+	}
+	if b.Header.Height == 1 && b.LastCommit != nil {
+		return rejectf(ErrBadBlock, "block 1 carries a certificate")
+	}
+	if b.Header.Height > 1 && b.LastCommit == nil {
+		return rejectf(ErrBadBlock, "block %d lacks the certificate of block %d", b.Header.Height, b.Header.Height-1)
+	}
+	if b.Header.Height == 0 {
+		return rejectf(ErrBadBlock, "height 0 is the genesis, not a block")
+	}
+	return nil
+}

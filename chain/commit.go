@@ -1,0 +1,157 @@
+package chain
+
+import (
+	"crypto/ecdsa"
+	"fmt"
+	"slices"
+
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// VoteType distinguishes prevotes from precommits in what validators sign.
+type VoteType uint8
+
+// Vote types.
+const (
+	Prevote   VoteType = 1
+	Precommit VoteType = 2
+)
+
+// VoteDigest is what a validator signs for a vote: keccak256 over a tagged, versioned,
+// fixed-width encoding of (chain id, vote type, height, round, block hash). A zero block
+// hash is a vote for nil.
+func VoteDigest(chainID uint64, t VoteType, height uint64, round uint32, block Hash) Hash {
+	e := encoder{buf: make([]byte, 0, 2+8+1+8+4+32)}
+	e.u8(tagVote)
+	e.u8(encodingVersion)
+	e.u64(chainID)
+	e.u8(uint8(t))
+	e.u64(height)
+	e.u32(round)
+	e.hash(block)
+	return crypto.Keccak256Hash(e.buf)
+}
+
+// CommitSig is one validator's precommit signature in a certificate.
+type CommitSig struct {
+	Validator Address  `json:"validator"`
+	Sig       [65]byte `json:"sig"`
+}
+
+// Commit is a commit certificate: precommits for BlockHash at (Height, Round) from more than
+// two thirds of the validators. An auditor needs nothing else to check finality.
+type Commit struct {
+	Height    uint64      `json:"height,string"`
+	Round     uint32      `json:"round"`
+	BlockHash Hash        `json:"block_hash"`
+	Sigs      []CommitSig `json:"sigs"` // ordered by validator index in genesis
+}
+
+// Encode is the canonical encoding: 'C' 1 height round hash count (address sig)*.
+func (c *Commit) Encode() []byte {
+	e := encoder{buf: make([]byte, 0, 2+8+4+32+4+len(c.Sigs)*85)}
+	e.u8(tagCommit)
+	e.u8(encodingVersion)
+	e.u64(c.Height)
+	e.u32(c.Round)
+	e.hash(c.BlockHash)
+	e.u32(uint32(len(c.Sigs)))
+	for _, s := range c.Sigs {
+		e.address(s.Validator)
+		e.buf = append(e.buf, s.Sig[:]...)
+	}
+	return e.buf
+}
+
+// Hash is keccak256 of the certificate's encoding; the next header commits to it.
+func (c *Commit) Hash() Hash { return crypto.Keccak256Hash(c.Encode()) }
+
+// DecodeCommit strictly decodes a certificate (signature validity is VerifyCommit's job).
+func DecodeCommit(b []byte) (*Commit, error) {
+	d := decoder{buf: b}
+	if tag := d.u8(); d.err == nil && tag != tagCommit {
+		d.fail("not a commit (tag %#x)", tag)
+	}
+	if v := d.u8(); d.err == nil && v != encodingVersion {
+		return nil, fmt.Errorf("%w: commit version %d", ErrUnknownVersion, v)
+	}
+	c := &Commit{Height: d.u64(), Round: d.u32(), BlockHash: d.hash()}
+	n := d.count(MaxValidators, 85)
+	if n > 0 {
+		c.Sigs = make([]CommitSig, n)
+	}
+	for i := range c.Sigs {
+		c.Sigs[i].Validator = d.address()
+		copy(c.Sigs[i].Sig[:], d.take(65))
+	}
+	if err := d.finish(); err != nil {
+		return nil, err
+	}
+	for i, s := range c.Sigs {
+		if err := checkSigShape(s.Sig); err != nil {
+			return nil, fmt.Errorf("%w: signature %d: %v", ErrBadCertificate, i, err)
+		}
+	}
+	return c, nil
+}
+
+// SignVote signs a vote digest with a validator's consensus key.
+func SignVote(key *ecdsa.PrivateKey, digest Hash) ([65]byte, error) {
+	var out [65]byte
+	sig, err := crypto.Sign(digest[:], key)
+	if err != nil {
+		return out, fmt.Errorf("chain: sign vote: %w", err)
+	}
+	copy(out[:], sig)
+	out[64] += 27
+	return out, nil
+}
+
+// RecoverVoter returns the address that signed a vote digest.
+func RecoverVoter(digest Hash, sig [65]byte) (Address, error) {
+	if err := checkSigShape(sig); err != nil {
+		return Address{}, err
+	}
+	s := sig
+	s[64] -= 27
+	pub, err := crypto.SigToPub(digest[:], s[:])
+	if err != nil {
+		return Address{}, rejectf(ErrBadSignature, "%v", err)
+	}
+	return crypto.PubkeyToAddress(*pub), nil
+}
+
+// VerifyCommit checks that c finalizes the block with hash at height: every signature is a
+// valid precommit of a distinct validator, listed in validator order, by more than two thirds
+// of the validators. It needs only the validator set (from genesis) and the chain id.
+func VerifyCommit(chainID uint64, validators []Validator, height uint64, hash Hash, c *Commit) error {
+	if c == nil {
+		return rejectf(ErrBadCertificate, "missing")
+	}
+	if c.Height != height || c.BlockHash != hash {
+		return rejectf(ErrBadCertificate, "certifies %s at %d, want %s at %d", c.BlockHash, c.Height, hash, height)
+	}
+	digest := VoteDigest(chainID, Precommit, c.Height, c.Round, c.BlockHash)
+	last := -1
+	for i, s := range c.Sigs {
+		idx := slices.IndexFunc(validators, func(v Validator) bool { return v.Address == s.Validator })
+		if idx < 0 {
+			return rejectf(ErrBadCertificate, "signature %d by non-validator %s", i, s.Validator)
+		}
+		if idx <= last {
+			return rejectf(ErrBadCertificate, "signatures out of validator order or duplicated at %d", i)
+		}
+		last = idx
+		signer, err := RecoverVoter(digest, s.Sig)
+		if err != nil || signer != s.Validator {
+			return rejectf(ErrBadCertificate, "signature %d does not verify for %s", i, s.Validator)
+		}
+	}
+	if need := Quorum(len(validators)); len(c.Sigs) < need {
+		return rejectf(ErrBadCertificate, "%d of %d validators signed, need %d", len(c.Sigs), len(validators), need)
+	}
+	return nil
+}
+
+// Quorum is the smallest number of validators that is more than two thirds of n.
+func Quorum(n int) int { return n*2/3 + 1 }

@@ -1,0 +1,254 @@
+package chain
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// Params are the consensus-critical limits fixed by genesis. Every node enforces the same.
+type Params struct {
+	MaxBlockTxs       int `json:"max_block_txs"`
+	MaxBlockBytes     int `json:"max_block_bytes"`
+	MaxTxBytes        int `json:"max_tx_bytes"`
+	MaxRefLen         int `json:"max_ref_len"`  // order and reward refs
+	MaxMemoLen        int `json:"max_memo_len"` // transfer memos and program names
+	MaxCreditsPerEarn int `json:"max_credits_per_earn"`
+	MaxLots           int `json:"max_lots"` // per account and program
+}
+
+// DefaultParams are the limits a new network starts with.
+func DefaultParams() Params {
+	return Params{
+		MaxBlockTxs:       10_000,
+		MaxBlockBytes:     16 << 20,
+		MaxTxBytes:        1 << 20,
+		MaxRefLen:         128,
+		MaxMemoLen:        256,
+		MaxCreditsPerEarn: 5_000,
+		MaxLots:           64,
+	}
+}
+
+func (p Params) check() error {
+	switch {
+	case p.MaxBlockTxs < 1 || p.MaxBlockTxs > 1_000_000:
+		return fmt.Errorf("%w: max_block_txs %d out of [1, 1000000]", ErrBadGenesis, p.MaxBlockTxs)
+	case p.MaxBlockBytes < 1024 || p.MaxBlockBytes > MaxBlockBytes:
+		return fmt.Errorf("%w: max_block_bytes %d out of [1024, %d]", ErrBadGenesis, p.MaxBlockBytes, MaxBlockBytes)
+	case p.MaxTxBytes < 256 || p.MaxTxBytes > MaxTxBytes || p.MaxTxBytes > p.MaxBlockBytes:
+		return fmt.Errorf("%w: max_tx_bytes %d out of [256, min(%d, max_block_bytes)]", ErrBadGenesis, p.MaxTxBytes, MaxTxBytes)
+	case p.MaxRefLen < 1 || p.MaxRefLen > maxDecodeString:
+		return fmt.Errorf("%w: max_ref_len %d out of [1, %d]", ErrBadGenesis, p.MaxRefLen, maxDecodeString)
+	case p.MaxMemoLen < 0 || p.MaxMemoLen > maxDecodeString:
+		return fmt.Errorf("%w: max_memo_len %d out of [0, %d]", ErrBadGenesis, p.MaxMemoLen, maxDecodeString)
+	case p.MaxCreditsPerEarn < 1 || p.MaxCreditsPerEarn > maxDecodeCredits:
+		return fmt.Errorf("%w: max_credits_per_earn %d out of [1, %d]", ErrBadGenesis, p.MaxCreditsPerEarn, maxDecodeCredits)
+	case p.MaxLots < 2 || p.MaxLots > 4096:
+		return fmt.Errorf("%w: max_lots %d out of [2, 4096]", ErrBadGenesis, p.MaxLots)
+	}
+	return nil
+}
+
+// Partner is a merchant of the coalition.
+type Partner struct {
+	Name    string  `json:"name"`
+	Address Address `json:"address"`
+}
+
+// Validator is a partner's node with its consensus key. The key is also the node's libp2p
+// identity, so a peer id proves which validator speaks.
+type Validator struct {
+	Name    string        `json:"name"`
+	Partner Address       `json:"partner"`    // the partner running it
+	PubKey  hexutil.Bytes `json:"pub_key"`    // 33-byte compressed secp256k1 key
+	Address Address       `json:"address"`    // derived from PubKey; checked
+	Addrs   []string      `json:"multiaddrs"` // where to reach it (optional)
+}
+
+// GenesisProgram is a program that exists from the first block.
+type GenesisProgram struct {
+	Symbol    string    `json:"symbol"`
+	Name      string    `json:"name"`
+	Owner     Address   `json:"owner"`
+	Operators []Address `json:"operators"`
+	Policy    Policy    `json:"policy"`
+}
+
+// Genesis is the chain's first state and rules. Its hash names the chain: it salts every
+// signature (EIP-712 domain) and every node refuses a data dir of another genesis.
+type Genesis struct {
+	ChainID     uint64           `json:"chain_id"`
+	Network     string           `json:"network"`
+	GenesisTime uint64           `json:"genesis_time"`
+	Partners    []Partner        `json:"partners"`
+	Validators  []Validator      `json:"validators"`
+	Params      Params           `json:"limits"`
+	Programs    []GenesisProgram `json:"programs,omitempty"`
+}
+
+// LoadGenesis reads and validates a genesis file.
+func LoadGenesis(path string) (*Genesis, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("chain: read genesis: %w", err)
+	}
+	return ParseGenesis(b)
+}
+
+// ParseGenesis decodes and validates genesis JSON. Unknown fields are errors: a typo in a
+// consensus-critical limit must not silently become a default.
+func ParseGenesis(b []byte) (*Genesis, error) {
+	var g Genesis
+	dec := json.NewDecoder(bytesReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&g); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadGenesis, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("%w: trailing data after the genesis object", ErrBadGenesis)
+	}
+	if err := g.Validate(); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+// Validate checks a genesis for consistency.
+func (g *Genesis) Validate() error {
+	if g.ChainID == 0 {
+		return fmt.Errorf("%w: chain_id must be non-zero", ErrBadGenesis)
+	}
+	if g.Network == "" || len(g.Network) > 64 {
+		return fmt.Errorf("%w: network name must be 1 to 64 bytes", ErrBadGenesis)
+	}
+	if err := g.Params.check(); err != nil {
+		return err
+	}
+	if len(g.Partners) == 0 {
+		return fmt.Errorf("%w: no partners", ErrBadGenesis)
+	}
+	partners := map[Address]bool{}
+	for i, p := range g.Partners {
+		if p.Address == (Address{}) || partners[p.Address] {
+			return fmt.Errorf("%w: partner %d (%q): zero or duplicate address", ErrBadGenesis, i, p.Name)
+		}
+		if len(p.Name) > 64 {
+			return fmt.Errorf("%w: partner %d name longer than 64 bytes", ErrBadGenesis, i)
+		}
+		partners[p.Address] = true
+	}
+	if len(g.Validators) == 0 || len(g.Validators) > MaxValidators {
+		return fmt.Errorf("%w: need 1 to %d validators, have %d", ErrBadGenesis, MaxValidators, len(g.Validators))
+	}
+	seen := map[Address]bool{}
+	for i, v := range g.Validators {
+		pub, err := crypto.DecompressPubkey(v.PubKey)
+		if err != nil {
+			return fmt.Errorf("%w: validator %d (%q): bad pub_key: %v", ErrBadGenesis, i, v.Name, err)
+		}
+		addr := crypto.PubkeyToAddress(*pub)
+		if v.Address != addr {
+			return fmt.Errorf("%w: validator %d (%q): address %s does not match pub_key (%s)", ErrBadGenesis, i, v.Name, v.Address, addr)
+		}
+		if seen[addr] {
+			return fmt.Errorf("%w: validator %d (%q): duplicate key", ErrBadGenesis, i, v.Name)
+		}
+		seen[addr] = true
+		if !partners[v.Partner] {
+			return fmt.Errorf("%w: validator %d (%q): partner %s is not listed", ErrBadGenesis, i, v.Name, v.Partner)
+		}
+	}
+	symbols := map[string]bool{}
+	for i, p := range g.Programs {
+		reg := RegisterProgram{Symbol: p.Symbol, Name: p.Name, Policy: p.Policy, Operators: p.Operators}
+		if err := reg.check(); err != nil {
+			return fmt.Errorf("%w: program %d: %v", ErrBadGenesis, i, err)
+		}
+		if symbols[p.Symbol] {
+			return fmt.Errorf("%w: program %s listed twice", ErrBadGenesis, p.Symbol)
+		}
+		symbols[p.Symbol] = true
+		if !partners[p.Owner] {
+			return fmt.Errorf("%w: program %s: owner %s is not a partner", ErrBadGenesis, p.Symbol, p.Owner)
+		}
+	}
+	return nil
+}
+
+// Encode is the canonical binary encoding of the genesis, the preimage of its hash.
+func (g *Genesis) Encode() []byte {
+	e := encoder{}
+	e.u8('G')
+	e.u8(encodingVersion)
+	e.u64(g.ChainID)
+	e.str(g.Network)
+	e.u64(g.GenesisTime)
+	e.u32(uint32(len(g.Partners)))
+	for _, p := range g.Partners {
+		e.str(p.Name)
+		e.address(p.Address)
+	}
+	e.u32(uint32(len(g.Validators)))
+	for _, v := range g.Validators {
+		e.str(v.Name)
+		e.address(v.Partner)
+		e.bytes(v.PubKey)
+		e.address(v.Address)
+		e.u32(uint32(len(v.Addrs)))
+		for _, a := range v.Addrs {
+			e.str(a)
+		}
+	}
+	p := g.Params
+	for _, v := range []int{p.MaxBlockTxs, p.MaxBlockBytes, p.MaxTxBytes, p.MaxRefLen, p.MaxMemoLen, p.MaxCreditsPerEarn, p.MaxLots} {
+		e.u64(uint64(v))
+	}
+	e.u32(uint32(len(g.Programs)))
+	for _, pr := range g.Programs {
+		e.str(pr.Symbol)
+		e.str(pr.Name)
+		e.address(pr.Owner)
+		encodeAddresses(&e, pr.Operators)
+		pr.Policy.encode(&e)
+	}
+	return e.buf
+}
+
+// Hash is the chain's identity: keccak256 of the canonical genesis encoding.
+func (g *Genesis) Hash() Hash { return crypto.Keccak256Hash(g.Encode()) }
+
+// ValidatorIndex returns the index of the validator with consensus address a, or -1.
+func (g *Genesis) ValidatorIndex(a Address) int {
+	for i, v := range g.Validators {
+		if v.Address == a {
+			return i
+		}
+	}
+	return -1
+}
+
+// InitState writes the genesis state (partners and programs) into s, which must be the state
+// of height 0 at the genesis time.
+func (g *Genesis) InitState(s *State) error {
+	for _, p := range g.Partners {
+		s.set(PartnerKey(p.Address), []byte(p.Name))
+	}
+	list := make([]string, 0, len(g.Programs))
+	for _, gp := range g.Programs {
+		s.putProgram(&Program{
+			Symbol: gp.Symbol, Name: gp.Name, Owner: gp.Owner, Operators: gp.Operators,
+			Policy: gp.Policy, ExpiredThrough: s.today,
+		})
+		list = append(list, gp.Symbol)
+	}
+	sort.Strings(list)
+	if len(list) > 0 {
+		s.putProgramList(list)
+	}
+	return s.Err()
+}

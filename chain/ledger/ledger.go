@@ -1,0 +1,417 @@
+package ledger
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/chain/smt"
+	"github.com/loyal-ledger/loyal/chain/store"
+)
+
+// Errors of the ledger.
+var (
+	ErrWrongGenesis = errors.New("ledger: the store belongs to another chain (genesis hash differs)")
+	ErrCorrupt      = errors.New("ledger: store is corrupt")
+)
+
+// Head is the last committed block.
+type Head struct {
+	Height    uint64     `json:"height,string"`
+	Hash      chain.Hash `json:"hash"`
+	Time      uint64     `json:"time,string"`
+	StateRoot chain.Hash `json:"state_root"`
+}
+
+func (h Head) encode() []byte {
+	b := make([]byte, 0, 8+32+8+32)
+	b = binary.BigEndian.AppendUint64(b, h.Height)
+	b = append(b, h.Hash[:]...)
+	b = binary.BigEndian.AppendUint64(b, h.Time)
+	return append(b, h.StateRoot[:]...)
+}
+
+func decodeHead(b []byte) (Head, error) {
+	if len(b) != 80 {
+		return Head{}, fmt.Errorf("%w: head record of %d bytes", ErrCorrupt, len(b))
+	}
+	return Head{
+		Height:    binary.BigEndian.Uint64(b),
+		Hash:      chain.Hash(b[8:40]),
+		Time:      binary.BigEndian.Uint64(b[40:48]),
+		StateRoot: chain.Hash(b[48:80]),
+	}, nil
+}
+
+// Ledger is the committed chain over a store.
+type Ledger struct {
+	db      store.DB
+	genesis *chain.Genesis
+	gHash   chain.Hash
+	signer  *chain.Signer
+
+	mu   sync.RWMutex // guards tree and head
+	tree *smt.Tree
+	head Head
+}
+
+// Open opens the ledger in db, writing the genesis state if the store is empty. It refuses a
+// store of another genesis and one whose recomputed state root differs from its head's.
+func Open(db store.DB, g *chain.Genesis) (*Ledger, error) {
+	l := &Ledger{db: db, genesis: g, gHash: g.Hash(), tree: smt.New()}
+	l.signer = chain.NewSigner(g.ChainID, l.gHash)
+	stored, err := db.Get(metaGenesis)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return l, l.initGenesis()
+	case err != nil:
+		return nil, fmt.Errorf("ledger: read genesis hash: %w", err)
+	case !bytes.Equal(stored, l.gHash[:]):
+		return nil, fmt.Errorf("%w: store has %x, genesis file has %s", ErrWrongGenesis, stored, l.gHash)
+	}
+	raw, err := db.Get(metaHead)
+	if err != nil {
+		return nil, fmt.Errorf("%w: no head record: %v", ErrCorrupt, err)
+	}
+	if l.head, err = decodeHead(raw); err != nil {
+		return nil, err
+	}
+	err = db.Iterate([]byte{pState}, []byte{pState + 1}, func(k, v []byte) error {
+		l.tree.Set(crypto.Keccak256Hash(k[1:]), crypto.Keccak256Hash(v))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("ledger: load state: %w", err)
+	}
+	if root := chain.Hash(l.tree.Root()); root != l.head.StateRoot {
+		return nil, fmt.Errorf("%w: state root %s does not match head %d's %s", ErrCorrupt, root, l.head.Height, l.head.StateRoot)
+	}
+	return l, nil
+}
+
+func (l *Ledger) initGenesis() error {
+	st := chain.NewState(stateReader{l.db}, l.genesis.ChainID, l.genesis.Params, 0, l.genesis.GenesisTime)
+	if err := l.genesis.InitState(st); err != nil {
+		return err
+	}
+	batch := l.db.NewBatch()
+	defer batch.Close()
+	for _, c := range st.Changes() {
+		l.tree.Set(crypto.Keccak256Hash(c.Key), crypto.Keccak256Hash(c.Value))
+		batch.Set(stateKey(c.Key), c.Value)
+	}
+	l.head = Head{Height: 0, Hash: l.gHash, Time: l.genesis.GenesisTime, StateRoot: chain.Hash(l.tree.Root())}
+	batch.Set(metaHead, l.head.encode())
+	batch.Set(metaGenesis, l.gHash[:])
+	if err := batch.Commit(true); err != nil {
+		return fmt.Errorf("ledger: write genesis: %w", err)
+	}
+	return nil
+}
+
+// Genesis is the chain's genesis.
+func (l *Ledger) Genesis() *chain.Genesis { return l.genesis }
+
+// Signer verifies and signs transactions of this chain.
+func (l *Ledger) Signer() *chain.Signer { return l.signer }
+
+// Head is the last committed block.
+func (l *Ledger) Head() Head {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.head
+}
+
+// stateReader reads committed state keys from the store.
+type stateReader struct{ db store.Reader }
+
+func (r stateReader) Get(k []byte) ([]byte, error) { return r.db.Get(stateKey(k)) }
+func (r stateReader) Has(k []byte) (bool, error)   { return r.db.Has(stateKey(k)) }
+func (r stateReader) Iterate(lo, hi []byte, fn func(k, v []byte) error) error {
+	return errors.New("ledger: state iteration is not supported during execution")
+}
+
+// GetState reads a committed state record by its chain state key.
+func (l *Ledger) GetState(key []byte) ([]byte, error) { return l.db.Get(stateKey(key)) }
+
+// History record as stored and served.
+type HistoryRecord struct {
+	Height  uint64      `json:"height,string"`
+	Time    uint64      `json:"time,string"`
+	TxHash  chain.Hash  `json:"tx_hash"`
+	TxIndex uint32      `json:"tx_index"`
+	Kind    string      `json:"kind"`
+	Entry   chain.Entry `json:"entry"`
+}
+
+// Executed is the result of executing a block's transactions against the head state.
+type Executed struct {
+	Changes   []chain.Change
+	Entries   [][]chain.Entry // per transaction
+	StateRoot chain.Hash
+	undo      []undo
+}
+
+type undo struct {
+	key     chain.Hash
+	old     chain.Hash
+	present bool
+}
+
+// execute runs txs (with their recovered senders) on top of the head state at height and
+// time. With skipFailing it drops failing transactions (proposer); otherwise the first
+// failure is returned (a block holding a failing transaction is invalid). The tree is
+// updated to the new root; the caller must commit or l.revert(exec).
+func (l *Ledger) execute(height, time uint64, txs []*chain.Tx, senders []chain.Address, skipFailing bool) (*Executed, []*chain.Tx, []error, error) {
+	st := chain.NewState(stateReader{l.db}, l.genesis.ChainID, l.genesis.Params, height, time)
+	if err := st.BeginBlock(); err != nil {
+		return nil, nil, nil, err
+	}
+	ex := &Executed{Entries: make([][]chain.Entry, 0, len(txs))}
+	kept := txs[:0:0]
+	var rejected []error
+	for i, tx := range txs {
+		entries, err := st.ApplyTx(tx, senders[i])
+		if err != nil {
+			if st.Err() != nil {
+				return nil, nil, nil, st.Err()
+			}
+			if !skipFailing {
+				return nil, nil, nil, fmt.Errorf("tx %d (%s): %w", i, tx.Hash(), err)
+			}
+			rejected = append(rejected, fmt.Errorf("tx %s: %w", tx.Hash(), err))
+			continue
+		}
+		kept = append(kept, tx)
+		ex.Entries = append(ex.Entries, entries)
+	}
+	ex.Changes = st.Changes()
+	ex.undo = make([]undo, len(ex.Changes))
+	for i, c := range ex.Changes {
+		k := crypto.Keccak256Hash(c.Key)
+		old, ok := l.tree.Get(k)
+		ex.undo[i] = undo{key: k, old: old, present: ok}
+		if c.Value == nil {
+			l.tree.Delete(k)
+		} else {
+			l.tree.Set(k, crypto.Keccak256Hash(c.Value))
+		}
+	}
+	ex.StateRoot = l.tree.Root()
+	return ex, kept, rejected, nil
+}
+
+// revert undoes execute's tree updates (the tree is history-independent, so restoring the old
+// pairs restores the old root exactly).
+func (l *Ledger) revert(ex *Executed) {
+	for i := len(ex.undo) - 1; i >= 0; i-- {
+		u := ex.undo[i]
+		if u.present {
+			l.tree.Set(u.key, u.old)
+		} else {
+			l.tree.Delete(u.key)
+		}
+	}
+	l.tree.Root()
+}
+
+// BuildBlock makes the next block from candidate transactions (senders already recovered),
+// keeping those that apply, in order, up to the genesis limits. It returns the block and
+// the rejected transactions with their reasons. Nothing is committed.
+func (l *Ledger) BuildBlock(time uint64, proposer chain.Address, txs []*chain.Tx, senders []chain.Address, lastCommit *chain.Commit) (*chain.Block, []error, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if time <= l.head.Time {
+		return nil, nil, fmt.Errorf("%w: time %d not after the previous block's %d", chain.ErrBadBlock, time, l.head.Time)
+	}
+	p := l.genesis.Params
+	if len(txs) > p.MaxBlockTxs {
+		txs, senders = txs[:p.MaxBlockTxs], senders[:p.MaxBlockTxs]
+	}
+	size := 0
+	for i, tx := range txs {
+		if size += tx.Size() + 4; size > p.MaxBlockBytes-4096 {
+			txs, senders = txs[:i], senders[:i]
+			break
+		}
+	}
+	ex, kept, rejected, err := l.execute(l.head.Height+1, time, txs, senders, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	l.revert(ex)
+	blk := &chain.Block{
+		Header: chain.Header{
+			ChainID: l.genesis.ChainID, Height: l.head.Height + 1, Time: time, PrevHash: l.head.Hash,
+			TxRoot: chain.TxRoot(kept), StateRoot: ex.StateRoot, Proposer: proposer,
+		},
+		Txs: kept, LastCommit: lastCommit,
+	}
+	if lastCommit != nil {
+		blk.Header.LastCommitHash = lastCommit.Hash()
+	}
+	return blk, rejected, nil
+}
+
+// RecoverSenders recovers and checks every transaction's sender.
+func (l *Ledger) RecoverSenders(txs []*chain.Tx) ([]chain.Address, error) {
+	senders := make([]chain.Address, len(txs))
+	for i, tx := range txs {
+		a, err := l.signer.Sender(tx)
+		if err != nil {
+			return nil, fmt.Errorf("tx %d (%s): %w", i, tx.Hash(), err)
+		}
+		senders[i] = a
+	}
+	return senders, nil
+}
+
+// ApplyBlock verifies and commits the next block. commit, if given, is this node's
+// certificate for blk (the canonical copy arrives inside the next block). It recovers every
+// sender; use ApplyBlockWithSenders when they are known.
+func (l *Ledger) ApplyBlock(blk *chain.Block, commit *chain.Commit) error {
+	senders, err := l.RecoverSenders(blk.Txs)
+	if err != nil {
+		return fmt.Errorf("%w: %v", chain.ErrBadBlock, err)
+	}
+	return l.ApplyBlockWithSenders(blk, senders, commit)
+}
+
+// ApplyBlockWithSenders is ApplyBlock with the senders already recovered (by the mempool on
+// admission), so signatures are not recovered twice.
+func (l *Ledger) ApplyBlockWithSenders(blk *chain.Block, senders []chain.Address, commit *chain.Commit) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if err := l.checkHeader(blk); err != nil {
+		return err
+	}
+	if commit != nil {
+		if err := chain.VerifyCommit(l.genesis.ChainID, l.genesis.Validators, blk.Header.Height, blk.Hash(), commit); err != nil {
+			return err
+		}
+	}
+	h := &blk.Header
+	ex, _, _, err := l.execute(h.Height, h.Time, blk.Txs, senders, false)
+	if err != nil {
+		if errors.Is(err, store.ErrClosed) || chain.Code(err) == "internal" {
+			return err
+		}
+		return fmt.Errorf("%w: %w", chain.ErrBadBlock, err)
+	}
+	if ex.StateRoot != h.StateRoot {
+		l.revert(ex)
+		return fmt.Errorf("%w: state root %s, block says %s", chain.ErrBadBlock, ex.StateRoot, h.StateRoot)
+	}
+	if err := l.commit(blk, ex, commit); err != nil {
+		l.revert(ex)
+		return err
+	}
+	l.head = Head{Height: h.Height, Hash: blk.Hash(), Time: h.Time, StateRoot: h.StateRoot}
+	return nil
+}
+
+func (l *Ledger) checkHeader(blk *chain.Block) error {
+	h := &blk.Header
+	p := l.genesis.Params
+	switch {
+	case h.ChainID != l.genesis.ChainID:
+		return fmt.Errorf("%w: chain id %d", chain.ErrBadBlock, h.ChainID)
+	case h.Height != l.head.Height+1:
+		return fmt.Errorf("%w: height %d, expected %d", chain.ErrBadBlock, h.Height, l.head.Height+1)
+	case h.PrevHash != l.head.Hash:
+		return fmt.Errorf("%w: previous hash %s, head is %s", chain.ErrBadBlock, h.PrevHash, l.head.Hash)
+	case h.Time <= l.head.Time:
+		return fmt.Errorf("%w: time %d not after the previous block's %d", chain.ErrBadBlock, h.Time, l.head.Time)
+	case len(blk.Txs) > p.MaxBlockTxs:
+		return fmt.Errorf("%w: %d transactions exceed %d", chain.ErrBadBlock, len(blk.Txs), p.MaxBlockTxs)
+	case l.genesis.ValidatorIndex(h.Proposer) < 0:
+		return fmt.Errorf("%w: proposer %s is not a validator", chain.ErrBadBlock, h.Proposer)
+	}
+	if root := chain.TxRoot(blk.Txs); root != h.TxRoot {
+		return fmt.Errorf("%w: tx root mismatch", chain.ErrBadBlock)
+	}
+	var lc chain.Hash
+	if blk.LastCommit != nil {
+		lc = blk.LastCommit.Hash()
+	}
+	if lc != h.LastCommitHash {
+		return fmt.Errorf("%w: last commit hash mismatch", chain.ErrBadBlock)
+	}
+	if h.Height > 1 {
+		if err := chain.VerifyCommit(l.genesis.ChainID, l.genesis.Validators, h.Height-1, l.head.Hash, blk.LastCommit); err != nil {
+			return fmt.Errorf("%w: certificate of block %d: %w", chain.ErrBadBlock, h.Height-1, err)
+		}
+	} else if blk.LastCommit != nil {
+		return fmt.Errorf("%w: block 1 carries a certificate", chain.ErrBadBlock)
+	}
+	return nil
+}
+
+// commit writes block, state, indexes and head in one synced batch.
+func (l *Ledger) commit(blk *chain.Block, ex *Executed, commit *chain.Commit) error {
+	h := &blk.Header
+	batch := l.db.NewBatch()
+	defer batch.Close()
+	for _, c := range ex.Changes {
+		if c.Value == nil {
+			batch.Delete(stateKey(c.Key))
+		} else {
+			batch.Set(stateKey(c.Key), c.Value)
+		}
+	}
+	enc := blk.Encode()
+	if len(enc) > l.genesis.Params.MaxBlockBytes {
+		return fmt.Errorf("%w: block of %d bytes exceeds %d", chain.ErrBadBlock, len(enc), l.genesis.Params.MaxBlockBytes)
+	}
+	batch.Set(heightKey(pBlock, h.Height), enc)
+	hash := blk.Hash()
+	batch.Set(hashKey(pHash, hash), binary.BigEndian.AppendUint64(nil, h.Height))
+	if commit != nil {
+		batch.Set(heightKey(pSeen, h.Height), commit.Encode())
+	}
+	histLen := map[chain.Address]uint64{}
+	for i, tx := range blk.Txs {
+		loc := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(nil, h.Height), uint32(i))
+		batch.Set(hashKey(pTx, tx.Hash()), loc)
+		for _, e := range ex.Entries[i] {
+			n, ok := histLen[e.Account]
+			if !ok {
+				var err error
+				if n, err = l.historyLen(e.Account); err != nil {
+					return err
+				}
+			}
+			rec, _ := json.Marshal(HistoryRecord{Height: h.Height, Time: h.Time, TxHash: tx.Hash(), TxIndex: uint32(i), Kind: tx.Kind().String(), Entry: e})
+			batch.Set(historyKey(e.Account, n), rec)
+			histLen[e.Account] = n + 1
+		}
+	}
+	for a, n := range histLen {
+		batch.Set(historyLenKey(a), binary.BigEndian.AppendUint64(nil, n))
+	}
+	head := Head{Height: h.Height, Hash: hash, Time: h.Time, StateRoot: h.StateRoot}
+	batch.Set(metaHead, head.encode())
+	if err := batch.Commit(true); err != nil {
+		return fmt.Errorf("ledger: commit block %d: %w", h.Height, err)
+	}
+	return nil
+}
+
+func (l *Ledger) historyLen(a chain.Address) (uint64, error) {
+	v, err := l.db.Get(historyLenKey(a))
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("%w: history length of %s", ErrCorrupt, a)
+	}
+	return binary.BigEndian.Uint64(v), nil
+}

@@ -1,0 +1,238 @@
+package chain
+
+import (
+	"slices"
+)
+
+// Lot bookkeeping. A balance is a short list of lots sorted by (Expiry, Available). Points are
+// spent oldest expiry first, keep their expiry when they move, and lots with the same keys
+// merge — so the number of lots is bounded by the number of distinct expiry days, and when it
+// would pass the network's limit the two earliest-expiring lots merge, taking the earlier
+// expiry: a bound that can shorten a holder's expiry but never extends it.
+
+func lotLess(a, b Lot) int {
+	if a.Expiry != b.Expiry {
+		if a.Expiry < b.Expiry {
+			return -1
+		}
+		return 1
+	}
+	switch {
+	case a.Available < b.Available:
+		return -1
+	case a.Available > b.Available:
+		return 1
+	}
+	return 0
+}
+
+// expiresBy reports whether a lot has expired on day today: a point expires in the first
+// block whose time is at or past the start of its expiry day.
+func (l Lot) expiredOn(today Day) bool { return l.Expiry != NeverExpires && l.Expiry <= today }
+
+// pendingOn reports whether a lot is still locked in its return window on day today.
+func (l Lot) pendingOn(today Day) bool { return l.Available > today }
+
+// normalize drops expired lots (already counted as expired by the program's schedule), marks
+// matured lots available and merges equal lots. It returns the amount dropped, for history.
+func (b *Balance) normalize(today Day) (expired uint64) {
+	out := b.Lots[:0]
+	for _, l := range b.Lots {
+		if l.expiredOn(today) {
+			expired += l.Amount
+			continue
+		}
+		if !l.pendingOn(today) {
+			l.Available = 0
+		}
+		out = append(out, l)
+	}
+	b.Lots = mergeLots(out)
+	return expired
+}
+
+func mergeLots(lots []Lot) []Lot {
+	slices.SortStableFunc(lots, lotLess)
+	out := lots[:0]
+	for _, l := range lots {
+		if n := len(out); n > 0 && lotLess(out[n-1], l) == 0 {
+			out[n-1].Amount += l.Amount
+			continue
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// Available is the spendable amount on day today.
+func (b *Balance) Available(today Day) uint64 {
+	var sum uint64
+	for _, l := range b.Lots {
+		if !l.expiredOn(today) && !l.pendingOn(today) {
+			sum += l.Amount
+		}
+	}
+	return sum
+}
+
+// Pending is the amount still locked in return windows on day today.
+func (b *Balance) Pending(today Day) uint64 {
+	var sum uint64
+	for _, l := range b.Lots {
+		if !l.expiredOn(today) && l.pendingOn(today) {
+			sum += l.Amount
+		}
+	}
+	return sum
+}
+
+// Total is available plus pending on day today.
+func (b *Balance) Total(today Day) uint64 { return b.Available(today) + b.Pending(today) }
+
+// ExpiringBy is the amount that will expire on or before day (counted as of today).
+func (b *Balance) ExpiringBy(today, day Day) uint64 {
+	var sum uint64
+	for _, l := range b.Lots {
+		if !l.expiredOn(today) && l.Expiry != NeverExpires && l.Expiry <= day {
+			sum += l.Amount
+		}
+	}
+	return sum
+}
+
+// spend removes amount of available points, oldest expiry first, and returns the lots taken
+// (with their expiries). The caller has checked Available(today) ≥ amount and normalized.
+func (b *Balance) spend(amount uint64, today Day) []Lot {
+	var taken []Lot
+	out := b.Lots[:0]
+	for _, l := range b.Lots {
+		if amount > 0 && !l.pendingOn(today) {
+			n := min(l.Amount, amount)
+			taken = append(taken, Lot{Amount: n, Expiry: l.Expiry})
+			amount -= n
+			l.Amount -= n
+			if l.Amount == 0 {
+				continue
+			}
+		}
+		out = append(out, l)
+	}
+	b.Lots = out
+	return taken
+}
+
+// takePending removes up to amount from the pending lot with exactly these keys and returns
+// how much it took.
+func (b *Balance) takePending(amount uint64, expiry, available Day) uint64 {
+	for i, l := range b.Lots {
+		if l.Expiry == expiry && l.Available == available {
+			n := min(l.Amount, amount)
+			b.Lots[i].Amount -= n
+			if b.Lots[i].Amount == 0 {
+				b.Lots = slices.Delete(b.Lots, i, i+1)
+			}
+			return n
+		}
+	}
+	return 0
+}
+
+// add inserts a lot, merging with an equal one, and enforces maxLots by merging the two
+// earliest-expiring lots. It returns the merges' schedule moves: amounts whose expiry changed
+// from one day to another, so the program's expiry schedule stays exact.
+func (b *Balance) add(l Lot, maxLots int) (moves []expiryMove) {
+	i, found := slices.BinarySearchFunc(b.Lots, l, lotLess)
+	if found {
+		b.Lots[i].Amount += l.Amount
+		return nil
+	}
+	b.Lots = slices.Insert(b.Lots, i, l)
+	for maxLots > 0 && len(b.Lots) > maxLots {
+		first, second := b.Lots[0], b.Lots[1]
+		if first.Expiry != second.Expiry {
+			moves = append(moves, expiryMove{amount: second.Amount, from: second.Expiry, to: first.Expiry})
+		}
+		merged := Lot{Amount: first.Amount + second.Amount, Expiry: first.Expiry, Available: max(first.Available, second.Available)}
+		b.Lots = slices.Delete(b.Lots, 0, 1)
+		b.Lots[0] = merged
+		b.Lots = mergeLots(b.Lots)
+	}
+	return moves
+}
+
+type expiryMove struct {
+	amount   uint64
+	from, to Day
+}
+
+// earnedInWindow is the amount earned within window days ending today (0 window = lifetime).
+func (b *Balance) earnedInWindow(today Day, window uint32) uint64 {
+	if window == 0 {
+		return b.Earned
+	}
+	var sum uint64
+	for _, d := range b.EarnedDays {
+		if inWindow(d.Day, today, window) {
+			sum += d.Amount
+		}
+	}
+	return sum
+}
+
+func inWindow(day, today Day, window uint32) bool {
+	return uint64(day)+uint64(window) > uint64(today)
+}
+
+// recordEarn adds to the lifetime and windowed earned totals, dropping days past the window.
+func (b *Balance) recordEarn(amount uint64, today Day, window uint32) {
+	b.Earned += amount
+	b.pruneEarnedDays(today, window)
+	if window == 0 {
+		return
+	}
+	if n := len(b.EarnedDays); n > 0 && b.EarnedDays[n-1].Day == today {
+		b.EarnedDays[n-1].Amount += amount
+		return
+	}
+	b.EarnedDays = append(b.EarnedDays, DayAmount{Day: today, Amount: amount})
+}
+
+// recordReversal lowers the earned totals by a reversal of an order earned on day.
+func (b *Balance) recordReversal(amount uint64, day Day) {
+	b.Earned -= min(b.Earned, amount)
+	for i := range b.EarnedDays {
+		if b.EarnedDays[i].Day == day {
+			b.EarnedDays[i].Amount -= min(b.EarnedDays[i].Amount, amount)
+			if b.EarnedDays[i].Amount == 0 {
+				b.EarnedDays = slices.Delete(b.EarnedDays, i, i+1)
+			}
+			return
+		}
+	}
+}
+
+func (b *Balance) pruneEarnedDays(today Day, window uint32) {
+	if window == 0 {
+		b.EarnedDays = nil
+		return
+	}
+	i := 0
+	for i < len(b.EarnedDays) && !inWindow(b.EarnedDays[i].Day, today, window) {
+		i++
+	}
+	b.EarnedDays = b.EarnedDays[i:]
+	if len(b.EarnedDays) == 0 {
+		b.EarnedDays = nil
+	}
+}
+
+// TierOf returns the name of the highest tier whose threshold earned reaches, or "".
+func TierOf(p Policy, earned uint64) string {
+	name := ""
+	for _, t := range p.Tiers {
+		if earned >= t.Threshold {
+			name = t.Name
+		}
+	}
+	return name
+}

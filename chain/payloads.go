@@ -1,0 +1,522 @@
+package chain
+
+import (
+	"fmt"
+)
+
+// Tier is a named status reached when a customer's earned points (net of reversals) within
+// the program's tier window reach Threshold.
+type Tier struct {
+	Name      string `json:"name"`
+	Threshold uint64 `json:"threshold,string"`
+}
+
+// Policy is a program's rules for points earned from the moment it is set.
+type Policy struct {
+	PendingDays    uint32 `json:"pending_days"`     // earned points are locked for the return window
+	ExpiryDays     uint32 `json:"expiry_days"`      // 0 = never; counted from when points become available
+	TierWindowDays uint32 `json:"tier_window_days"` // 0 = lifetime
+	Tiers          []Tier `json:"tiers"`            // ascending, strictly increasing thresholds
+}
+
+// Protocol bounds on a policy, independent of the genesis limits.
+const (
+	MaxPendingDays    = 3660
+	MaxExpiryDays     = 36600
+	MaxTierWindowDays = 3660
+	maxTierNameLen    = 32
+)
+
+func (p *Policy) encode(e *encoder) {
+	e.u32(p.PendingDays)
+	e.u32(p.ExpiryDays)
+	e.u32(p.TierWindowDays)
+	e.u32(uint32(len(p.Tiers)))
+	for _, t := range p.Tiers {
+		e.str(t.Name)
+		e.u64(t.Threshold)
+	}
+}
+
+func (p *Policy) decode(d *decoder) {
+	p.PendingDays = d.u32()
+	p.ExpiryDays = d.u32()
+	p.TierWindowDays = d.u32()
+	n := d.count(maxDecodeTiers, 10)
+	p.Tiers = nil
+	if n > 0 {
+		p.Tiers = make([]Tier, n)
+	}
+	for i := range p.Tiers {
+		p.Tiers[i].Name = d.str(maxTierNameLen)
+		p.Tiers[i].Threshold = d.u64()
+	}
+}
+
+func (p *Policy) check() error {
+	switch {
+	case p.PendingDays > MaxPendingDays:
+		return rejectf(ErrBadPolicy, "pending_days %d exceeds %d", p.PendingDays, MaxPendingDays)
+	case p.ExpiryDays > MaxExpiryDays:
+		return rejectf(ErrBadPolicy, "expiry_days %d exceeds %d", p.ExpiryDays, MaxExpiryDays)
+	case p.TierWindowDays > MaxTierWindowDays:
+		return rejectf(ErrBadPolicy, "tier_window_days %d exceeds %d", p.TierWindowDays, MaxTierWindowDays)
+	case len(p.Tiers) > maxDecodeTiers:
+		return rejectf(ErrBadPolicy, "%d tiers exceed %d", len(p.Tiers), maxDecodeTiers)
+	}
+	for i, t := range p.Tiers {
+		if t.Name == "" || len(t.Name) > maxTierNameLen {
+			return rejectf(ErrBadPolicy, "tier %d: name must be 1 to %d bytes", i, maxTierNameLen)
+		}
+		if i > 0 && t.Threshold <= p.Tiers[i-1].Threshold {
+			return rejectf(ErrBadPolicy, "tier %q: thresholds must strictly increase", t.Name)
+		}
+	}
+	return nil
+}
+
+func encodeAddresses(e *encoder, as []Address) {
+	e.u32(uint32(len(as)))
+	for _, a := range as {
+		e.address(a)
+	}
+}
+
+func decodeAddresses(d *decoder, max int) []Address {
+	n := d.count(max, 20)
+	if n == 0 {
+		return nil
+	}
+	as := make([]Address, n)
+	for i := range as {
+		as[i] = d.address()
+	}
+	return as
+}
+
+func checkOperators(ops []Address) error {
+	if len(ops) > maxDecodeOperators {
+		return rejectf(ErrTooManyItems, "%d operators exceed %d", len(ops), maxDecodeOperators)
+	}
+	for i, a := range ops {
+		if a == (Address{}) {
+			return rejectf(ErrZeroAddress, "operator %d", i)
+		}
+		for _, b := range ops[:i] {
+			if a == b {
+				return rejectf(ErrMalformed, "operator %s listed twice", a)
+			}
+		}
+	}
+	return nil
+}
+
+func checkSymbol(field, s string) error {
+	if !ValidSymbol(s) {
+		return rejectf(ErrBadSymbol, "%s %q", field, s)
+	}
+	return nil
+}
+
+func checkString(field, s string, max int) error {
+	if len(s) > max {
+		return rejectf(ErrFieldTooLong, "%s of %d bytes exceeds %d", field, len(s), max)
+	}
+	return nil
+}
+
+func checkRef(field, s string) error {
+	if s == "" {
+		return rejectf(ErrEmptyRef, "%s", field)
+	}
+	return checkString(field, s, maxDecodeString)
+}
+
+func checkAmount(field string, v uint64) error {
+	if v == 0 {
+		return rejectf(ErrAmountZero, "%s", field)
+	}
+	return nil
+}
+
+// RegisterProgram creates a program; only a partner may send it, and becomes its owner.
+type RegisterProgram struct {
+	Symbol    string    `json:"symbol"`
+	Name      string    `json:"name"`
+	Policy    Policy    `json:"policy"`
+	Operators []Address `json:"operators"`
+}
+
+// Kind implements Payload.
+func (*RegisterProgram) Kind() Kind { return KindRegisterProgram }
+
+func (p *RegisterProgram) encode(e *encoder) {
+	e.str(p.Symbol)
+	e.str(p.Name)
+	p.Policy.encode(e)
+	encodeAddresses(e, p.Operators)
+}
+
+func (p *RegisterProgram) decode(d *decoder) {
+	p.Symbol = d.str(MaxSymbolLen)
+	p.Name = d.str(maxDecodeString)
+	p.Policy.decode(d)
+	p.Operators = decodeAddresses(d, maxDecodeOperators)
+}
+
+func (p *RegisterProgram) check() error {
+	if err := checkSymbol("symbol", p.Symbol); err != nil {
+		return err
+	}
+	if err := checkString("name", p.Name, maxDecodeString); err != nil {
+		return err
+	}
+	if err := p.Policy.check(); err != nil {
+		return err
+	}
+	return checkOperators(p.Operators)
+}
+
+// UpdateProgram changes a program; only its owner may send it. Each change is optional:
+// SetPolicy replaces the policy for points earned afterwards, SetOperators replaces the
+// operator list, a non-zero NewOwner hands the program to another key, Retire stops new earns.
+type UpdateProgram struct {
+	Program      string    `json:"program"`
+	SetPolicy    bool      `json:"set_policy"`
+	Policy       Policy    `json:"policy"`
+	SetOperators bool      `json:"set_operators"`
+	Operators    []Address `json:"operators"`
+	NewOwner     Address   `json:"new_owner"`
+	Retire       bool      `json:"retire"`
+}
+
+// Kind implements Payload.
+func (*UpdateProgram) Kind() Kind { return KindUpdateProgram }
+
+func (p *UpdateProgram) encode(e *encoder) {
+	e.str(p.Program)
+	e.bool(p.SetPolicy)
+	p.Policy.encode(e)
+	e.bool(p.SetOperators)
+	encodeAddresses(e, p.Operators)
+	e.address(p.NewOwner)
+	e.bool(p.Retire)
+}
+
+func (p *UpdateProgram) decode(d *decoder) {
+	p.Program = d.str(MaxSymbolLen)
+	p.SetPolicy = d.bool()
+	p.Policy.decode(d)
+	p.SetOperators = d.bool()
+	p.Operators = decodeAddresses(d, maxDecodeOperators)
+	p.NewOwner = d.address()
+	p.Retire = d.bool()
+}
+
+func (p *UpdateProgram) check() error {
+	if err := checkSymbol("program", p.Program); err != nil {
+		return err
+	}
+	if err := p.Policy.check(); err != nil {
+		return err
+	}
+	if !p.SetPolicy && (p.Policy.PendingDays != 0 || p.Policy.ExpiryDays != 0 || p.Policy.TierWindowDays != 0 || len(p.Policy.Tiers) != 0) {
+		return rejectf(ErrMalformed, "policy given without set_policy")
+	}
+	if !p.SetOperators && len(p.Operators) != 0 {
+		return rejectf(ErrMalformed, "operators given without set_operators")
+	}
+	if !p.SetPolicy && !p.SetOperators && p.NewOwner == (Address{}) && !p.Retire {
+		return rejectf(ErrMalformed, "update changes nothing")
+	}
+	return checkOperators(p.Operators)
+}
+
+// Credit is one customer's reward in an earn.
+type Credit struct {
+	To       Address `json:"to"`
+	Amount   uint64  `json:"amount,string"`
+	OrderRef string  `json:"order_ref"`
+}
+
+// Earn credits points of a program to one or many customers; owner or operator only.
+type Earn struct {
+	Program string   `json:"program"`
+	Credits []Credit `json:"credits"`
+}
+
+// Kind implements Payload.
+func (*Earn) Kind() Kind { return KindEarn }
+
+func (p *Earn) encode(e *encoder) {
+	e.str(p.Program)
+	e.u32(uint32(len(p.Credits)))
+	for _, c := range p.Credits {
+		e.address(c.To)
+		e.u64(c.Amount)
+		e.str(c.OrderRef)
+	}
+}
+
+func (p *Earn) decode(d *decoder) {
+	p.Program = d.str(MaxSymbolLen)
+	n := d.count(maxDecodeCredits, 30)
+	if n > 0 {
+		p.Credits = make([]Credit, n)
+	}
+	for i := range p.Credits {
+		p.Credits[i].To = d.address()
+		p.Credits[i].Amount = d.u64()
+		p.Credits[i].OrderRef = d.str(maxDecodeString)
+	}
+}
+
+func (p *Earn) check() error {
+	if err := checkSymbol("program", p.Program); err != nil {
+		return err
+	}
+	if len(p.Credits) == 0 {
+		return rejectf(ErrMalformed, "earn without credits")
+	}
+	if len(p.Credits) > maxDecodeCredits {
+		return rejectf(ErrTooManyItems, "%d credits exceed %d", len(p.Credits), maxDecodeCredits)
+	}
+	for i, c := range p.Credits {
+		if c.To == (Address{}) {
+			return rejectf(ErrZeroAddress, "credit %d recipient", i)
+		}
+		if err := checkAmount(fmt.Sprintf("credit %d amount", i), c.Amount); err != nil {
+			return err
+		}
+		if err := checkRef(fmt.Sprintf("credit %d order_ref", i), c.OrderRef); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Reverse claws back a refunded order's points; owner or operator only.
+type Reverse struct {
+	Program  string `json:"program"`
+	OrderRef string `json:"order_ref"`
+	Amount   uint64 `json:"amount,string"`
+}
+
+// Kind implements Payload.
+func (*Reverse) Kind() Kind { return KindReverse }
+
+func (p *Reverse) encode(e *encoder) {
+	e.str(p.Program)
+	e.str(p.OrderRef)
+	e.u64(p.Amount)
+}
+
+func (p *Reverse) decode(d *decoder) {
+	p.Program = d.str(MaxSymbolLen)
+	p.OrderRef = d.str(maxDecodeString)
+	p.Amount = d.u64()
+}
+
+func (p *Reverse) check() error {
+	if err := checkSymbol("program", p.Program); err != nil {
+		return err
+	}
+	if err := checkRef("order_ref", p.OrderRef); err != nil {
+		return err
+	}
+	return checkAmount("amount", p.Amount)
+}
+
+// Transfer moves available points of a program from the sender to another address.
+type Transfer struct {
+	Program string  `json:"program"`
+	To      Address `json:"to"`
+	Amount  uint64  `json:"amount,string"`
+	Memo    string  `json:"memo"`
+}
+
+// Kind implements Payload.
+func (*Transfer) Kind() Kind { return KindTransfer }
+
+func (p *Transfer) encode(e *encoder) {
+	e.str(p.Program)
+	e.address(p.To)
+	e.u64(p.Amount)
+	e.str(p.Memo)
+}
+
+func (p *Transfer) decode(d *decoder) {
+	p.Program = d.str(MaxSymbolLen)
+	p.To = d.address()
+	p.Amount = d.u64()
+	p.Memo = d.str(maxDecodeString)
+}
+
+func (p *Transfer) check() error {
+	if err := checkSymbol("program", p.Program); err != nil {
+		return err
+	}
+	if p.To == (Address{}) {
+		return rejectf(ErrZeroAddress, "recipient")
+	}
+	if err := checkAmount("amount", p.Amount); err != nil {
+		return err
+	}
+	return checkString("memo", p.Memo, maxDecodeString)
+}
+
+// Redeem burns available points for a reward at the issuer.
+type Redeem struct {
+	Program   string `json:"program"`
+	Amount    uint64 `json:"amount,string"`
+	RewardRef string `json:"reward_ref"`
+}
+
+// Kind implements Payload.
+func (*Redeem) Kind() Kind { return KindRedeem }
+
+func (p *Redeem) encode(e *encoder) {
+	e.str(p.Program)
+	e.u64(p.Amount)
+	e.str(p.RewardRef)
+}
+
+func (p *Redeem) decode(d *decoder) {
+	p.Program = d.str(MaxSymbolLen)
+	p.Amount = d.u64()
+	p.RewardRef = d.str(maxDecodeString)
+}
+
+func (p *Redeem) check() error {
+	if err := checkSymbol("program", p.Program); err != nil {
+		return err
+	}
+	if err := checkAmount("amount", p.Amount); err != nil {
+		return err
+	}
+	return checkRef("reward_ref", p.RewardRef)
+}
+
+// SetRate is one owner's side of an exchange-rate agreement for the route From → To. The
+// sender must own From or To (or both). A route opens while both owners have set the
+// identical Numerator/Denominator; Numerator 0 withdraws the sender's side. DailyCap (0 = none)
+// bounds source points exchanged per UTC day; if both sides set one, the smaller applies.
+type SetRate struct {
+	From        string `json:"from"`
+	To          string `json:"to"`
+	Numerator   uint64 `json:"numerator,string"`
+	Denominator uint64 `json:"denominator,string"`
+	DailyCap    uint64 `json:"daily_cap,string"`
+}
+
+// Kind implements Payload.
+func (*SetRate) Kind() Kind { return KindSetRate }
+
+func (p *SetRate) encode(e *encoder) {
+	e.str(p.From)
+	e.str(p.To)
+	e.u64(p.Numerator)
+	e.u64(p.Denominator)
+	e.u64(p.DailyCap)
+}
+
+func (p *SetRate) decode(d *decoder) {
+	p.From = d.str(MaxSymbolLen)
+	p.To = d.str(MaxSymbolLen)
+	p.Numerator = d.u64()
+	p.Denominator = d.u64()
+	p.DailyCap = d.u64()
+}
+
+func (p *SetRate) check() error {
+	if err := checkSymbol("from", p.From); err != nil {
+		return err
+	}
+	if err := checkSymbol("to", p.To); err != nil {
+		return err
+	}
+	if p.From == p.To {
+		return rejectf(ErrSameProgram, "%s", p.From)
+	}
+	if p.Denominator == 0 {
+		return rejectf(ErrBadRate, "denominator must be greater than zero")
+	}
+	if p.Numerator == 0 && p.DailyCap != 0 {
+		return rejectf(ErrBadRate, "a withdrawn rate (numerator 0) carries no daily cap")
+	}
+	return nil
+}
+
+// Exchange burns Amount of From's available points and mints floor(Amount·num/den) of To.
+type Exchange struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Amount uint64 `json:"amount,string"`
+	MinOut uint64 `json:"min_out,string"`
+}
+
+// Kind implements Payload.
+func (*Exchange) Kind() Kind { return KindExchange }
+
+func (p *Exchange) encode(e *encoder) {
+	e.str(p.From)
+	e.str(p.To)
+	e.u64(p.Amount)
+	e.u64(p.MinOut)
+}
+
+func (p *Exchange) decode(d *decoder) {
+	p.From = d.str(MaxSymbolLen)
+	p.To = d.str(MaxSymbolLen)
+	p.Amount = d.u64()
+	p.MinOut = d.u64()
+}
+
+func (p *Exchange) check() error {
+	if err := checkSymbol("from", p.From); err != nil {
+		return err
+	}
+	if err := checkSymbol("to", p.To); err != nil {
+		return err
+	}
+	if p.From == p.To {
+		return rejectf(ErrSameProgram, "%s", p.From)
+	}
+	return checkAmount("amount", p.Amount)
+}
+
+// Settle is sent by the owner of the creditor Program to acknowledge Amount received from the
+// owner of Counterparty, reducing the open settlement position Counterparty → Program.
+type Settle struct {
+	Program      string `json:"program"`
+	Counterparty string `json:"counterparty"`
+	Amount       uint64 `json:"amount,string"`
+}
+
+// Kind implements Payload.
+func (*Settle) Kind() Kind { return KindSettle }
+
+func (p *Settle) encode(e *encoder) {
+	e.str(p.Program)
+	e.str(p.Counterparty)
+	e.u64(p.Amount)
+}
+
+func (p *Settle) decode(d *decoder) {
+	p.Program = d.str(MaxSymbolLen)
+	p.Counterparty = d.str(MaxSymbolLen)
+	p.Amount = d.u64()
+}
+
+func (p *Settle) check() error {
+	if err := checkSymbol("program", p.Program); err != nil {
+		return err
+	}
+	if err := checkSymbol("counterparty", p.Counterparty); err != nil {
+		return err
+	}
+	if p.Program == p.Counterparty {
+		return rejectf(ErrSameProgram, "%s", p.Program)
+	}
+	return checkAmount("amount", p.Amount)
+}

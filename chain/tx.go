@@ -1,0 +1,212 @@
+package chain
+
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// Kind names a transaction kind. The numeric values are part of the encoding: never reuse one.
+type Kind uint8
+
+// The transaction kinds.
+const (
+	KindRegisterProgram Kind = 1
+	KindUpdateProgram   Kind = 2
+	KindEarn            Kind = 3
+	KindReverse         Kind = 4
+	KindTransfer        Kind = 5
+	KindRedeem          Kind = 6
+	KindSetRate         Kind = 7
+	KindExchange        Kind = 8
+	KindSettle          Kind = 9
+)
+
+var kindNames = [...]string{
+	KindRegisterProgram: "register_program",
+	KindUpdateProgram:   "update_program",
+	KindEarn:            "earn",
+	KindReverse:         "reverse",
+	KindTransfer:        "transfer",
+	KindRedeem:          "redeem",
+	KindSetRate:         "set_rate",
+	KindExchange:        "exchange",
+	KindSettle:          "settle",
+}
+
+// Kinds lists every kind in encoding order.
+var Kinds = []Kind{KindRegisterProgram, KindUpdateProgram, KindEarn, KindReverse, KindTransfer,
+	KindRedeem, KindSetRate, KindExchange, KindSettle}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// ParseKind maps a kind's name back to the kind.
+func ParseKind(s string) (Kind, error) {
+	for _, k := range Kinds {
+		if kindNames[k] == s {
+			return k, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: %q", ErrUnknownKind, s)
+}
+
+// Payload is the kind-specific body of a transaction. It is implemented by the pointer types
+// *RegisterProgram, *UpdateProgram, *Earn, *Reverse, *Transfer, *Redeem, *SetRate, *Exchange
+// and *Settle, and by nothing else.
+type Payload interface {
+	Kind() Kind
+	encode(e *encoder)
+	decode(d *decoder)
+	// check is the stateless validation: everything that can be known without state.
+	check() error
+}
+
+// Tx is a signed transaction. Build one with NewTx, sign it with a Signer; a decoded Tx is
+// immutable (its hash is cached), so do not modify fields of a Tx after hashing it.
+type Tx struct {
+	ChainID    uint64
+	Nonce      uint64
+	ValidUntil uint64 // block time after which the tx is invalid; 0 = no limit
+	Payload    Payload
+	Sig        [65]byte // r ‖ s ‖ v, v ∈ {27, 28}
+
+	hash atomic.Pointer[Hash]
+	size atomic.Int64
+}
+
+// NewTx returns an unsigned transaction.
+func NewTx(chainID, nonce, validUntil uint64, p Payload) *Tx {
+	return &Tx{ChainID: chainID, Nonce: nonce, ValidUntil: validUntil, Payload: p}
+}
+
+// Kind is the kind of the payload.
+func (tx *Tx) Kind() Kind { return tx.Payload.Kind() }
+
+// Hash is the transaction id: keccak256 of the canonical encoding, signature included.
+func (tx *Tx) Hash() Hash {
+	if h := tx.hash.Load(); h != nil {
+		return *h
+	}
+	enc := tx.Encode()
+	h := crypto.Keccak256Hash(enc)
+	tx.hash.Store(&h)
+	tx.size.Store(int64(len(enc)))
+	return h
+}
+
+// Size is the length of the canonical encoding in bytes.
+func (tx *Tx) Size() int {
+	if s := tx.size.Load(); s != 0 {
+		return int(s)
+	}
+	tx.Hash()
+	return int(tx.size.Load())
+}
+
+// Encode returns the canonical binary encoding:
+// 'T' 1 kind chain_id nonce valid_until payload signature.
+func (tx *Tx) Encode() []byte {
+	e := encoder{buf: make([]byte, 0, 160)}
+	tx.encodeTo(&e)
+	return e.buf
+}
+
+func (tx *Tx) encodeTo(e *encoder) {
+	e.u8(tagTx)
+	e.u8(encodingVersion)
+	e.u8(uint8(tx.Payload.Kind()))
+	e.u64(tx.ChainID)
+	e.u64(tx.Nonce)
+	e.u64(tx.ValidUntil)
+	tx.Payload.encode(e)
+	e.buf = append(e.buf, tx.Sig[:]...)
+}
+
+// DecodeTx strictly decodes a canonical transaction and runs the stateless checks (field
+// bounds, symbols, amounts, signature shape). It does not verify the signature.
+func DecodeTx(b []byte) (*Tx, error) {
+	if len(b) > MaxTxBytes {
+		return nil, fmt.Errorf("%w: transaction of %d bytes exceeds %d", ErrTooLarge, len(b), MaxTxBytes)
+	}
+	d := decoder{buf: b}
+	tx, err := decodeTx(&d)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.finish(); err != nil {
+		return nil, err
+	}
+	if err := tx.Check(); err != nil {
+		return nil, err
+	}
+	h := crypto.Keccak256Hash(b)
+	tx.hash.Store(&h)
+	tx.size.Store(int64(len(b)))
+	return tx, nil
+}
+
+func decodeTx(d *decoder) (*Tx, error) {
+	if tag := d.u8(); d.err == nil && tag != tagTx {
+		return nil, fmt.Errorf("%w: not a transaction (tag %#x)", ErrMalformed, tag)
+	}
+	if v := d.u8(); d.err == nil && v != encodingVersion {
+		return nil, fmt.Errorf("%w: transaction version %d", ErrUnknownVersion, v)
+	}
+	kind := Kind(d.u8())
+	if d.err != nil {
+		return nil, d.err
+	}
+	p := newPayload(kind)
+	if p == nil {
+		return nil, fmt.Errorf("%w: %d", ErrUnknownKind, uint8(kind))
+	}
+	tx := &Tx{ChainID: d.u64(), Nonce: d.u64(), ValidUntil: d.u64(), Payload: p}
+	p.decode(d)
+	copy(tx.Sig[:], d.take(65))
+	if d.err != nil {
+		return nil, d.err
+	}
+	return tx, nil
+}
+
+func newPayload(k Kind) Payload {
+	switch k {
+	case KindRegisterProgram:
+		return new(RegisterProgram)
+	case KindUpdateProgram:
+		return new(UpdateProgram)
+	case KindEarn:
+		return new(Earn)
+	case KindReverse:
+		return new(Reverse)
+	case KindTransfer:
+		return new(Transfer)
+	case KindRedeem:
+		return new(Redeem)
+	case KindSetRate:
+		return new(SetRate)
+	case KindExchange:
+		return new(Exchange)
+	case KindSettle:
+		return new(Settle)
+	}
+	return nil
+}
+
+// Check is the stateless validation of a transaction: payload bounds and the signature's
+// shape (low-S, v of 27 or 28). Signature recovery happens in the Signer.
+func (tx *Tx) Check() error {
+	if tx.Payload == nil {
+		return fmt.Errorf("%w: missing payload", ErrMalformed)
+	}
+	if err := tx.Payload.check(); err != nil {
+		return err
+	}
+	return checkSigShape(tx.Sig)
+}
