@@ -167,7 +167,8 @@ func (s *State) loadBalance(a Address, symbol string) (*Balance, uint64, error) 
 	if err != nil {
 		return nil, 0, err
 	}
-	expired := b.normalize(s.today)
+	expired, moves := b.normalize(s.today, s.params.MaxLots)
+	s.applyMoves(symbol, moves)
 	return b, expired, nil
 }
 
@@ -281,11 +282,8 @@ func (s *State) reverse(sender Address, p *Reverse) ([]Entry, error) {
 	entries := expireEntry(o.To, p.Program, expired)
 
 	// First the order's own points if still pending, then available points oldest first.
-	var recovered uint64
-	if o.Available > s.today {
-		recovered = b.takePending(p.Amount, o.Expiry, o.Available)
-		s.scheduleExpiry(p.Program, o.Expiry, 0, recovered)
-	}
+	recovered := b.takePending(p.Amount, o.Expiry, o.Available, s.today)
+	s.scheduleExpiry(p.Program, o.Expiry, 0, recovered)
 	if rest := min(p.Amount-recovered, b.Available(s.today)); rest > 0 {
 		for _, l := range b.spend(rest, s.today) {
 			s.scheduleExpiry(p.Program, l.Expiry, 0, l.Amount)

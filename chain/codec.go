@@ -32,8 +32,13 @@ func (e *encoder) bool(v bool) {
 func (e *encoder) address(a common.Address) { e.buf = append(e.buf, a[:]...) }
 func (e *encoder) hash(h common.Hash)       { e.buf = append(e.buf, h[:]...) }
 
-// str writes a uint16 length then the bytes. Callers bound lengths before encoding.
+// str writes a uint16 length then the bytes. Every string field is bounded by the stateless
+// checks far below 65,535 bytes; a longer one here is a caller that skipped them, and
+// encoding it would give two transactions one id, so it panics.
 func (e *encoder) str(s string) {
+	if len(s) > 0xffff {
+		panic(fmt.Sprintf("chain: encoding a %d-byte string: stateless checks were skipped", len(s)))
+	}
 	e.u16(uint16(len(s)))
 	e.buf = append(e.buf, s...)
 }

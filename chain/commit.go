@@ -96,30 +96,10 @@ func DecodeCommit(b []byte) (*Commit, error) {
 }
 
 // SignVote signs a vote digest with a validator's consensus key.
-func SignVote(key *ecdsa.PrivateKey, digest Hash) ([65]byte, error) {
-	var out [65]byte
-	sig, err := crypto.Sign(digest[:], key)
-	if err != nil {
-		return out, fmt.Errorf("chain: sign vote: %w", err)
-	}
-	copy(out[:], sig)
-	out[64] += 27
-	return out, nil
-}
+func SignVote(key *ecdsa.PrivateKey, digest Hash) ([65]byte, error) { return SignDigest(digest, key) }
 
 // RecoverVoter returns the address that signed a vote digest.
-func RecoverVoter(digest Hash, sig [65]byte) (Address, error) {
-	if err := checkSigShape(sig); err != nil {
-		return Address{}, err
-	}
-	s := sig
-	s[64] -= 27
-	pub, err := crypto.SigToPub(digest[:], s[:])
-	if err != nil {
-		return Address{}, rejectf(ErrBadSignature, "%v", err)
-	}
-	return crypto.PubkeyToAddress(*pub), nil
-}
+func RecoverVoter(digest Hash, sig [65]byte) (Address, error) { return RecoverAddress(digest, sig) }
 
 // VerifyCommit checks that c finalizes the block with hash at height: every signature is a
 // valid precommit of a distinct validator, listed in validator order, by more than two thirds

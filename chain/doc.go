@@ -30,10 +30,12 @@
 // the points expire at the start of day available+e, in the first block whose time is at or
 // past it. Spending takes the oldest expiry first; points keep their expiry when transferred
 // or exchanged (an exchange mints at the earlier of the earliest burnt lot's expiry and the
-// target program's own), so nothing can refresh an expiry. Lots with equal days merge; when
-// an account would hold more than the genesis max_lots, its two earliest-expiring lots merge
-// into one with the earlier expiry and later availability — bounded, and never in the
-// holder's favour, so nobody can bloat another's account by sending dust.
+// target program's own), so nothing can refresh an expiry. Lots with equal days merge. The
+// genesis max_lots bounds an account's available lots: past it, the two earliest-expiring
+// available lots merge into one with the earlier expiry — never in the holder's favour, so
+// nobody can bloat another's account by sending dust. Pending lots are not bounded by it and
+// never merge across days: they come only from the program's own earns (one lot per earn day
+// and policy), and keeping them apart lets a reversal find exactly the order's pending points.
 //
 // Expiry costs no scan of accounts: each program keeps a per-day schedule of the points that
 // expire that day. BeginBlock moves the days up to the block's day into the program's

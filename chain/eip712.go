@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/ethereum/go-ethereum/crypto"
@@ -18,11 +19,13 @@ import (
 // any Ethereum wallet can sign them with eth_signTypedData_v4. The types are fixed, so instead
 // of go-ethereum's generic, reflection-driven apitypes (~8 µs a digest) this file hashes each
 // kind with hand-written code: type hashes are computed once, a pooled Keccak state is reused,
-// and no big.Int or map is touched. eip712_test.go cross-checks every kind against apitypes.
+// program symbols' hashes are memoised, and no big.Int, map or allocation is on the path. What
+// remains is the Keccak permutations EIP-712 itself requires (a transfer with a memo: four).
+// eip712_test.go cross-checks every kind against apitypes.
 //
 // The one table below (eip712Types) is the single source of the type definitions: the type
-// hashes, TypedDataJSON, EIP712Types and docs/signing.md all derive from or are tested against
-// it. The hand-written hashing follows the same field order; changing either without the
+// hashes, TypedDataJSON and EIP712Types derive from it; the tests check it against the spec
+// strings of docs/signing.md and against the Go payload structs. The hand-written hashing follows the same field order; changing either without the
 // other fails the cross-check tests.
 
 // Domain name and version of Loyal's EIP-712 domain. Changing either makes every signature
@@ -294,6 +297,36 @@ func (h *hasher) str(s string) Hash {
 	return h.sum(h.sbuf)
 }
 
+// symbolCache memoises the hashes of program symbols, which recur in almost every
+// transaction: a hit saves one Keccak permutation (~40% of a transfer's digest when its memo
+// is empty). It is direct-mapped and lock-free: a slot holds an immutable entry that is
+// replaced whole, and a hit compares the full symbol, so a collision costs only a miss.
+// Symbols that others make up to thrash it cost them nothing but the normal hashing.
+var symbolCache [1024]atomic.Pointer[symbolEntry]
+
+type symbolEntry struct {
+	sym  string
+	hash Hash
+}
+
+// symbol returns str(s), through symbolCache for anything symbol-sized.
+func (h *hasher) symbol(s string) Hash {
+	if len(s) == 0 || len(s) > MaxSymbolLen {
+		return h.str(s)
+	}
+	i := uint32(2166136261) // FNV-1a
+	for j := 0; j < len(s); j++ {
+		i = (i ^ uint32(s[j])) * 16777619
+	}
+	slot := &symbolCache[i%uint32(len(symbolCache))]
+	if e := slot.Load(); e != nil && e.sym == s {
+		return e.hash
+	}
+	x := h.str(s)
+	slot.Store(&symbolEntry{sym: strings.Clone(s), hash: x})
+	return x
+}
+
 // Appending 32-byte words to an encodeData buffer.
 
 func appendHash(b []byte, x Hash) []byte { return append(b, x[:]...) }
@@ -398,7 +431,7 @@ func (h *hasher) message(tx *Tx) (Hash, error) {
 		if p == nil {
 			break
 		}
-		program, memo := h.str(p.Program), h.str(p.Memo)
+		program, memo := h.symbol(p.Program), h.str(p.Memo)
 		h.begin(KindTransfer, tx)
 		h.buf = appendHash(h.buf, program)
 		h.buf = appendAddress(h.buf, p.To)
@@ -408,7 +441,7 @@ func (h *hasher) message(tx *Tx) (Hash, error) {
 		if p == nil {
 			break
 		}
-		program, credits := h.str(p.Program), h.credits(p.Credits)
+		program, credits := h.symbol(p.Program), h.credits(p.Credits)
 		h.begin(KindEarn, tx)
 		h.buf = appendHash(h.buf, program)
 		h.buf = appendHash(h.buf, credits)
@@ -416,7 +449,7 @@ func (h *hasher) message(tx *Tx) (Hash, error) {
 		if p == nil {
 			break
 		}
-		program, ref := h.str(p.Program), h.str(p.RewardRef)
+		program, ref := h.symbol(p.Program), h.str(p.RewardRef)
 		h.begin(KindRedeem, tx)
 		h.buf = appendHash(h.buf, program)
 		h.buf = appendUint(h.buf, p.Amount)
@@ -425,7 +458,7 @@ func (h *hasher) message(tx *Tx) (Hash, error) {
 		if p == nil {
 			break
 		}
-		program, ref := h.str(p.Program), h.str(p.OrderRef)
+		program, ref := h.symbol(p.Program), h.str(p.OrderRef)
 		h.begin(KindReverse, tx)
 		h.buf = appendHash(h.buf, program)
 		h.buf = appendHash(h.buf, ref)
@@ -434,7 +467,7 @@ func (h *hasher) message(tx *Tx) (Hash, error) {
 		if p == nil {
 			break
 		}
-		from, to := h.str(p.From), h.str(p.To)
+		from, to := h.symbol(p.From), h.symbol(p.To)
 		h.begin(KindExchange, tx)
 		h.buf = appendHash(h.buf, from)
 		h.buf = appendHash(h.buf, to)
@@ -444,7 +477,7 @@ func (h *hasher) message(tx *Tx) (Hash, error) {
 		if p == nil {
 			break
 		}
-		from, to := h.str(p.From), h.str(p.To)
+		from, to := h.symbol(p.From), h.symbol(p.To)
 		h.begin(KindSetRate, tx)
 		h.buf = appendHash(h.buf, from)
 		h.buf = appendHash(h.buf, to)
@@ -455,7 +488,7 @@ func (h *hasher) message(tx *Tx) (Hash, error) {
 		if p == nil {
 			break
 		}
-		program, cp := h.str(p.Program), h.str(p.Counterparty)
+		program, cp := h.symbol(p.Program), h.symbol(p.Counterparty)
 		h.begin(KindSettle, tx)
 		h.buf = appendHash(h.buf, program)
 		h.buf = appendHash(h.buf, cp)
@@ -464,7 +497,7 @@ func (h *hasher) message(tx *Tx) (Hash, error) {
 		if p == nil {
 			break
 		}
-		symbol, name := h.str(p.Symbol), h.str(p.Name)
+		symbol, name := h.symbol(p.Symbol), h.str(p.Name)
 		policy, ops := h.policy(&p.Policy), h.addresses(p.Operators)
 		h.begin(KindRegisterProgram, tx)
 		h.buf = appendHash(h.buf, symbol)
@@ -475,7 +508,7 @@ func (h *hasher) message(tx *Tx) (Hash, error) {
 		if p == nil {
 			break
 		}
-		program := h.str(p.Program)
+		program := h.symbol(p.Program)
 		policy, ops := h.policy(&p.Policy), h.addresses(p.Operators)
 		h.begin(KindUpdateProgram, tx)
 		h.buf = appendHash(h.buf, program)

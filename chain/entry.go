@@ -35,3 +35,37 @@ type Entry struct {
 	AvailableDay Day `json:"available_day,omitempty"`
 	ExpiryDay    Day `json:"expiry_day,omitempty"`
 }
+
+// AppendBinary appends the entry's binary encoding (a version byte, then fixed-width and
+// length-prefixed fields) to b; the ledger stores history in this form.
+func (e *Entry) AppendBinary(b []byte) []byte {
+	enc := encoder{buf: b}
+	enc.u8(recordVersion)
+	enc.address(e.Account)
+	enc.str(e.Program)
+	enc.str(string(e.Cause))
+	enc.u64(e.Credit)
+	enc.u64(e.Debit)
+	enc.u64(e.Unrecovered)
+	enc.str(e.Ref)
+	enc.address(e.Counterparty)
+	enc.str(e.Route)
+	enc.u32(e.AvailableDay)
+	enc.u32(e.ExpiryDay)
+	return enc.buf
+}
+
+// DecodeEntry decodes an entry written by AppendBinary, returning the bytes after it.
+func DecodeEntry(b []byte) (Entry, []byte, error) {
+	d := decoder{buf: b}
+	if v := d.u8(); d.err == nil && v != recordVersion {
+		return Entry{}, nil, rejectf(ErrUnknownVersion, "entry version %d", v)
+	}
+	e := Entry{Account: d.address(), Program: d.str(MaxSymbolLen), Cause: Cause(d.str(32)),
+		Credit: d.u64(), Debit: d.u64(), Unrecovered: d.u64(), Ref: d.str(maxDecodeString),
+		Counterparty: d.address(), Route: d.str(2*MaxSymbolLen + 1), AvailableDay: d.u32(), ExpiryDay: d.u32()}
+	if d.err != nil {
+		return Entry{}, nil, d.err
+	}
+	return e, b[d.off:], nil
+}

@@ -34,8 +34,9 @@ func (l Lot) expiredOn(today Day) bool { return l.Expiry != NeverExpires && l.Ex
 func (l Lot) pendingOn(today Day) bool { return l.Available > today }
 
 // normalize drops expired lots (already counted as expired by the program's schedule), marks
-// matured lots available and merges equal lots. It returns the amount dropped, for history.
-func (b *Balance) normalize(today Day) (expired uint64) {
+// matured lots available, merges equal lots and enforces the bound on available lots. It
+// returns the amount dropped, for history, and the schedule moves of any merge.
+func (b *Balance) normalize(today Day, maxLots int) (expired uint64, moves []expiryMove) {
 	out := b.Lots[:0]
 	for _, l := range b.Lots {
 		if l.expiredOn(today) {
@@ -48,7 +49,7 @@ func (b *Balance) normalize(today Day) (expired uint64) {
 		out = append(out, l)
 	}
 	b.Lots = mergeLots(out)
-	return expired
+	return expired, b.bound(maxLots)
 }
 
 func mergeLots(lots []Lot) []Lot {
@@ -121,11 +122,12 @@ func (b *Balance) spend(amount uint64, today Day) []Lot {
 	return taken
 }
 
-// takePending removes up to amount from the pending lot with exactly these keys and returns
-// how much it took.
-func (b *Balance) takePending(amount uint64, expiry, available Day) uint64 {
+// takePending removes up to amount from the still-pending lot with exactly an order's days
+// and returns how much it took. Pending lots are never merged with other days (see add), so
+// while an order's points are pending they are all in that lot.
+func (b *Balance) takePending(amount uint64, expiry, available, today Day) uint64 {
 	for i, l := range b.Lots {
-		if l.Expiry == expiry && l.Available == available {
+		if l.Expiry == expiry && l.Available == available && l.pendingOn(today) {
 			n := min(l.Amount, amount)
 			b.Lots[i].Amount -= n
 			if b.Lots[i].Amount == 0 {
@@ -137,27 +139,48 @@ func (b *Balance) takePending(amount uint64, expiry, available Day) uint64 {
 	return 0
 }
 
-// add inserts a lot, merging with an equal one, and enforces maxLots by merging the two
-// earliest-expiring lots. It returns the merges' schedule moves: amounts whose expiry changed
-// from one day to another, so the program's expiry schedule stays exact.
-func (b *Balance) add(l Lot, maxLots int) (moves []expiryMove) {
+// add inserts a lot, merging with an equal one, then enforces the bound on lots. It returns
+// the schedule moves of any merge.
+func (b *Balance) add(l Lot, maxLots int) []expiryMove {
 	i, found := slices.BinarySearchFunc(b.Lots, l, lotLess)
 	if found {
 		b.Lots[i].Amount += l.Amount
 		return nil
 	}
 	b.Lots = slices.Insert(b.Lots, i, l)
-	for maxLots > 0 && len(b.Lots) > maxLots {
-		first, second := b.Lots[0], b.Lots[1]
-		if first.Expiry != second.Expiry {
-			moves = append(moves, expiryMove{amount: second.Amount, from: second.Expiry, to: first.Expiry})
+	return b.bound(maxLots)
+}
+
+// bound keeps at most maxLots available lots by merging the two earliest-expiring ones into
+// one with the earlier expiry. Only available lots count and merge: anyone can send an
+// account available points (dust transfers), while pending lots come only from the program's
+// own earns, one per earn day, and must stay separate so a reversal finds an order's points.
+// It returns the amounts whose expiry moved, so the program's expiry schedule stays exact.
+func (b *Balance) bound(maxLots int) (moves []expiryMove) {
+	for {
+		first, second, n := -1, -1, 0
+		for i, l := range b.Lots {
+			if l.Available != 0 {
+				continue
+			}
+			n++
+			switch {
+			case first < 0:
+				first = i
+			case second < 0:
+				second = i
+			}
 		}
-		merged := Lot{Amount: first.Amount + second.Amount, Expiry: first.Expiry, Available: max(first.Available, second.Available)}
-		b.Lots = slices.Delete(b.Lots, 0, 1)
-		b.Lots[0] = merged
-		b.Lots = mergeLots(b.Lots)
+		if maxLots <= 0 || n <= maxLots {
+			return moves
+		}
+		a, c := b.Lots[first], b.Lots[second]
+		if a.Expiry != c.Expiry {
+			moves = append(moves, expiryMove{amount: c.Amount, from: c.Expiry, to: a.Expiry})
+		}
+		b.Lots[first].Amount += c.Amount
+		b.Lots = slices.Delete(b.Lots, second, second+1)
 	}
-	return moves
 }
 
 type expiryMove struct {

@@ -2,6 +2,7 @@ package chain
 
 import (
 	"fmt"
+	"unicode/utf8"
 )
 
 // Tier is a named status reached when a customer's earned points (net of reversals) within
@@ -65,8 +66,8 @@ func (p *Policy) check() error {
 		return rejectf(ErrBadPolicy, "%d tiers exceed %d", len(p.Tiers), maxDecodeTiers)
 	}
 	for i, t := range p.Tiers {
-		if t.Name == "" || len(t.Name) > maxTierNameLen {
-			return rejectf(ErrBadPolicy, "tier %d: name must be 1 to %d bytes", i, maxTierNameLen)
+		if t.Name == "" || len(t.Name) > maxTierNameLen || !utf8.ValidString(t.Name) {
+			return rejectf(ErrBadPolicy, "tier %d: name must be 1 to %d bytes of UTF-8", i, maxTierNameLen)
 		}
 		if i > 0 && t.Threshold <= p.Tiers[i-1].Threshold {
 			return rejectf(ErrBadPolicy, "tier %q: thresholds must strictly increase", t.Name)
@@ -121,6 +122,9 @@ func checkSymbol(field, s string) error {
 func checkString(field, s string, max int) error {
 	if len(s) > max {
 		return rejectf(ErrFieldTooLong, "%s of %d bytes exceeds %d", field, len(s), max)
+	}
+	if !utf8.ValidString(s) {
+		return rejectf(ErrMalformed, "%s is not valid UTF-8", field)
 	}
 	return nil
 }

@@ -58,6 +58,13 @@ func (s *Signer) Sign(tx *Tx, key *ecdsa.PrivateKey) error {
 	if tx.hash.Load() != nil {
 		return errAlreadyHashed
 	}
+	if tx.Payload == nil {
+		return rejectf(ErrMalformed, "missing payload")
+	}
+	// Never sign what no node would accept.
+	if err := tx.Payload.check(); err != nil {
+		return err
+	}
 	d, err := digest(s.sep, tx)
 	if err != nil {
 		return err
@@ -94,7 +101,7 @@ func (s *Signer) Sender(tx *Tx) (Address, error) {
 // anything else a key signs (votes).
 func SignDigest(digest Hash, key *ecdsa.PrivateKey) ([65]byte, error) {
 	var out [65]byte
-	if key == nil || key.D == nil {
+	if key == nil {
 		return out, fmt.Errorf("chain: sign: no private key")
 	}
 	sig, err := crypto.Sign(digest[:], key)

@@ -76,6 +76,7 @@ type State struct {
 	today   Day
 
 	block map[string][]byte // this block's writes; a nil value is a deletion
+	reads map[string][]byte // committed values read so far (nil = absent): each key hits the store once
 	tx    map[string][]byte // the running transaction's writes
 	inTx  bool
 	err   error // first read error from base: a storage failure, never a rejection
@@ -87,6 +88,7 @@ func NewState(base store.Reader, chainID uint64, params Params, height, time uin
 	return &State{
 		base: base, chainID: chainID, params: params, height: height, time: time, today: DayOf(time),
 		block: make(map[string][]byte),
+		reads: make(map[string][]byte),
 		tx:    make(map[string][]byte),
 	}
 }
@@ -107,14 +109,21 @@ func (s *State) get(key []byte) ([]byte, bool) {
 	if v, ok := s.block[string(key)]; ok {
 		return v, v != nil
 	}
+	if v, ok := s.reads[string(key)]; ok {
+		return v, v != nil
+	}
 	v, err := s.base.Get(key)
 	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) && s.err == nil {
-			s.err = fmt.Errorf("chain: read state: %w", err)
+		if !errors.Is(err, store.ErrNotFound) {
+			if s.err == nil {
+				s.err = fmt.Errorf("chain: read state: %w", err)
+			}
+			return nil, false
 		}
-		return nil, false
+		v = nil
 	}
-	return v, true
+	s.reads[string(key)] = v
+	return v, v != nil
 }
 
 func (s *State) set(key, value []byte) {

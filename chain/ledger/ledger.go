@@ -3,12 +3,10 @@ package ledger
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
 
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/smt"
 	"github.com/loyal-ledger/loyal/chain/store"
@@ -82,7 +80,7 @@ func Open(db store.DB, g *chain.Genesis) (*Ledger, error) {
 		return nil, err
 	}
 	err = db.Iterate([]byte{pState}, []byte{pState + 1}, func(k, v []byte) error {
-		l.tree.Set(crypto.Keccak256Hash(k[1:]), crypto.Keccak256Hash(v))
+		l.tree.Set(smt.HashKey(k[1:]), smt.HashValue(v))
 		return nil
 	})
 	if err != nil {
@@ -102,7 +100,7 @@ func (l *Ledger) initGenesis() error {
 	batch := l.db.NewBatch()
 	defer batch.Close()
 	for _, c := range st.Changes() {
-		l.tree.Set(crypto.Keccak256Hash(c.Key), crypto.Keccak256Hash(c.Value))
+		l.tree.Set(smt.HashKey(c.Key), smt.HashValue(c.Value))
 		batch.Set(stateKey(c.Key), c.Value)
 	}
 	l.head = Head{Height: 0, Hash: l.gHash, Time: l.genesis.GenesisTime, StateRoot: chain.Hash(l.tree.Root())}
@@ -138,16 +136,6 @@ func (r stateReader) Iterate(lo, hi []byte, fn func(k, v []byte) error) error {
 
 // GetState reads a committed state record by its chain state key.
 func (l *Ledger) GetState(key []byte) ([]byte, error) { return l.db.Get(stateKey(key)) }
-
-// History record as stored and served.
-type HistoryRecord struct {
-	Height  uint64      `json:"height,string"`
-	Time    uint64      `json:"time,string"`
-	TxHash  chain.Hash  `json:"tx_hash"`
-	TxIndex uint32      `json:"tx_index"`
-	Kind    string      `json:"kind"`
-	Entry   chain.Entry `json:"entry"`
-}
 
 // Executed is the result of executing a block's transactions against the head state.
 type Executed struct {
@@ -193,13 +181,13 @@ func (l *Ledger) execute(height, time uint64, txs []*chain.Tx, senders []chain.A
 	ex.Changes = st.Changes()
 	ex.undo = make([]undo, len(ex.Changes))
 	for i, c := range ex.Changes {
-		k := crypto.Keccak256Hash(c.Key)
+		k := smt.HashKey(c.Key)
 		old, ok := l.tree.Get(k)
 		ex.undo[i] = undo{key: k, old: old, present: ok}
 		if c.Value == nil {
 			l.tree.Delete(k)
 		} else {
-			l.tree.Set(k, crypto.Keccak256Hash(c.Value))
+			l.tree.Set(k, smt.HashValue(c.Value))
 		}
 	}
 	ex.StateRoot = l.tree.Root()
@@ -386,8 +374,8 @@ func (l *Ledger) commit(blk *chain.Block, ex *Executed, commit *chain.Commit) er
 					return err
 				}
 			}
-			rec, _ := json.Marshal(HistoryRecord{Height: h.Height, Time: h.Time, TxHash: tx.Hash(), TxIndex: uint32(i), Kind: tx.Kind().String(), Entry: e})
-			batch.Set(historyKey(e.Account, n), rec)
+			rec := HistoryRecord{Height: h.Height, Time: h.Time, TxHash: tx.Hash(), TxIndex: uint32(i), Kind: tx.Kind(), Entry: e}
+			batch.Set(historyKey(e.Account, n), rec.encode())
 			histLen[e.Account] = n + 1
 		}
 	}

@@ -2,11 +2,9 @@ package ledger
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/smt"
 	"github.com/loyal-ledger/loyal/chain/store"
@@ -96,8 +94,8 @@ func (l *Ledger) History(a chain.Address, offset, limit uint64) ([]HistoryRecord
 	}
 	end := min(total, offset+limit)
 	err = l.db.Iterate(historyKey(a, offset), historyKey(a, end), func(_, v []byte) error {
-		var r HistoryRecord
-		if err := json.Unmarshal(v, &r); err != nil {
+		r, err := decodeHistoryRecord(v)
+		if err != nil {
 			return fmt.Errorf("%w: history record: %v", ErrCorrupt, err)
 		}
 		out = append(out, r)
@@ -120,11 +118,11 @@ func (p *StateProof) Verify(h *chain.Header) error {
 	if h.StateRoot != p.StateRoot || h.Height != p.Height {
 		return fmt.Errorf("%w: proof is for height %d root %s, header is %d root %s", smt.ErrInvalidProof, p.Height, p.StateRoot, h.Height, h.StateRoot)
 	}
-	k := crypto.Keccak256Hash(p.Key)
+	k := smt.HashKey(p.Key)
 	if p.Value == nil {
 		return smt.VerifyExclusion(p.StateRoot, k, p.Proof)
 	}
-	return smt.VerifyInclusion(p.StateRoot, k, crypto.Keccak256Hash(p.Value), p.Proof)
+	return smt.VerifyInclusion(p.StateRoot, k, smt.HashValue(p.Value), p.Proof)
 }
 
 // ProveState proves the record under a chain state key as of the head.
@@ -137,6 +135,6 @@ func (l *Ledger) ProveState(key []byte) (*StateProof, error) {
 	}
 	return &StateProof{
 		Height: l.head.Height, StateRoot: l.head.StateRoot, Key: append([]byte(nil), key...),
-		Value: v, Proof: l.tree.Prove(crypto.Keccak256Hash(key)),
+		Value: v, Proof: l.tree.Prove(smt.HashKey(key)),
 	}, nil
 }

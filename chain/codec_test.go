@@ -1,0 +1,116 @@
+package chain_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/loyal-ledger/loyal/chain"
+)
+
+func TestTxEncodingRoundTrip(t *testing.T) {
+	for _, tx := range seedTxs(t) {
+		t.Run(tx.Kind().String(), func(t *testing.T) {
+			got, err := chain.DecodeTx(tx.Encode())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Hash() != tx.Hash() || got.Kind() != tx.Kind() || got.Nonce != tx.Nonce {
+				t.Fatalf("round trip changed the transaction")
+			}
+		})
+	}
+}
+
+func TestTxDecodingRejects(t *testing.T) {
+	tx := seedTxs(t)[4] // a transfer
+	good := tx.Encode()
+	mut := func(f func(b []byte) []byte) []byte { return f(append([]byte(nil), good...)) }
+	cases := []struct {
+		name string
+		in   []byte
+		want *chain.Error
+	}{
+		{"trailing byte", append(append([]byte(nil), good...), 0), chain.ErrMalformed},
+		{"truncated", good[:len(good)-1], chain.ErrMalformed},
+		{"empty", nil, chain.ErrMalformed},
+		{"wrong tag", mut(func(b []byte) []byte { b[0] = 'H'; return b }), chain.ErrMalformed},
+		{"unknown version", mut(func(b []byte) []byte { b[1] = 2; return b }), chain.ErrUnknownVersion},
+		{"unknown kind", mut(func(b []byte) []byte { b[2] = 99; return b }), chain.ErrUnknownKind},
+		{"v not 27/28", mut(func(b []byte) []byte { b[len(b)-1] = 1; return b }), chain.ErrBadSignature},
+		{"zero r", mut(func(b []byte) []byte { clear(b[len(b)-65 : len(b)-33]); return b }), chain.ErrBadSignature},
+		{"high s", mut(func(b []byte) []byte {
+			for i := len(b) - 33; i < len(b)-1; i++ {
+				b[i] = 0xff
+			}
+			return b
+		}), chain.ErrBadSignature},
+		{"lowercase symbol", mut(func(b []byte) []byte { b[2+1+24+2] = 'a'; return b }), chain.ErrBadSymbol},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := chain.DecodeTx(c.in)
+			if !errors.Is(err, c.want) {
+				t.Fatalf("got %v, want %v", err, c.want)
+			}
+		})
+	}
+}
+
+func TestBlockEncodingRoundTrip(t *testing.T) {
+	blk := seedBlock(t)
+	got, err := chain.DecodeBlock(blk.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Hash() != blk.Hash() || len(got.Txs) != len(blk.Txs) || got.LastCommit.Hash() != blk.LastCommit.Hash() {
+		t.Fatal("block round trip changed it")
+	}
+	// A block whose tx root does not match its transactions is rejected at decode.
+	bad := seedBlock(t)
+	bad.Txs = bad.Txs[1:]
+	if _, err := chain.DecodeBlock(bad.Encode()); !errors.Is(err, chain.ErrBadBlock) {
+		t.Fatalf("tx root mismatch: got %v", err)
+	}
+}
+
+func TestBlockTxProofs(t *testing.T) {
+	blk := seedBlock(t)
+	for i := range blk.Txs {
+		p, err := chain.ProveTx(blk.Txs, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Verify(&blk.Header); err != nil {
+			t.Fatalf("tx %d: %v", i, err)
+		}
+		p.Index = (p.Index + 1) % p.Total
+		if err := p.Verify(&blk.Header); err == nil {
+			t.Fatalf("tx %d: proof verified at the wrong index", i)
+		}
+	}
+}
+
+func TestTxJSONRoundTrip(t *testing.T) {
+	for _, tx := range seedTxs(t) {
+		t.Run(tx.Kind().String(), func(t *testing.T) {
+			b, err := tx.MarshalJSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got chain.Tx
+			if err := got.UnmarshalJSON(b); err != nil {
+				t.Fatalf("%s: %v", b, err)
+			}
+			if got.Hash() != tx.Hash() {
+				t.Fatalf("JSON round trip changed the tx id: %s", b)
+			}
+		})
+	}
+	var tx chain.Tx
+	if err := tx.UnmarshalJSON([]byte(`{"kind":"transfer","chain_id":"7","nonce":"0","valid_until":"0","body":{"program":"ACME","to":"0x0000000000000000000000000000000000000001","amount":"5","memo":"","extra":1},"signature":"0x00"}`)); !errors.Is(err, chain.ErrMalformed) {
+		t.Fatalf("unknown body field: got %v", err)
+	}
+	if err := tx.UnmarshalJSON([]byte(`{"kind":"mint","chain_id":"7","nonce":"0","valid_until":"0","body":{},"signature":"0x00"}`)); !errors.Is(err, chain.ErrUnknownKind) {
+		t.Fatalf("unknown kind: got %v", err)
+	}
+}

@@ -1,0 +1,75 @@
+package chain_test
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/loyal-ledger/loyal/chain"
+)
+
+func validGenesis(t *testing.T) *chain.Genesis {
+	key := seedKey(t)
+	partner := crypto.PubkeyToAddress(key.PublicKey)
+	return &chain.Genesis{
+		ChainID: 7, Network: "loyal-test", GenesisTime: 1_750_000_000,
+		Partners: []chain.Partner{{Name: "Acme", Address: partner}},
+		Validators: []chain.Validator{{Name: "acme-1", Partner: partner,
+			PubKey: crypto.CompressPubkey(&key.PublicKey), Address: partner}},
+		Params:   chain.DefaultParams(),
+		Programs: []chain.GenesisProgram{{Symbol: "ACME", Name: "Acme", Owner: partner}},
+	}
+}
+
+func TestGenesisJSONRoundTripKeepsHash(t *testing.T) {
+	g := validGenesis(t)
+	b, err := json.MarshalIndent(g, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := chain.ParseGenesis(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Hash() != g.Hash() {
+		t.Fatal("JSON round trip changed the genesis hash")
+	}
+	g2 := validGenesis(t)
+	g2.GenesisTime++
+	if g2.Hash() == g.Hash() {
+		t.Fatal("genesis time does not change the hash")
+	}
+}
+
+func TestGenesisRejects(t *testing.T) {
+	cases := []struct {
+		name   string
+		mutate func(g *chain.Genesis)
+		want   string
+	}{
+		{"zero chain id", func(g *chain.Genesis) { g.ChainID = 0 }, "chain_id"},
+		{"no partners", func(g *chain.Genesis) { g.Partners = nil }, "no partners"},
+		{"validator address not its key", func(g *chain.Genesis) { g.Validators[0].Address[0] ^= 1 }, "does not match"},
+		{"validator of an unknown partner", func(g *chain.Genesis) { g.Validators[0].Partner[0] ^= 1 }, "not listed"},
+		{"no validators", func(g *chain.Genesis) { g.Validators = nil }, "validators"},
+		{"program owned by a non-partner", func(g *chain.Genesis) { g.Programs[0].Owner[0] ^= 1 }, "not a partner"},
+		{"bad program symbol", func(g *chain.Genesis) { g.Programs[0].Symbol = "acme" }, "symbol"},
+		{"zero max lots", func(g *chain.Genesis) { g.Params.MaxLots = 0 }, "max_lots"},
+		{"tx limit above block limit", func(g *chain.Genesis) { g.Params.MaxTxBytes = g.Params.MaxBlockBytes + 1 }, "max_tx_bytes"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := validGenesis(t)
+			c.mutate(g)
+			err := g.Validate()
+			if !errors.Is(err, chain.ErrBadGenesis) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want ErrBadGenesis mentioning %q", err, c.want)
+			}
+		})
+	}
+	if _, err := chain.ParseGenesis([]byte(`{"chain_id":7,"limitz":{}}`)); !errors.Is(err, chain.ErrBadGenesis) {
+		t.Fatalf("unknown field: got %v", err)
+	}
+}

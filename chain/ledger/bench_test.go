@@ -1,0 +1,122 @@
+package ledger_test
+
+import (
+	"crypto/ecdsa"
+	"encoding/binary"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/chain/store"
+)
+
+const (
+	benchAccounts = 100_000
+	benchBlockTxs = 10_000
+)
+
+// BenchmarkApplyBlock applies blocks of 10,000 transfers over 100,000 funded accounts on each
+// backend: execution, the state-root update and the synced atomic commit, with senders
+// already recovered (the mempool recovers them on admission). In the same run it measures one
+// signature recovery, and reports the cost of a transfer as a ratio of it (target ≤ 0.5).
+func BenchmarkApplyBlock(b *testing.B) {
+	for _, backend := range store.Backends {
+		b.Run(backend, func(b *testing.B) { benchApplyBlock(b, backend) })
+	}
+}
+
+func benchApplyBlock(b *testing.B, backend string) {
+	params := chain.DefaultParams()
+	params.MaxBlockTxs = benchBlockTxs
+	net := newNetwork(b, params)
+	nd := openNode(b, net, backend, b.TempDir())
+	defer nd.close(b)
+
+	senders := make([]*ecdsa.PrivateKey, benchBlockTxs)
+	for i := range senders {
+		senders[i] = testKey(b, "sender "+refN(i))
+	}
+	accounts := make([]chain.Address, benchAccounts)
+	for i := range accounts {
+		if i < len(senders) {
+			accounts[i] = addr(senders[i])
+		} else {
+			accounts[i] = chain.Address(crypto.Keccak256Hash(binary.BigEndian.AppendUint64(nil, uint64(i))).Bytes()[12:])
+		}
+	}
+	// Fund every account in one block of earns.
+	var earns []*chain.Tx
+	per := params.MaxCreditsPerEarn
+	for start := 0; start < benchAccounts; start += per {
+		credits := make([]chain.Credit, 0, per)
+		for i := start; i < min(start+per, benchAccounts); i++ {
+			credits = append(credits, chain.Credit{To: accounts[i], Amount: 1_000_000, OrderRef: refN(i)})
+		}
+		earns = append(earns, net.tx(b, net.partner, &chain.Earn{Program: "ACME", Credits: credits}))
+	}
+	now := uint64(genesisTime + 60)
+	nd.produce(b, now, earns...)
+
+	recoverNs := measureRecover(b, net, senders[0])
+
+	b.ResetTimer()
+	var applied time.Duration
+	for n := 0; n < b.N; n++ {
+		b.StopTimer()
+		txs := make([]*chain.Tx, benchBlockTxs)
+		for i := range txs {
+			to := accounts[(i*7919+n*104729+1)%benchAccounts]
+			if to == addr(senders[i]) {
+				to = accounts[(i+1)%benchAccounts]
+			}
+			txs[i] = net.tx(b, senders[i], &chain.Transfer{Program: "ACME", To: to, Amount: 1})
+		}
+		from, err := nd.l.RecoverSenders(txs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		now += 60
+		blk, rejected, err := nd.l.BuildBlock(now, addr(net.validator), txs, from, nd.lastCommit)
+		if err != nil || len(rejected) > 0 {
+			b.Fatalf("build: %v, %d rejected", err, len(rejected))
+		}
+		c := net.certify(b, blk)
+		b.StartTimer()
+		start := time.Now()
+		if err := nd.l.ApplyBlockWithSenders(blk, from, c); err != nil {
+			b.Fatal(err)
+		}
+		applied += time.Since(start)
+		nd.lastCommit = c
+	}
+	b.StopTimer()
+	perTransfer := float64(applied.Nanoseconds()) / float64(b.N*benchBlockTxs)
+	b.ReportMetric(perTransfer, "ns/transfer")
+	b.ReportMetric(recoverNs, "ns/recover")
+	b.ReportMetric(perTransfer/recoverNs, "transfer/recover")
+}
+
+// measureRecover times the recovery of a transfer's sender (what the ledger's throughput
+// must stay below), as the median of several rounds so one noisy moment does not skew it.
+func measureRecover(b *testing.B, net *network, key *ecdsa.PrivateKey) float64 {
+	tx := chain.NewTx(net.genesis.ChainID, 0, 0, &chain.Transfer{Program: "ACME", To: addr(key), Amount: 1})
+	if err := net.signer.Sign(tx, key); err != nil {
+		b.Fatal(err)
+	}
+	const rounds, per = 5, 400
+	var best float64
+	for r := 0; r < rounds; r++ {
+		start := time.Now()
+		for i := 0; i < per; i++ {
+			if _, err := net.signer.Sender(tx); err != nil {
+				b.Fatal(err)
+			}
+		}
+		ns := float64(time.Since(start).Nanoseconds()) / per
+		if r == 0 || ns < best {
+			best = ns
+		}
+	}
+	return best
+}

@@ -1,0 +1,388 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+	"github.com/dgraph-io/badger/v4/y"
+)
+
+// MaxBadgerBatchBytes is the largest Options.MaxBatchBytes OpenBadger
+// accepts. Beyond it badger's memtable write-ahead log, mapped at twice the
+// memtable size, would overflow its 32-bit offsets.
+const MaxBadgerBatchBytes = 128 << 20
+
+const (
+	// badgerValueThreshold: values this long or longer are stored in badger's
+	// value log rather than in the LSM tree (badger's default and maximum;
+	// lowered to the transaction limit for small MaxBatchBytes).
+	badgerValueThreshold = 1 << 20
+	// badgerTxnKeyLen is len("!badger!txn"), the key of the entry badger adds
+	// to mark the end of every transaction.
+	badgerTxnKeyLen = 11
+	// badgerMaxKeyLen is the longest key badger accepts.
+	badgerMaxKeyLen = 65000
+	// badgerRetainedBuf is the largest batch buffer kept for reuse after Commit.
+	badgerRetainedBuf = 4 << 20
+)
+
+// badgerReservedPrefix starts badger's internal keys; user keys may not.
+var badgerReservedPrefix = []byte("!badger!")
+
+// badgerSizes derives badger's memtable size from MaxBatchBytes.
+//
+// Badger refuses a transaction once its entry count reaches maxBatchCount or
+// its estimated size reaches maxBatchSize, where (db.go, checkAndSetOptions)
+//
+//	maxBatchSize  = 15 * MemTableSize / 100
+//	maxBatchCount = maxBatchSize / skl.MaxNodeSize   (MaxNodeSize is 96 on 64-bit)
+//
+// and an entry is estimated (txn.go, checkSize) at len(key)+len(value)+12
+// bytes. We aim for maxBatchSize = 1.25*MaxBatchBytes + 64 KiB, so that a
+// batch with Size() <= MaxBatchBytes and Len() <= MaxBatchBytes/80 fits both
+// limits: its estimated size is at most 1.15*MaxBatchBytes plus the
+// transaction marker, and its count at most MaxBatchBytes/80 + 1, below
+// maxBatchSize/96 = MaxBatchBytes/76.8 + 682.
+func badgerSizes(maxBatchBytes int) (memTableSize, txnBytes int64) {
+	txnBytes = int64(maxBatchBytes) + int64(maxBatchBytes)/4 + 64<<10
+	memTableSize = (txnBytes*100 + 14) / 15 // ceil, so 15*memTableSize/100 >= txnBytes
+	return memTableSize, txnBytes
+}
+
+// badgerDB is a DB backed by github.com/dgraph-io/badger/v4. Each Batch is
+// committed as one badger transaction, never through badger's WriteBatch,
+// which splits large batches into several non-atomic transactions.
+type badgerDB struct {
+	db       *badger.DB
+	dir      string
+	readOnly bool
+	maxBatch int   // effective Options.MaxBatchBytes, for error messages
+	valueMin int64 // badger's ValueThreshold: values this long go to the value log
+	gate     *gate
+}
+
+var (
+	_ DB    = (*badgerDB)(nil)
+	_ Batch = (*badgerBatch)(nil)
+)
+
+// OpenBadger opens, creating it if needed, the badger store in dir. opts may
+// be nil. Every commit is synced (badger's SyncWrites), whatever Commit's
+// sync argument. The store's own logging goes to opts.Logger, or nowhere.
+//
+// Badger's value log is not garbage-collected by this package; it only holds
+// values of 1 MiB or more.
+func OpenBadger(dir string, opts *Options) (DB, error) {
+	maxBatch, err := opts.maxBatchBytes()
+	if err != nil {
+		return nil, fmt.Errorf("store: open badger %s: %w", dir, err)
+	}
+	if maxBatch > MaxBadgerBatchBytes {
+		return nil, fmt.Errorf("store: open badger %s: MaxBatchBytes %d exceeds badger's limit of %d",
+			dir, maxBatch, MaxBadgerBatchBytes)
+	}
+	memTableSize, txnBytes := badgerSizes(maxBatch)
+
+	bo := badger.DefaultOptions(dir)
+	bo.Logger = nil // badger checks for nil; its default logger writes to stderr
+	if l := opts.logger(); l != nil {
+		bo.Logger = badgerLogger{l}
+	}
+	bo.ReadOnly = opts.readOnly()
+	bo.SyncWrites = true
+	bo.DetectConflicts = false // batches are blind writes; no read-write transactions
+	bo.MetricsEnabled = false
+	bo.MemTableSize = memTableSize
+	bo.NumMemtables = 1   // one immutable memtable waiting for flush, besides the active one
+	bo.NumCompactors = 2  // badger's minimum
+	bo.BlockCacheSize = 0 // blocks are uncompressed: read from the mmapped tables
+	bo.IndexCacheSize = 0 // table indexes stay in memory
+	bo.Compression = options.None
+	// Verify table checksums when a table is opened, so a corrupt store
+	// fails Open with ErrCorrupt. Per-block verification would be cheaper
+	// on open but badger turns a failed block read into "not found" or an
+	// iteration that silently ends early; without verification it returns
+	// wrong data or panics.
+	bo.ChecksumVerificationMode = options.OnTableRead
+	bo.ValueThreshold = min(badgerValueThreshold, txnBytes)
+
+	db, err := badger.Open(bo)
+	if err != nil {
+		return nil, badgerErr("open badger "+dir, err)
+	}
+	if db.MaxBatchSize() < txnBytes {
+		// Our reading of badger's sizing rule is out of date; refuse rather
+		// than break the MaxBatchBytes guarantee.
+		_ = db.Close()
+		return nil, fmt.Errorf("store: open badger %s: transaction limit %d is below the %d needed for MaxBatchBytes %d",
+			dir, db.MaxBatchSize(), txnBytes, maxBatch)
+	}
+	return &badgerDB{db: db, dir: dir, readOnly: bo.ReadOnly, maxBatch: maxBatch, valueMin: bo.ValueThreshold, gate: newGate()}, nil
+}
+
+// badgerErr wraps a badger error with the "store: " prefix and op, marking it
+// ErrCorrupt if it reports corruption. Badger flattens the errors it wraps
+// into strings, so corruption is also recognised by its messages.
+func badgerErr(op string, err error) error {
+	if errors.Is(err, y.ErrChecksumMismatch) || errors.Is(err, badger.ErrTruncateNeeded) ||
+		strings.Contains(err.Error(), y.ErrChecksumMismatch.Error()) ||
+		strings.Contains(err.Error(), badger.ErrTruncateNeeded.Error()) {
+		return fmt.Errorf("store: %s: %w: %w", op, ErrCorrupt, err)
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+// Backend returns "badger".
+func (d *badgerDB) Backend() string { return "badger" }
+
+// Get returns a copy of the value for key, or ErrNotFound.
+func (d *badgerDB) Get(key []byte) ([]byte, error) {
+	if !d.gate.enter() {
+		return nil, ErrClosed
+	}
+	defer d.gate.exit()
+	txn := d.db.NewTransaction(false)
+	defer txn.Discard()
+	item, err := txn.Get(key)
+	if err != nil {
+		if errors.Is(err, badger.ErrKeyNotFound) || errors.Is(err, badger.ErrEmptyKey) {
+			return nil, ErrNotFound
+		}
+		return nil, badgerErr("badger get", err)
+	}
+	v, err := item.ValueCopy(nil)
+	if err != nil {
+		return nil, badgerErr("badger get", err)
+	}
+	if v == nil {
+		v = []byte{} // empty value, present key
+	}
+	return v, nil
+}
+
+// Has reports whether key is present.
+func (d *badgerDB) Has(key []byte) (bool, error) {
+	if !d.gate.enter() {
+		return false, ErrClosed
+	}
+	defer d.gate.exit()
+	txn := d.db.NewTransaction(false)
+	defer txn.Discard()
+	_, err := txn.Get(key)
+	if err != nil {
+		if errors.Is(err, badger.ErrKeyNotFound) || errors.Is(err, badger.ErrEmptyKey) {
+			return false, nil
+		}
+		return false, badgerErr("badger has", err)
+	}
+	return true, nil
+}
+
+// Iterate calls fn for each key in [lower, upper), in ascending order, in a
+// read transaction started when it begins. key and value are valid only
+// during fn.
+//
+// Values are copied into one buffer reused across keys: badger's Item.Value
+// would hold the value log's read lock during fn, and a Commit from fn could
+// then deadlock.
+func (d *badgerDB) Iterate(lower, upper []byte, fn func(key, value []byte) error) error {
+	if !d.gate.enter() {
+		return ErrClosed
+	}
+	defer d.gate.exit()
+	if upper != nil && bytes.Compare(lower, upper) >= 0 {
+		return nil
+	}
+	txn := d.db.NewTransaction(false)
+	defer txn.Discard()
+	// No Prefix: bounds are arbitrary. Values are fetched one at a time.
+	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false})
+	defer it.Close()
+	var val []byte
+	for it.Seek(lower); it.Valid(); it.Next() {
+		item := it.Item()
+		key := item.Key()
+		if upper != nil && bytes.Compare(key, upper) >= 0 {
+			break
+		}
+		var err error
+		if val, err = item.ValueCopy(val[:0]); err != nil {
+			return badgerErr("badger iterate", err)
+		}
+		if val == nil {
+			val = []byte{}
+		}
+		if err := fn(key, val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// NewBatch returns an empty batch.
+func (d *badgerDB) NewBatch() Batch { return &badgerBatch{db: d} }
+
+// Close waits for calls in progress, then closes badger, which flushes its
+// memtable. A second Close returns ErrClosed.
+func (d *badgerDB) Close() error {
+	if !d.gate.close() {
+		return ErrClosed
+	}
+	if err := d.db.Close(); err != nil {
+		return badgerErr("close badger "+d.dir, err)
+	}
+	return nil
+}
+
+// badgerOp is one recorded operation; its key and value are in the batch's
+// buffer at buf[off:off+klen] and buf[off+klen:off+klen+vlen].
+type badgerOp struct {
+	off, klen, vlen int
+	del             bool
+}
+
+// badgerBatch records operations in one buffer and applies them in a single
+// badger transaction on Commit.
+type badgerBatch struct {
+	db     *badgerDB
+	buf    []byte
+	ops    []badgerOp
+	size   int
+	err    error // sticky: set by an invalid key or an oversized batch
+	closed bool
+}
+
+func (b *badgerBatch) record(key, value []byte, del bool) {
+	if b.closed || b.err != nil {
+		return
+	}
+	switch {
+	case len(key) == 0:
+		b.err = fmt.Errorf("store: badger batch: empty key: %w", ErrInvalidKey)
+		return
+	case len(key) > badgerMaxKeyLen:
+		b.err = fmt.Errorf("store: badger batch: key of %d bytes, longer than %d: %w", len(key), badgerMaxKeyLen, ErrInvalidKey)
+		return
+	case bytes.HasPrefix(key, badgerReservedPrefix):
+		b.err = fmt.Errorf("store: badger batch: key %q uses badger's reserved prefix: %w", key, ErrInvalidKey)
+		return
+	}
+	off := len(b.buf)
+	b.buf = append(b.buf, key...)
+	b.buf = append(b.buf, value...)
+	b.ops = append(b.ops, badgerOp{off: off, klen: len(key), vlen: len(value), del: del})
+	b.size += len(key) + len(value)
+}
+
+// Set records key = value, copying both.
+func (b *badgerBatch) Set(key, value []byte) { b.record(key, value, false) }
+
+// Delete records the removal of key, copying it.
+func (b *badgerBatch) Delete(key []byte) { b.record(key, nil, true) }
+
+// Len returns the number of operations recorded.
+func (b *badgerBatch) Len() int { return len(b.ops) }
+
+// Size returns the bytes of keys and values recorded.
+func (b *badgerBatch) Size() int { return b.size }
+
+// fits reports, with the arithmetic of badger's Txn.checkSize, whether the
+// batch fits in one transaction, so that an oversized batch is refused before
+// anything is handed to badger.
+func (b *badgerBatch) fits() error {
+	count := int64(1)                   // the transaction's end marker
+	size := int64(badgerTxnKeyLen + 10) // likewise
+	for _, op := range b.ops {
+		count++
+		if int64(op.vlen) < b.db.valueMin {
+			size += int64(op.klen+op.vlen) + 2 + 10 // meta bytes, version
+		} else {
+			size += int64(op.klen) + 12 + 2 + 10 // value pointer instead of value
+		}
+	}
+	maxCount, maxSize := b.db.db.MaxBatchCount(), b.db.db.MaxBatchSize()
+	if count >= maxCount || size >= maxSize {
+		return fmt.Errorf("store: badger batch of %d ops, %d bytes (badger estimate %d entries, %d bytes) exceeds one transaction's limit of %d entries, %d bytes (MaxBatchBytes %d): %w",
+			len(b.ops), b.size, count, size, maxCount, maxSize, b.db.maxBatch, ErrBatchTooLarge)
+	}
+	return nil
+}
+
+// Commit applies the batch as one badger transaction. Badger syncs every
+// commit, so sync is implied.
+func (b *badgerBatch) Commit(sync bool) error {
+	if b.closed {
+		return ErrClosed
+	}
+	if b.err != nil {
+		return b.err
+	}
+	if !b.db.gate.enter() {
+		return ErrClosed
+	}
+	defer b.db.gate.exit()
+	if b.db.readOnly {
+		return fmt.Errorf("store: badger commit: %w", ErrReadOnly)
+	}
+	if len(b.ops) == 0 {
+		return nil
+	}
+	if err := b.fits(); err != nil {
+		b.err = err
+		return err
+	}
+	txn := b.db.db.NewTransaction(true)
+	defer txn.Discard()
+	for _, op := range b.ops {
+		// Full slice expressions: badger must not append into the buffer.
+		k := b.buf[op.off : op.off+op.klen : op.off+op.klen]
+		var err error
+		if op.del {
+			err = txn.Delete(k)
+		} else {
+			v := b.buf[op.off+op.klen : op.off+op.klen+op.vlen : op.off+op.klen+op.vlen]
+			err = txn.Set(k, v)
+		}
+		if err != nil {
+			return b.txnErr(err)
+		}
+	}
+	if err := txn.Commit(); err != nil {
+		return b.txnErr(err)
+	}
+	b.reset()
+	return nil
+}
+
+// txnErr maps an error from a badger write transaction.
+func (b *badgerBatch) txnErr(err error) error {
+	switch {
+	case errors.Is(err, badger.ErrTxnTooBig):
+		b.err = fmt.Errorf("store: badger batch of %d ops, %d bytes (MaxBatchBytes %d): %w: %w",
+			len(b.ops), b.size, b.db.maxBatch, ErrBatchTooLarge, err)
+		return b.err
+	case errors.Is(err, badger.ErrEmptyKey) || errors.Is(err, badger.ErrInvalidKey):
+		b.err = fmt.Errorf("store: badger batch: %w: %w", ErrInvalidKey, err)
+		return b.err
+	}
+	return badgerErr("badger commit", err)
+}
+
+func (b *badgerBatch) reset() {
+	if cap(b.buf) > badgerRetainedBuf {
+		b.buf, b.ops = nil, nil
+	} else {
+		b.buf, b.ops = b.buf[:0], b.ops[:0]
+	}
+	b.size = 0
+}
+
+// Close releases the batch. It is safe to call more than once.
+func (b *badgerBatch) Close() {
+	b.closed = true
+	b.buf, b.ops, b.err = nil, nil, nil
+}

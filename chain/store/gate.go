@@ -1,0 +1,56 @@
+package store
+
+import "sync/atomic"
+
+// gate counts the calls in progress on a DB so that Close can wait for them
+// and every call that starts after Close fails with ErrClosed. It is lock-free
+// on the fast path so concurrent readers do not contend on a mutex, and it
+// allows a call to start inside another (Get inside an Iterate callback)
+// without the deadlock a sync.RWMutex would risk.
+type gate struct {
+	// state holds closedBit once Close has begun, plus the number of calls in
+	// progress (including, transiently, calls that are about to fail).
+	state atomic.Int64
+	// idle receives a token when the count drops to zero after closedBit is
+	// set. It has capacity 1 and is only ever sent to without blocking.
+	idle chan struct{}
+}
+
+const closedBit = int64(1) << 62
+
+func newGate() *gate { return &gate{idle: make(chan struct{}, 1)} }
+
+// enter registers a call. It returns false, registering nothing, if Close has
+// begun. Every true result must be paired with exit.
+func (g *gate) enter() bool {
+	if g.state.Add(1)&closedBit != 0 {
+		g.exit()
+		return false
+	}
+	return true
+}
+
+// exit ends a call registered by enter.
+func (g *gate) exit() {
+	if g.state.Add(-1) == closedBit {
+		select {
+		case g.idle <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// close makes later enter calls fail and waits until the calls in progress
+// have exited. It returns false if close was already called.
+func (g *gate) close() bool {
+	old := g.state.Or(closedBit)
+	if old&closedBit != 0 {
+		return false
+	}
+	if old != 0 {
+		// Once closedBit is set no call can enter for good, so the first time
+		// the count reaches zero all calls in progress have exited.
+		<-g.idle
+	}
+	return true
+}

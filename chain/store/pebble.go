@@ -1,0 +1,269 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+
+	"github.com/cockroachdb/pebble"
+	"github.com/cockroachdb/pebble/bloom"
+)
+
+const (
+	// pebbleCacheBytes is the size of pebble's block cache.
+	pebbleCacheBytes = 64 << 20
+	// pebbleMemTableBytes is pebble's memtable size. Batches larger than half
+	// of it are still applied atomically, as a flushable batch.
+	pebbleMemTableBytes = 64 << 20
+	// pebbleMaxBatchBytes bounds a pebble batch's encoded size; pebble
+	// panics past min(4 GiB, MaxInt).
+	pebbleMaxBatchBytes = min(math.MaxUint32, math.MaxInt) - 1<<20
+	// pebbleOpOverhead over-estimates the encoding of one batch operation
+	// beyond its key and value: kind byte and two uvarint lengths.
+	pebbleOpOverhead = 1 + 2*5
+)
+
+// pebbleDB is a DB backed by github.com/cockroachdb/pebble.
+type pebbleDB struct {
+	db       *pebble.DB
+	dir      string
+	readOnly bool
+	gate     *gate
+}
+
+var (
+	_ DB    = (*pebbleDB)(nil)
+	_ Batch = (*pebbleBatch)(nil)
+)
+
+// OpenPebble opens, creating it if needed, the pebble store in dir. opts may
+// be nil. The store's own logging goes to opts.Logger, or nowhere.
+func OpenPebble(dir string, opts *Options) (DB, error) {
+	if _, err := opts.maxBatchBytes(); err != nil {
+		return nil, fmt.Errorf("store: open pebble %s: %w", dir, err)
+	}
+	logger := opts.logger()
+
+	cache := pebble.NewCache(pebbleCacheBytes)
+	defer cache.Unref() // pebble.Open takes its own reference.
+
+	levels := make([]pebble.LevelOptions, 7)
+	for i := range levels {
+		levels[i] = pebble.LevelOptions{FilterPolicy: bloom.FilterPolicy(10), FilterType: pebble.TableFilter}
+	}
+	po := &pebble.Options{
+		Cache:        cache,
+		MemTableSize: pebbleMemTableBytes,
+		Levels:       levels,
+		ReadOnly:     opts.readOnly(),
+		Logger:       pebbleLogger{logger},
+		EventListener: &pebble.EventListener{
+			BackgroundError: func(err error) {
+				logf(logger, slog.LevelError, "pebble", "background error: %v", err)
+			},
+		},
+	}
+	db, err := pebble.Open(dir, po)
+	if err != nil {
+		return nil, pebbleErr("open pebble "+dir, err)
+	}
+	return &pebbleDB{db: db, dir: dir, readOnly: po.ReadOnly, gate: newGate()}, nil
+}
+
+// pebbleErr wraps a pebble error with the "store: " prefix and op, marking it
+// ErrCorrupt if pebble reports corruption. Pebble marks corruption with
+// cockroachdb/errors marks, which only its own Is recognises.
+func pebbleErr(op string, err error) error {
+	if pebble.IsCorruptionError(err) {
+		return fmt.Errorf("store: %s: %w: %w", op, ErrCorrupt, err)
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+// Backend returns "pebble".
+func (d *pebbleDB) Backend() string { return "pebble" }
+
+// Get returns a copy of the value for key, or ErrNotFound.
+func (d *pebbleDB) Get(key []byte) ([]byte, error) {
+	if !d.gate.enter() {
+		return nil, ErrClosed
+	}
+	defer d.gate.exit()
+	v, closer, err := d.db.Get(key)
+	if err != nil {
+		if errors.Is(err, pebble.ErrNotFound) {
+			return nil, ErrNotFound
+		}
+		return nil, pebbleErr("pebble get", err)
+	}
+	out := make([]byte, len(v)) // non-nil even for an empty value
+	copy(out, v)
+	if err := closer.Close(); err != nil {
+		return nil, pebbleErr("pebble get", err)
+	}
+	return out, nil
+}
+
+// Has reports whether key is present.
+func (d *pebbleDB) Has(key []byte) (bool, error) {
+	if !d.gate.enter() {
+		return false, ErrClosed
+	}
+	defer d.gate.exit()
+	_, closer, err := d.db.Get(key)
+	if err != nil {
+		if errors.Is(err, pebble.ErrNotFound) {
+			return false, nil
+		}
+		return false, pebbleErr("pebble has", err)
+	}
+	if err := closer.Close(); err != nil {
+		return false, pebbleErr("pebble has", err)
+	}
+	return true, nil
+}
+
+// Iterate calls fn for each key in [lower, upper), in ascending order, on a
+// snapshot taken when it starts. key and value are valid only during fn.
+func (d *pebbleDB) Iterate(lower, upper []byte, fn func(key, value []byte) error) (err error) {
+	if !d.gate.enter() {
+		return ErrClosed
+	}
+	defer d.gate.exit()
+	if upper != nil && bytes.Compare(lower, upper) >= 0 {
+		return nil // empty range; pebble wants LowerBound < UpperBound
+	}
+	it, err := d.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return pebbleErr("pebble iterate", err)
+	}
+	defer func() {
+		if cerr := it.Close(); cerr != nil && err == nil {
+			err = pebbleErr("pebble iterate", cerr)
+		}
+	}()
+	for ok := it.First(); ok; ok = it.Next() {
+		v, verr := it.ValueAndErr()
+		if verr != nil {
+			return pebbleErr("pebble iterate", verr)
+		}
+		if ferr := fn(it.Key(), v); ferr != nil {
+			return ferr
+		}
+	}
+	if ierr := it.Error(); ierr != nil {
+		return pebbleErr("pebble iterate", ierr)
+	}
+	return nil
+}
+
+// NewBatch returns an empty batch.
+func (d *pebbleDB) NewBatch() Batch {
+	return &pebbleBatch{db: d, b: d.db.NewBatch()}
+}
+
+// Close waits for calls in progress, then closes pebble, which syncs its
+// write-ahead log. A second Close returns ErrClosed.
+func (d *pebbleDB) Close() error {
+	if !d.gate.close() {
+		return ErrClosed
+	}
+	if err := d.db.Close(); err != nil {
+		return pebbleErr("close pebble "+d.dir, err)
+	}
+	return nil
+}
+
+// pebbleBatch is a Batch over a pebble.Batch, which copies keys and values
+// into its own buffer on Set and Delete.
+type pebbleBatch struct {
+	db   *pebbleDB
+	b    *pebble.Batch // nil once closed
+	n    int           // operations recorded
+	size int           // bytes of keys and values recorded
+	err  error         // sticky: set by an invalid key, an oversized batch or a failed Apply
+	// leak is set when Apply failed: pebble may still reference the batch,
+	// so Close must not return it to pebble's pool.
+	leak bool
+}
+
+func (b *pebbleBatch) record(key, value []byte, del bool) {
+	if b.b == nil || b.err != nil {
+		return
+	}
+	if len(key) == 0 {
+		b.err = fmt.Errorf("store: pebble batch: empty key: %w", ErrInvalidKey)
+		return
+	}
+	if uint64(b.b.Len())+uint64(len(key))+uint64(len(value))+pebbleOpOverhead >= pebbleMaxBatchBytes {
+		b.err = fmt.Errorf("store: pebble batch of %d ops, %d bytes, would exceed %d bytes: %w",
+			b.n+1, b.size+len(key)+len(value), uint64(pebbleMaxBatchBytes), ErrBatchTooLarge)
+		return
+	}
+	// pebble.Batch Set and Delete only fail for indexed batches.
+	if del {
+		_ = b.b.Delete(key, nil)
+	} else {
+		_ = b.b.Set(key, value, nil)
+	}
+	b.n++
+	b.size += len(key) + len(value)
+}
+
+// Set records key = value, copying both.
+func (b *pebbleBatch) Set(key, value []byte) { b.record(key, value, false) }
+
+// Delete records the removal of key, copying it.
+func (b *pebbleBatch) Delete(key []byte) { b.record(key, nil, true) }
+
+// Len returns the number of operations recorded.
+func (b *pebbleBatch) Len() int { return b.n }
+
+// Size returns the bytes of keys and values recorded.
+func (b *pebbleBatch) Size() int { return b.size }
+
+// Commit applies the batch atomically, fsyncing pebble's WAL first if sync.
+func (b *pebbleBatch) Commit(sync bool) error {
+	if b.b == nil {
+		return ErrClosed
+	}
+	if b.err != nil {
+		return b.err
+	}
+	if !b.db.gate.enter() {
+		return ErrClosed
+	}
+	defer b.db.gate.exit()
+	if b.db.readOnly {
+		return fmt.Errorf("store: pebble commit: %w", ErrReadOnly)
+	}
+	if b.n == 0 {
+		return nil
+	}
+	wo := pebble.NoSync
+	if sync {
+		wo = pebble.Sync
+	}
+	if err := b.db.db.Apply(b.b, wo); err != nil {
+		// The pebble batch may be stuck in its commit pipeline; never reuse it.
+		b.err = pebbleErr("pebble commit", err)
+		b.leak = true
+		return b.err
+	}
+	b.b.Reset()
+	b.n, b.size = 0, 0
+	return nil
+}
+
+// Close releases the batch. It is safe to call more than once.
+func (b *pebbleBatch) Close() {
+	if b.b == nil {
+		return
+	}
+	if !b.leak {
+		_ = b.b.Close() // never fails
+	}
+	b.b = nil
+}
