@@ -188,8 +188,9 @@ type expiryMove struct {
 	from, to Day
 }
 
-// earnedInWindow is the amount earned within window days ending today (0 window = lifetime).
-func (b *Balance) earnedInWindow(today Day, window uint32) uint64 {
+// EarnedInWindow is the amount earned, net of reversals, within window days ending today
+// (window 0 = lifetime): what tiers are measured on.
+func (b *Balance) EarnedInWindow(today Day, window uint32) uint64 {
 	if window == 0 {
 		return b.Earned
 	}
@@ -247,6 +248,11 @@ func (b *Balance) pruneEarnedDays(today Day, window uint32) {
 	if len(b.EarnedDays) == 0 {
 		b.EarnedDays = nil
 	}
+}
+
+// Tier is the account's tier in a program with policy p, as of today.
+func (b *Balance) Tier(p Policy, today Day) string {
+	return TierOf(p, b.EarnedInWindow(today, p.TierWindowDays))
 }
 
 // TierOf returns the name of the highest tier whose threshold earned reaches, or "".

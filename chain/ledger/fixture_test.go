@@ -83,7 +83,7 @@ type node struct {
 }
 
 func openNode(tb testing.TB, net *network, backend, dir string) *node {
-	db, err := store.Open(backend, dir, nil)
+	db, err := store.Open(backend, dir, &store.Options{MaxBatchBytes: 32 << 20})
 	if err != nil {
 		tb.Fatal(err)
 	}

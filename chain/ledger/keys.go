@@ -13,8 +13,7 @@ const (
 	pBlock   = 'b' // height → encoded block
 	pHash    = 'H' // block hash → height
 	pTx      = 't' // tx hash → height ‖ index
-	pHistory = 'e' // address ‖ seq → history record
-	pHistLen = 'n' // address → number of history records
+	pHistory = 'e' // address ‖ height ‖ tx index ‖ entry index → history record
 	pSeen    = 'c' // height → the commit certificate this node saw for the block at height
 )
 
@@ -31,8 +30,13 @@ func heightKey(p byte, h uint64) []byte {
 
 func hashKey(p byte, h chain.Hash) []byte { return append([]byte{p}, h[:]...) }
 
-func historyKey(a chain.Address, seq uint64) []byte {
-	return binary.BigEndian.AppendUint64(append([]byte{pHistory}, a[:]...), seq)
+// historyKey orders an account's history by position in the chain, so appending needs no
+// counter read (a block of 10,000 transfers writes 20,000 records without reading any).
+func historyKey(a chain.Address, pos HistoryCursor) []byte {
+	k := make([]byte, 0, 1+20+8+4+2)
+	k = append(k, pHistory)
+	k = append(k, a[:]...)
+	k = binary.BigEndian.AppendUint64(k, pos.Height)
+	k = binary.BigEndian.AppendUint32(k, pos.TxIndex)
+	return binary.BigEndian.AppendUint16(k, pos.Entry)
 }
-
-func historyLenKey(a chain.Address) []byte { return append([]byte{pHistLen}, a[:]...) }

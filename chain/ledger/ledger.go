@@ -362,25 +362,13 @@ func (l *Ledger) commit(blk *chain.Block, ex *Executed, commit *chain.Commit) er
 	if commit != nil {
 		batch.Set(heightKey(pSeen, h.Height), commit.Encode())
 	}
-	histLen := map[chain.Address]uint64{}
 	for i, tx := range blk.Txs {
 		loc := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(nil, h.Height), uint32(i))
 		batch.Set(hashKey(pTx, tx.Hash()), loc)
-		for _, e := range ex.Entries[i] {
-			n, ok := histLen[e.Account]
-			if !ok {
-				var err error
-				if n, err = l.historyLen(e.Account); err != nil {
-					return err
-				}
-			}
+		for j, e := range ex.Entries[i] {
 			rec := HistoryRecord{Height: h.Height, Time: h.Time, TxHash: tx.Hash(), TxIndex: uint32(i), Kind: tx.Kind(), Entry: e}
-			batch.Set(historyKey(e.Account, n), rec.encode())
-			histLen[e.Account] = n + 1
+			batch.Set(historyKey(e.Account, HistoryCursor{Height: h.Height, TxIndex: uint32(i), Entry: uint16(j)}), rec.encode())
 		}
-	}
-	for a, n := range histLen {
-		batch.Set(historyLenKey(a), binary.BigEndian.AppendUint64(nil, n))
 	}
 	head := Head{Height: h.Height, Hash: hash, Time: h.Time, StateRoot: h.StateRoot}
 	batch.Set(metaHead, head.encode())
@@ -388,18 +376,4 @@ func (l *Ledger) commit(blk *chain.Block, ex *Executed, commit *chain.Commit) er
 		return fmt.Errorf("ledger: commit block %d: %w", h.Height, err)
 	}
 	return nil
-}
-
-func (l *Ledger) historyLen(a chain.Address) (uint64, error) {
-	v, err := l.db.Get(historyLenKey(a))
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	if len(v) != 8 {
-		return 0, fmt.Errorf("%w: history length of %s", ErrCorrupt, a)
-	}
-	return binary.BigEndian.Uint64(v), nil
 }

@@ -227,12 +227,12 @@ func TestProofsAndIndexes(t *testing.T) {
 	}
 
 	// History keeps the cause of every movement.
-	recs, total, err := nd.l.History(addr(alice), 0, 10)
+	recs, next, err := nd.l.History(addr(alice), ledger.HistoryCursor{}, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if total != 2 || len(recs) != 2 {
-		t.Fatalf("alice has %d history records (%d returned), want 2", total, len(recs))
+	if next != nil || len(recs) != 2 {
+		t.Fatalf("alice has %d history records (next %v), want 2 and no more", len(recs), next)
 	}
 	if e := recs[0].Entry; e.Cause != chain.CauseEarn || e.Credit != 40 || e.Ref != "o-1" || recs[0].Height != 1 {
 		t.Fatalf("first record %+v", recs[0])
@@ -240,8 +240,12 @@ func TestProofsAndIndexes(t *testing.T) {
 	if e := recs[1].Entry; e.Cause != chain.CauseTransferOut || e.Debit != 15 || e.Ref != "thanks" || e.Counterparty != addr(bob) {
 		t.Fatalf("second record %+v", recs[1])
 	}
-	recs, _, _ = nd.l.History(addr(alice), 1, 10)
-	if len(recs) != 1 || recs[0].Entry.Cause != chain.CauseTransferOut {
-		t.Fatalf("paged history %+v", recs)
+	page, next, err := nd.l.History(addr(alice), ledger.HistoryCursor{}, 1)
+	if err != nil || len(page) != 1 || next == nil || page[0].Entry.Cause != chain.CauseEarn {
+		t.Fatalf("first page %+v, next %v, %v", page, next, err)
+	}
+	page, next, err = nd.l.History(addr(alice), *next, 1)
+	if err != nil || len(page) != 1 || next != nil || page[0].Entry.Cause != chain.CauseTransferOut {
+		t.Fatalf("second page %+v, next %v, %v", page, next, err)
 	}
 }

@@ -81,19 +81,36 @@ func (l *Ledger) TxProof(h chain.Hash) (*chain.TxProof, *chain.Header, error) {
 	return p, &blk.Header, nil
 }
 
-// History returns up to limit history records of a, starting at record offset (oldest first),
-// and the total number of records.
-func (l *Ledger) History(a chain.Address, offset, limit uint64) ([]HistoryRecord, uint64, error) {
-	total, err := l.historyLen(a)
-	if err != nil {
-		return nil, 0, err
+// HistoryCursor is a position in an account's history: where to continue paging.
+type HistoryCursor struct {
+	Height  uint64 `json:"height,string"`
+	TxIndex uint32 `json:"tx_index"`
+	Entry   uint16 `json:"entry"`
+}
+
+// History returns up to limit records of a's history from position from on (oldest first;
+// the zero cursor is the beginning) and the cursor of the record after the last returned,
+// or nil when there is none.
+func (l *Ledger) History(a chain.Address, from HistoryCursor, limit int) ([]HistoryRecord, *HistoryCursor, error) {
+	var (
+		out  []HistoryRecord
+		next *HistoryCursor
+	)
+	if limit <= 0 {
+		return nil, nil, nil
 	}
-	var out []HistoryRecord
-	if offset >= total || limit == 0 {
-		return out, total, nil
-	}
-	end := min(total, offset+limit)
-	err = l.db.Iterate(historyKey(a, offset), historyKey(a, end), func(_, v []byte) error {
+	upper := historyUpper(a)
+	errStop := errors.New("stop")
+	err := l.db.Iterate(historyKey(a, from), upper, func(k, v []byte) error {
+		if len(out) == limit {
+			c := HistoryCursor{
+				Height:  binary.BigEndian.Uint64(k[21:]),
+				TxIndex: binary.BigEndian.Uint32(k[29:]),
+				Entry:   binary.BigEndian.Uint16(k[33:]),
+			}
+			next = &c
+			return errStop
+		}
 		r, err := decodeHistoryRecord(v)
 		if err != nil {
 			return fmt.Errorf("%w: history record: %v", ErrCorrupt, err)
@@ -101,7 +118,15 @@ func (l *Ledger) History(a chain.Address, offset, limit uint64) ([]HistoryRecord
 		out = append(out, r)
 		return nil
 	})
-	return out, total, err
+	if err != nil && !errors.Is(err, errStop) {
+		return nil, nil, err
+	}
+	return out, next, nil
+}
+
+// historyUpper is the first key after every history key of a.
+func historyUpper(a chain.Address) []byte {
+	return historyKey(a, HistoryCursor{Height: ^uint64(0), TxIndex: ^uint32(0), Entry: ^uint16(0)})
 }
 
 // StateProof proves a state record (or its absence) against the head's state root.
