@@ -182,13 +182,13 @@ func (l *Ledger) execute(height, time uint64, txs []*chain.Tx, senders []chain.A
 	ex.undo = make([]undo, len(ex.Changes))
 	for i, c := range ex.Changes {
 		k := smt.HashKey(c.Key)
-		old, ok := l.tree.Get(k)
-		ex.undo[i] = undo{key: k, old: old, present: ok}
+		u := undo{key: k}
 		if c.Value == nil {
-			l.tree.Delete(k)
+			u.old, u.present = l.tree.Delete(k)
 		} else {
-			l.tree.Set(k, smt.HashValue(c.Value))
+			u.old, u.present = l.tree.Set(k, smt.HashValue(c.Value))
 		}
+		ex.undo[i] = u
 	}
 	ex.StateRoot = l.tree.Root()
 	return ex, kept, rejected, nil

@@ -129,9 +129,10 @@ func (t *Tree) Get(keyHash [32]byte) (valueHash [32]byte, ok bool) {
 	return n.value, true
 }
 
-// Set maps keyHash to valueHash, inserting or replacing. It only marks the
+// Set maps keyHash to valueHash, inserting or replacing, and returns the value hash it
+// replaced (so a caller can undo a block without walking the tree again). It only marks the
 // path dirty; hashing is deferred to Root.
-func (t *Tree) Set(keyHash, valueHash [32]byte) {
+func (t *Tree) Set(keyHash, valueHash [32]byte) (old [32]byte, existed bool) {
 	var pathBuf [MaxDepth]*node
 	path := pathBuf[:0]
 	slot := &t.root
@@ -155,8 +156,9 @@ func (t *Tree) Set(keyHash, valueHash [32]byte) {
 		*slot = &node{leaf: true, key: keyHash, value: valueHash, dirty: true}
 		t.count++
 	case cur.key == keyHash:
+		old, existed = cur.value, true
 		if cur.value == valueHash {
-			return // no change: keep the cached hashes
+			return old, existed // no change: keep the cached hashes
 		}
 		cur.value = valueHash
 		cur.dirty = true
@@ -186,13 +188,15 @@ func (t *Tree) Set(keyHash, valueHash [32]byte) {
 		t.count++
 	}
 	markDirty(path)
+	return old, existed
 }
 
 // Delete removes keyHash; it is a no-op if the key is absent. When an inner
 // node is left with a single leaf below it, that leaf moves up to the
 // shallowest position where its prefix is unique, so the tree (and its root)
-// is exactly the one that a fresh insertion of the remaining keys builds.
-func (t *Tree) Delete(keyHash [32]byte) {
+// is exactly the one that a fresh insertion of the remaining keys builds. It returns the
+// value hash it removed.
+func (t *Tree) Delete(keyHash [32]byte) (old [32]byte, existed bool) {
 	var pathBuf [MaxDepth]*node
 	var slotBuf [MaxDepth + 1]**node
 	path := pathBuf[:0]  // inner nodes from the root down
@@ -211,8 +215,9 @@ func (t *Tree) Delete(keyHash [32]byte) {
 		depth++
 	}
 	if *slot == nil || (*slot).key != keyHash {
-		return
+		return old, false
 	}
+	old, existed = (*slot).value, true
 	*slot = nil
 	t.count--
 	// Collapse: walk up while the inner node has no other leaf than a
@@ -234,6 +239,7 @@ func (t *Tree) Delete(keyHash [32]byte) {
 		*slots[i] = only
 	}
 	markDirty(path[:i+1])
+	return old, existed
 }
 
 // Root returns the root hash, rehashing each dirty node exactly once and
