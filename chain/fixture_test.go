@@ -109,15 +109,24 @@ func (m memReader) overlay(changes []chain.Change) memReader {
 
 func (m memReader) balance(tb rapid.TB, a chain.Address, sym string) *chain.Balance {
 	tb.Helper()
-	v, ok := m[string(chain.BalanceKey(a, sym))]
-	if !ok {
+	b := m.account(tb, a).Balance(sym)
+	if b == nil {
 		return &chain.Balance{}
 	}
-	b, err := chain.DecodeBalance(v)
-	if err != nil {
-		tb.Fatalf("decode balance %s %s: %v", a, sym, err)
-	}
 	return b
+}
+
+func (m memReader) account(tb rapid.TB, a chain.Address) *chain.Account {
+	tb.Helper()
+	v, ok := m[string(chain.AccountKey(a))]
+	if !ok {
+		return &chain.Account{}
+	}
+	acc, err := chain.DecodeAccount(v)
+	if err != nil {
+		tb.Fatalf("decode account %s: %v", a, err)
+	}
+	return acc
 }
 
 func (m memReader) program(tb rapid.TB, sym string) *chain.Program {
@@ -180,10 +189,14 @@ func (m memReader) position(tb rapid.TB, debtor, creditor string) *chain.Positio
 
 func (m memReader) nonce(a chain.Address) uint64 {
 	v, ok := m[string(chain.AccountKey(a))]
-	if !ok || len(v) != 8 {
+	if !ok {
 		return 0
 	}
-	return binary.BigEndian.Uint64(v)
+	acc, err := chain.DecodeAccount(v)
+	if err != nil {
+		return 0
+	}
+	return acc.Nonce
 }
 
 // schedule returns a program's expiry schedule: day → points expiring at its start. The
@@ -213,22 +226,24 @@ func (m memReader) balances(tb rapid.TB) map[string]map[chain.Address]*chain.Bal
 	tb.Helper()
 	out := map[string]map[chain.Address]*chain.Balance{}
 	for k, v := range m {
-		if k == "" || k[0] != 'b' {
+		if k == "" || k[0] != 'a' {
 			continue
 		}
-		if len(k) < 1+20+chain.MinSymbolLen {
-			tb.Fatalf("malformed balance key %x", k)
+		if len(k) != 1+20 {
+			tb.Fatalf("malformed account key %x", k)
 		}
 		a := common.BytesToAddress([]byte(k[1:21]))
-		sym := k[21:]
-		b, err := chain.DecodeBalance(v)
+		acc, err := chain.DecodeAccount(v)
 		if err != nil {
-			tb.Fatalf("decode balance %s %s: %v", a, sym, err)
+			tb.Fatalf("decode account %s: %v", a, err)
 		}
-		if out[sym] == nil {
-			out[sym] = map[chain.Address]*chain.Balance{}
+		for _, h := range acc.Holdings {
+			if out[h.Program] == nil {
+				out[h.Program] = map[chain.Address]*chain.Balance{}
+			}
+			b := h.Balance
+			out[h.Program][a] = &b
 		}
-		out[sym][a] = b
 	}
 	return out
 }
@@ -514,10 +529,11 @@ func nonceIn(base memReader, changes []chain.Change, a chain.Address) uint64 {
 	k := chain.AccountKey(a)
 	i := sort.Search(len(changes), func(i int) bool { return bytes.Compare(changes[i].Key, k) >= 0 })
 	if i < len(changes) && bytes.Equal(changes[i].Key, k) {
-		if v := changes[i].Value; len(v) == 8 {
-			return binary.BigEndian.Uint64(v)
+		acc, err := chain.DecodeAccount(changes[i].Value)
+		if err != nil {
+			return 0
 		}
-		return 0
+		return acc.Nonce
 	}
 	return base.nonce(a)
 }

@@ -35,9 +35,7 @@ type Balance struct {
 	EarnedDays []DayAmount `json:"earned_days"`
 }
 
-func (b *Balance) encode() []byte {
-	e := encoder{buf: make([]byte, 0, 16+len(b.Lots)*16+len(b.EarnedDays)*12)}
-	e.u8(recordVersion)
+func (b *Balance) encodeTo(e *encoder) {
 	e.u64(b.Earned)
 	e.u32(uint32(len(b.Lots)))
 	for _, l := range b.Lots {
@@ -50,16 +48,10 @@ func (b *Balance) encode() []byte {
 		e.u32(d.Day)
 		e.u64(d.Amount)
 	}
-	return e.buf
 }
 
-// DecodeBalance decodes a balance record, as proven by an account proof.
-func DecodeBalance(buf []byte) (*Balance, error) {
-	d := decoder{buf: buf}
-	if v := d.u8(); d.err == nil && v != recordVersion {
-		return nil, fmt.Errorf("%w: balance record version %d", ErrUnknownVersion, v)
-	}
-	b := &Balance{Earned: d.u64()}
+func (b *Balance) decodeFrom(d *decoder) {
+	b.Earned = d.u64()
 	if n := d.count(1<<20, 16); n > 0 {
 		b.Lots = make([]Lot, n)
 		for i := range b.Lots {
@@ -72,7 +64,6 @@ func DecodeBalance(buf []byte) (*Balance, error) {
 			b.EarnedDays[i] = DayAmount{Day: d.u32(), Amount: d.u64()}
 		}
 	}
-	return b, d.finish()
 }
 
 // ProgramStats are a program's running totals. Outstanding points (the merchant's liability,

@@ -1,10 +1,11 @@
 package chain
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 
 	"github.com/loyal-ledger/loyal/chain/store"
 )
@@ -12,8 +13,7 @@ import (
 // State keys. Every key starts with a one-byte namespace; variable-length parts are either
 // last or length-prefixed, so no two records can share a key.
 const (
-	nsAccount  = 'a' // address → nonce
-	nsBalance  = 'b' // address ‖ symbol → Balance
+	nsAccount  = 'a' // address → Account (nonce and every program's balance)
 	nsProgram  = 'p' // symbol → Program
 	nsPrograms = 'l' // the list of all symbols, sorted
 	nsOrder    = 'o' // len ‖ symbol ‖ order ref → Order
@@ -23,16 +23,8 @@ const (
 	nsPartner  = 'P' // address → partner name
 )
 
-// AccountKey is the state key of an account's nonce.
+// AccountKey is the state key of an account; account proofs prove it.
 func AccountKey(a Address) []byte { return append([]byte{nsAccount}, a[:]...) }
-
-// BalanceKey is the state key of an account's balance in a program; account proofs prove it.
-func BalanceKey(a Address, symbol string) []byte {
-	k := make([]byte, 0, 1+20+len(symbol))
-	k = append(k, nsBalance)
-	k = append(k, a[:]...)
-	return append(k, symbol...)
-}
 
 // ProgramKey is the state key of a program.
 func ProgramKey(symbol string) []byte { return append([]byte{nsProgram}, symbol...) }
@@ -76,10 +68,15 @@ type State struct {
 	today   Day
 
 	block map[string][]byte // this block's writes; a nil value is a deletion
-	reads map[string][]byte // committed values read so far (nil = absent): each key hits the store once
-	tx    map[string][]byte // the running transaction's writes
-	inTx  bool
-	err   error // first read error from base: a storage failure, never a rejection
+	// Accounts are kept decoded for the whole block and encoded once in Changes: a block of
+	// transfers touches each account record many times.
+	accounts map[Address]*Account
+	dirty    map[Address]bool
+	snaps    map[Address]accountSnap // the running transaction's first-touch copies, for rollback
+	reads    map[string][]byte       // committed values read so far (nil = absent): each key hits the store once
+	tx       map[string][]byte       // the running transaction's writes
+	inTx     bool
+	err      error // first read error from base: a storage failure, never a rejection
 }
 
 // NewState starts executing block height at block time over committed state base, for the
@@ -87,9 +84,12 @@ type State struct {
 func NewState(base store.Reader, chainID uint64, params Params, height, time uint64) *State {
 	return &State{
 		base: base, chainID: chainID, params: params, height: height, time: time, today: DayOf(time),
-		block: make(map[string][]byte),
-		reads: make(map[string][]byte),
-		tx:    make(map[string][]byte),
+		block:    make(map[string][]byte),
+		reads:    make(map[string][]byte),
+		accounts: make(map[Address]*Account),
+		dirty:    make(map[Address]bool),
+		snaps:    make(map[Address]accountSnap),
+		tx:       make(map[string][]byte),
 	}
 }
 
@@ -138,6 +138,7 @@ func (s *State) del(key []byte) { s.set(key, nil) }
 
 func (s *State) begin() {
 	clear(s.tx)
+	clear(s.snaps)
 	s.inTx = true
 }
 
@@ -146,12 +147,58 @@ func (s *State) commitTx() {
 		s.block[k] = v
 	}
 	clear(s.tx)
+	clear(s.snaps)
 	s.inTx = false
 }
 
 func (s *State) rollbackTx() {
+	for a, snap := range s.snaps {
+		if snap.acc == nil {
+			delete(s.accounts, a)
+			delete(s.dirty, a)
+			continue
+		}
+		s.accounts[a] = snap.acc
+		s.dirty[a] = snap.dirty
+	}
 	clear(s.tx)
+	clear(s.snaps)
 	s.inTx = false
+}
+
+type accountSnap struct {
+	acc   *Account // nil: the account was not loaded before the transaction
+	dirty bool
+}
+
+// account returns the decoded account of a (empty if it has none). A storage or decoding
+// failure is recorded in Err and an empty account returned.
+func (s *State) account(a Address) *Account {
+	acc, loaded := s.accounts[a]
+	if !loaded {
+		acc = &Account{}
+		if v, ok := s.get(AccountKey(a)); ok {
+			dec, err := DecodeAccount(v)
+			if err != nil {
+				if s.err == nil {
+					s.err = fmt.Errorf("chain: account %s: %w", a, err)
+				}
+			} else {
+				acc = dec
+			}
+		}
+		s.accounts[a] = acc
+	}
+	if s.inTx {
+		if _, ok := s.snaps[a]; !ok {
+			snap := accountSnap{dirty: s.dirty[a]}
+			if loaded {
+				snap.acc = acc.clone()
+			}
+			s.snaps[a] = snap
+		}
+	}
+	return acc
 }
 
 // Change is one state write of a block: Value nil means the key was deleted.
@@ -161,16 +208,23 @@ type Change struct {
 }
 
 // Changes returns the block's writes sorted by key, so callers iterate deterministically.
+// Outside a transaction it may be called any number of times and changes nothing.
 func (s *State) Changes() []Change {
-	keys := make([]string, 0, len(s.block))
-	for k := range s.block {
-		keys = append(keys, k)
+	out := make([]Change, 0, len(s.block)+len(s.dirty))
+	for k, v := range s.block {
+		out = append(out, Change{Key: []byte(k), Value: v})
 	}
-	sort.Strings(keys)
-	out := make([]Change, len(keys))
-	for i, k := range keys {
-		out[i] = Change{Key: []byte(k), Value: s.block[k]}
+	for a, d := range s.dirty {
+		if !d {
+			continue
+		}
+		var v []byte
+		if acc := s.accounts[a]; !acc.empty() {
+			v = acc.Encode()
+		}
+		out = append(out, Change{Key: AccountKey(a), Value: v})
 	}
+	slices.SortFunc(out, func(x, y Change) int { return bytes.Compare(x.Key, y.Key) })
 	return out
 }
 
@@ -180,16 +234,11 @@ func (s *State) Err() error { return s.err }
 
 // Typed accessors.
 
-func (s *State) nonce(a Address) uint64 {
-	v, ok := s.get(AccountKey(a))
-	if !ok || len(v) != 8 {
-		return 0
-	}
-	return binary.BigEndian.Uint64(v)
-}
+func (s *State) nonce(a Address) uint64 { return s.account(a).Nonce }
 
 func (s *State) setNonce(a Address, n uint64) {
-	s.set(AccountKey(a), binary.BigEndian.AppendUint64(nil, n))
+	s.account(a).Nonce = n
+	s.dirty[a] = true
 }
 
 func (s *State) program(symbol string) (*Program, error) {
@@ -225,20 +274,20 @@ func (s *State) putProgramList(list []string) {
 	s.set(ProgramListKey(), e.buf)
 }
 
+// balance returns a copy of a's balance in a program, to be written back with putBalance.
 func (s *State) balance(a Address, symbol string) (*Balance, error) {
-	v, ok := s.get(BalanceKey(a, symbol))
-	if !ok {
-		return &Balance{}, nil
+	if b := s.account(a).Balance(symbol); b != nil {
+		c := *b
+		return &c, s.err
 	}
-	return DecodeBalance(v)
+	return &Balance{}, s.err
 }
 
 func (s *State) putBalance(a Address, symbol string, b *Balance) {
-	if len(b.Lots) == 0 && b.Earned == 0 && len(b.EarnedDays) == 0 {
-		s.del(BalanceKey(a, symbol))
-		return
-	}
-	s.set(BalanceKey(a, symbol), b.encode())
+	acc := s.account(a)
+	*acc.holding(symbol) = *b
+	acc.prune()
+	s.dirty[a] = true
 }
 
 func (s *State) order(symbol, ref string) (*Order, bool, error) {

@@ -130,13 +130,17 @@ func (nd *node) produce(tb testing.TB, time uint64, txs ...*chain.Tx) *chain.Blo
 }
 
 func (nd *node) balance(tb testing.TB, a chain.Address, sym string) uint64 {
-	v, err := nd.l.GetState(chain.BalanceKey(a, sym))
+	v, err := nd.l.GetState(chain.AccountKey(a))
 	if err != nil {
 		return 0
 	}
-	b, err := chain.DecodeBalance(v)
+	acc, err := chain.DecodeAccount(v)
 	if err != nil {
 		tb.Fatal(err)
+	}
+	b := acc.Balance(sym)
+	if b == nil {
+		return 0
 	}
 	return b.Total(chain.DayOf(nd.l.Head().Time))
 }

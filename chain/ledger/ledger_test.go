@@ -163,7 +163,7 @@ func TestInvalidBlocksChangeNothing(t *testing.T) {
 				t.Fatalf("head moved to %+v", got)
 			}
 			// The in-memory root was restored: a state proof still matches the head.
-			p, err := nd.l.ProveState(chain.BalanceKey(addr(alice), "ACME"))
+			p, err := nd.l.ProveState(chain.AccountKey(addr(alice)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -189,23 +189,23 @@ func TestProofsAndIndexes(t *testing.T) {
 	blk := nd.produce(t, genesisTime+120, xfer)
 
 	// Account proof: inclusion for alice, exclusion for a stranger; a header is all it needs.
-	p, err := nd.l.ProveState(chain.BalanceKey(addr(alice), "ACME"))
+	p, err := nd.l.ProveState(chain.AccountKey(addr(alice)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := p.Verify(&blk.Header); err != nil {
 		t.Fatal(err)
 	}
-	bal, err := chain.DecodeBalance(p.Value)
-	if err != nil || bal.Total(chain.DayOf(blk.Header.Time)) != 25 {
-		t.Fatalf("proven balance %+v, %v; want 25", bal, err)
+	acc, err := chain.DecodeAccount(p.Value)
+	if err != nil || acc.Balance("ACME") == nil || acc.Balance("ACME").Total(chain.DayOf(blk.Header.Time)) != 25 || acc.Nonce != 1 {
+		t.Fatalf("proven account %+v, %v; want nonce 1 and 25 ACME", acc, err)
 	}
 	p.Value = append([]byte(nil), p.Value...)
 	p.Value[len(p.Value)-20] ^= 1 // a forged balance
 	if err := p.Verify(&blk.Header); err == nil {
 		t.Fatal("a forged balance verified")
 	}
-	ex, err := nd.l.ProveState(chain.BalanceKey(addr(testKey(t, "stranger")), "ACME"))
+	ex, err := nd.l.ProveState(chain.AccountKey(addr(testKey(t, "stranger"))))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package ledger_test
 
 import (
 	"crypto/ecdsa"
-	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
@@ -100,8 +99,12 @@ func committedNonce(rt *rapid.T, nd *node, a chain.Address) uint64 {
 	if errors.Is(err, store.ErrNotFound) {
 		return 0
 	}
-	if err != nil || len(v) != 8 {
-		rt.Fatalf("nonce of %s: %x, %v", a, v, err)
+	if err != nil {
+		rt.Fatalf("nonce of %s: %v", a, err)
 	}
-	return binary.BigEndian.Uint64(v)
+	acc, err := chain.DecodeAccount(v)
+	if err != nil {
+		rt.Fatalf("account of %s: %v", a, err)
+	}
+	return acc.Nonce
 }
