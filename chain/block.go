@@ -132,13 +132,21 @@ func (p *TxProof) Verify(h *Header) error {
 // Encode is the canonical block encoding: 'B' 1, the header, the transactions each
 // length-prefixed, then the previous block's certificate if present.
 func (b *Block) Encode() []byte {
-	e := encoder{}
+	size := 2 + 4 + headerSize + 4 + 1 + 4 + 2 + 8 + 4 + 32 + 4
+	for _, tx := range b.Txs {
+		size += 4 + tx.Size()
+	}
+	if b.LastCommit != nil {
+		size += len(b.LastCommit.Sigs) * 85
+	}
+	e := encoder{buf: make([]byte, 0, size)}
 	e.u8(tagBlock)
 	e.u8(encodingVersion)
 	e.bytes(b.Header.Encode())
 	e.u32(uint32(len(b.Txs)))
 	for _, tx := range b.Txs {
-		e.bytes(tx.Encode())
+		e.u32(uint32(tx.Size()))
+		tx.encodeTo(&e)
 	}
 	e.bool(b.LastCommit != nil)
 	if b.LastCommit != nil {

@@ -53,15 +53,19 @@ type Ledger struct {
 	gHash   chain.Hash
 	signer  *chain.Signer
 
-	mu   sync.RWMutex // guards tree and head
-	tree *smt.Tree
-	head Head
+	mu    sync.RWMutex // guards tree, head and cache
+	tree  *smt.Tree
+	head  Head
+	cache *stateCache
 }
+
+// stateCacheBytes bounds the in-memory cache of state records used while executing blocks.
+const stateCacheBytes = 256 << 20
 
 // Open opens the ledger in db, writing the genesis state if the store is empty. It refuses a
 // store of another genesis and one whose recomputed state root differs from its head's.
 func Open(db store.DB, g *chain.Genesis) (*Ledger, error) {
-	l := &Ledger{db: db, genesis: g, gHash: g.Hash(), tree: smt.New()}
+	l := &Ledger{db: db, genesis: g, gHash: g.Hash(), tree: smt.New(), cache: newStateCache(stateCacheBytes)}
 	l.signer = chain.NewSigner(g.ChainID, l.gHash)
 	stored, err := db.Get(metaGenesis)
 	switch {
@@ -93,7 +97,7 @@ func Open(db store.DB, g *chain.Genesis) (*Ledger, error) {
 }
 
 func (l *Ledger) initGenesis() error {
-	st := chain.NewState(stateReader{l.db}, l.genesis.ChainID, l.genesis.Params, 0, l.genesis.GenesisTime)
+	st := chain.NewState(stateReader{db: l.db}, l.genesis.ChainID, l.genesis.Params, 0, l.genesis.GenesisTime)
 	if err := l.genesis.InitState(st); err != nil {
 		return err
 	}
@@ -125,11 +129,34 @@ func (l *Ledger) Head() Head {
 	return l.head
 }
 
-// stateReader reads committed state keys from the store.
-type stateReader struct{ db store.Reader }
+// stateReader reads committed state keys through the cache (if any) from the store.
+type stateReader struct {
+	db    store.Reader
+	cache *stateCache
+}
 
-func (r stateReader) Get(k []byte) ([]byte, error) { return r.db.Get(stateKey(k)) }
-func (r stateReader) Has(k []byte) (bool, error)   { return r.db.Has(stateKey(k)) }
+func (r stateReader) Get(k []byte) ([]byte, error) {
+	if r.cache != nil {
+		if v, ok := r.cache.get(k); ok {
+			if v == nil {
+				return nil, store.ErrNotFound
+			}
+			return v, nil
+		}
+	}
+	v, err := r.db.Get(stateKey(k))
+	if r.cache != nil {
+		switch {
+		case err == nil:
+			r.cache.put(k, v)
+		case errors.Is(err, store.ErrNotFound):
+			r.cache.put(k, nil)
+		}
+	}
+	return v, err
+}
+
+func (r stateReader) Has(k []byte) (bool, error) { return r.db.Has(stateKey(k)) }
 func (r stateReader) Iterate(lo, hi []byte, fn func(k, v []byte) error) error {
 	return errors.New("ledger: state iteration is not supported during execution")
 }
@@ -156,7 +183,7 @@ type undo struct {
 // failure is returned (a block holding a failing transaction is invalid). The tree is
 // updated to the new root; the caller must commit or l.revert(exec).
 func (l *Ledger) execute(height, time uint64, txs []*chain.Tx, senders []chain.Address, skipFailing bool) (*Executed, []*chain.Tx, []error, error) {
-	st := chain.NewState(stateReader{l.db}, l.genesis.ChainID, l.genesis.Params, height, time)
+	st := chain.NewState(stateReader{l.db, l.cache}, l.genesis.ChainID, l.genesis.Params, height, time)
 	if err := st.BeginBlock(); err != nil {
 		return nil, nil, nil, err
 	}
@@ -297,7 +324,11 @@ func (l *Ledger) ApplyBlockWithSenders(blk *chain.Block, senders []chain.Address
 	}
 	if err := l.commit(blk, ex, commit); err != nil {
 		l.revert(ex)
+		l.cache = newStateCache(stateCacheBytes) // the store's state is unknown: start cold
 		return err
+	}
+	for _, c := range ex.Changes {
+		l.cache.put(c.Key, c.Value)
 	}
 	l.head = Head{Height: h.Height, Hash: blk.Hash(), Time: h.Time, StateRoot: h.StateRoot}
 	return nil
@@ -343,7 +374,14 @@ func (l *Ledger) checkHeader(blk *chain.Block) error {
 // commit writes block, state, indexes and head in one synced batch.
 func (l *Ledger) commit(blk *chain.Block, ex *Executed, commit *chain.Commit) error {
 	h := &blk.Header
-	batch := l.db.NewBatch()
+	size := 256 + len(blk.Txs)*(64+2*192) // tx index and ~2 history records per tx
+	for _, c := range ex.Changes {
+		size += len(c.Key) + len(c.Value) + 16
+	}
+	for _, tx := range blk.Txs {
+		size += tx.Size() + 4
+	}
+	batch := l.db.NewBatchSized(size)
 	defer batch.Close()
 	for _, c := range ex.Changes {
 		if c.Value == nil {

@@ -226,6 +226,9 @@ func (d *badgerDB) Iterate(lower, upper []byte, fn func(key, value []byte) error
 // NewBatch returns an empty batch.
 func (d *badgerDB) NewBatch() Batch { return &badgerBatch{db: d} }
 
+// NewBatchSized is NewBatch: badger buffers writes in its transaction, sized as it goes.
+func (d *badgerDB) NewBatchSized(int) Batch { return d.NewBatch() }
+
 // Close waits for calls in progress, then closes badger, which flushes its
 // memtable. A second Close returns ErrClosed.
 func (d *badgerDB) Close() error {

@@ -164,6 +164,11 @@ func (d *pebbleDB) NewBatch() Batch {
 	return &pebbleBatch{db: d, b: d.db.NewBatch()}
 }
 
+// NewBatchSized is NewBatch with pebble's buffer allocated for sizeHint bytes up front.
+func (d *pebbleDB) NewBatchSized(sizeHint int) Batch {
+	return &pebbleBatch{db: d, b: d.db.NewBatchWithSize(max(sizeHint, 0))}
+}
+
 // Close waits for calls in progress, then closes pebble, which syncs its
 // write-ahead log. A second Close returns ErrClosed.
 func (d *pebbleDB) Close() error {

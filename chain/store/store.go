@@ -71,6 +71,9 @@ type DB interface {
 	// NewBatch returns an empty batch that writes to this DB. It never fails;
 	// on a closed DB the batch's Commit returns ErrClosed.
 	NewBatch() Batch
+	// NewBatchSized is NewBatch with a hint of the bytes the batch will hold, so a large
+	// batch (a block) is allocated once instead of grown by doubling.
+	NewBatchSized(sizeHint int) Batch
 
 	// Close waits for calls in progress to return, then flushes and closes
 	// the store. Calls made after Close has begun return ErrClosed. A second
