@@ -10,4 +10,7 @@ testnet:
 
 # Benchmarks behind BENCHMARKS.md.
 bench:
-	go test -run '^$$' -bench . -benchtime 3x ./chain/...
+	go test -run '^$$' -bench 'Digest|Recover' -benchtime 2s ./chain/
+	go test -run '^$$' -bench 'ApplyBlock' -benchtime 4x ./chain/ledger/
+	go test -run '^$$' -bench 'StateRootChoice|BlockUpdate' -benchtime 5x ./chain/smt/
+	go test -run '^$$' -bench 'BatchCommit' -benchtime 5x ./chain/store/
