@@ -64,10 +64,12 @@
 //
 // # State root
 //
-// The state root is a binary sparse Merkle tree over keccak256(state key), with single-leaf
-// subtrees compressed (chain/smt). It was chosen by benchmark over go-ethereum's Merkle
-// Patricia trie (see BENCHMARKS.md): the tree's inner hashes stay in memory, a block's dirty
-// nodes are rehashed once per block rather than once per transaction, and the proofs are
-// log2(n) sibling hashes with exclusion proofs for free. The price is memory proportional to
-// the number of state records and a rebuild of the tree from the stored records on open.
+// The state root is a binary sparse Merkle tree over SHA-256(state key), with single-leaf
+// subtrees compressed (chain/smt). There is one record per account (its nonce and its
+// balance in every program), one per program, order, route, settlement position and expiry
+// day. It was chosen by benchmark over go-ethereum's Merkle Patricia trie (BENCHMARKS.md,
+// docs/adr/0001-state-root.md): the tree's inner hashes stay in memory, a block's dirty nodes
+// are rehashed once per block rather than once per transaction, SHA-256 runs on the CPU's SHA
+// extensions, and proofs are log2(n) sibling hashes with exclusion proofs for free. The price
+// is memory proportional to the number of records and a rebuild of the tree on open.
 package chain
