@@ -193,10 +193,12 @@ func lotDays(pol Policy, today Day) (available, expiry Day) {
 	if pol.PendingDays > 0 {
 		avail += uint64(pol.PendingDays) + 1
 	}
+	// Block times are bounded by MaxBlockTime, so neither sum can reach NeverExpires.
 	expiry = NeverExpires
 	if pol.ExpiryDays > 0 {
 		expiry = Day(min(avail+uint64(pol.ExpiryDays), uint64(NeverExpires-1)))
 	}
+	avail = min(avail, uint64(NeverExpires-1))
 	if pol.PendingDays == 0 {
 		return 0, expiry
 	}
@@ -516,7 +518,10 @@ func (s *State) BeginBlock() error {
 		if prog.ExpiredThrough >= s.today {
 			continue
 		}
-		for day := prog.ExpiredThrough + 1; day <= s.today; day++ {
+		// Every scheduled day is at most this far after the day it was scheduled on (which
+		// is ≤ ExpiredThrough), so a long gap between blocks costs no more than this walk.
+		last := Day(min(uint64(s.today), uint64(prog.ExpiredThrough)+MaxPendingDays+1+MaxExpiryDays))
+		for day := prog.ExpiredThrough + 1; day <= last; day++ {
 			if n := s.expiring(sym, day); n > 0 {
 				prog.Stats.Expired += n
 				s.del(expiryKey(sym, day))

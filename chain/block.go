@@ -129,17 +129,25 @@ func (p *TxProof) Verify(h *Header) error {
 	return merkle.Verify(h.TxRoot, p.TxHash, p.Index, p.Total, path)
 }
 
-// Encode is the canonical block encoding: 'B' 1, the header, the transactions each
-// length-prefixed, then the previous block's certificate if present.
-func (b *Block) Encode() []byte {
-	size := 2 + 4 + headerSize + 4 + 1 + 4 + 2 + 8 + 4 + 32 + 4
+// blockOverhead is the encoding of a block without transactions and certificate.
+const blockOverhead = 2 + 4 + headerSize + 4 + 1
+
+// Size is the exact length of the block's encoding, computed without encoding it.
+func (b *Block) Size() int {
+	size := blockOverhead
 	for _, tx := range b.Txs {
 		size += 4 + tx.Size()
 	}
 	if b.LastCommit != nil {
-		size += len(b.LastCommit.Sigs) * 85
+		size += 4 + CommitSize(len(b.LastCommit.Sigs))
 	}
-	e := encoder{buf: make([]byte, 0, size)}
+	return size
+}
+
+// Encode is the canonical block encoding: 'B' 1, the header, the transactions each
+// length-prefixed, then the previous block's certificate if present.
+func (b *Block) Encode() []byte {
+	e := encoder{buf: make([]byte, 0, b.Size())}
 	e.u8(tagBlock)
 	e.u8(encodingVersion)
 	e.bytes(b.Header.Encode())

@@ -114,3 +114,18 @@ func TestTxJSONRoundTrip(t *testing.T) {
 		t.Fatalf("unknown kind: got %v", err)
 	}
 }
+
+// Block.Size is what the ledger uses to fill and check blocks without encoding them.
+func TestBlockSizeIsEncodedLength(t *testing.T) {
+	blk := seedBlock(t)
+	if blk.Size() != len(blk.Encode()) {
+		t.Fatalf("Size %d, encoding %d bytes", blk.Size(), len(blk.Encode()))
+	}
+	empty := &chain.Block{Header: chain.Header{Height: 1}}
+	if empty.Size() != len(empty.Encode()) {
+		t.Fatalf("empty block: Size %d, encoding %d bytes", empty.Size(), len(empty.Encode()))
+	}
+	if got := chain.CommitSize(len(blk.LastCommit.Sigs)); got != len(blk.LastCommit.Encode()) {
+		t.Fatalf("CommitSize %d, encoding %d", got, len(blk.LastCommit.Encode()))
+	}
+}

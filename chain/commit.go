@@ -63,6 +63,9 @@ func (c *Commit) Encode() []byte {
 	return e.buf
 }
 
+// CommitSize is the encoded size of a certificate with n signatures.
+func CommitSize(n int) int { return 2 + 8 + 4 + 32 + 4 + 85*n }
+
 // Hash is keccak256 of the certificate's encoding; the next header commits to it.
 func (c *Commit) Hash() Hash { return crypto.Keccak256Hash(c.Encode()) }
 

@@ -25,7 +25,7 @@ type Params struct {
 func DefaultParams() Params {
 	return Params{
 		MaxBlockTxs:       10_000,
-		MaxBlockBytes:     16 << 20,
+		MaxBlockBytes:     4 << 20,
 		MaxTxBytes:        1 << 20,
 		MaxRefLen:         128,
 		MaxMemoLen:        256,
@@ -38,8 +38,8 @@ func (p Params) check() error {
 	switch {
 	case p.MaxBlockTxs < 1 || p.MaxBlockTxs > 1_000_000:
 		return fmt.Errorf("%w: max_block_txs %d out of [1, 1000000]", ErrBadGenesis, p.MaxBlockTxs)
-	case p.MaxBlockBytes < 1024 || p.MaxBlockBytes > MaxBlockBytes:
-		return fmt.Errorf("%w: max_block_bytes %d out of [1024, %d]", ErrBadGenesis, p.MaxBlockBytes, MaxBlockBytes)
+	case p.MaxBlockBytes < 64<<10 || p.MaxBlockBytes > MaxBlockBytes:
+		return fmt.Errorf("%w: max_block_bytes %d out of [%d, %d]", ErrBadGenesis, p.MaxBlockBytes, 64<<10, MaxBlockBytes)
 	case p.MaxTxBytes < 256 || p.MaxTxBytes > MaxTxBytes || p.MaxTxBytes > p.MaxBlockBytes:
 		return fmt.Errorf("%w: max_tx_bytes %d out of [256, min(%d, max_block_bytes)]", ErrBadGenesis, p.MaxTxBytes, MaxTxBytes)
 	case p.MaxRefLen < 1 || p.MaxRefLen > maxDecodeString:
@@ -126,6 +126,9 @@ func (g *Genesis) Validate() error {
 	if g.Network == "" || len(g.Network) > 64 {
 		return fmt.Errorf("%w: network name must be 1 to 64 bytes", ErrBadGenesis)
 	}
+	if g.GenesisTime >= MaxBlockTime {
+		return fmt.Errorf("%w: genesis_time %d is past the last block time %d", ErrBadGenesis, g.GenesisTime, MaxBlockTime)
+	}
 	if err := g.Params.check(); err != nil {
 		return err
 	}
@@ -145,8 +148,20 @@ func (g *Genesis) Validate() error {
 	if len(g.Validators) == 0 || len(g.Validators) > MaxValidators {
 		return fmt.Errorf("%w: need 1 to %d validators, have %d", ErrBadGenesis, MaxValidators, len(g.Validators))
 	}
+	// A block must always fit the largest transaction and the previous block's certificate.
+	if need := blockOverhead + 4 + g.Params.MaxTxBytes + 4 + CommitSize(len(g.Validators)); g.Params.MaxBlockBytes < need {
+		return fmt.Errorf("%w: max_block_bytes %d cannot hold a max_tx_bytes transaction and a certificate of %d validators (%d bytes)", ErrBadGenesis, g.Params.MaxBlockBytes, len(g.Validators), need)
+	}
 	seen := map[Address]bool{}
 	for i, v := range g.Validators {
+		if len(v.Name) > 64 || len(v.Addrs) > 16 {
+			return fmt.Errorf("%w: validator %d: name over 64 bytes or more than 16 multiaddrs", ErrBadGenesis, i)
+		}
+		for _, a := range v.Addrs {
+			if len(a) > 256 {
+				return fmt.Errorf("%w: validator %d: multiaddr over 256 bytes", ErrBadGenesis, i)
+			}
+		}
 		pub, err := crypto.DecompressPubkey(v.PubKey)
 		if err != nil {
 			return fmt.Errorf("%w: validator %d (%q): bad pub_key: %v", ErrBadGenesis, i, v.Name, err)

@@ -58,6 +58,9 @@ func TestGenesisRejects(t *testing.T) {
 		{"bad program symbol", func(g *chain.Genesis) { g.Programs[0].Symbol = "acme" }, "symbol"},
 		{"zero max lots", func(g *chain.Genesis) { g.Params.MaxLots = 0 }, "max_lots"},
 		{"tx limit above block limit", func(g *chain.Genesis) { g.Params.MaxTxBytes = g.Params.MaxBlockBytes + 1 }, "max_tx_bytes"},
+		{"block too small for a tx and a certificate", func(g *chain.Genesis) { g.Params.MaxBlockBytes = g.Params.MaxTxBytes }, "cannot hold"},
+		{"validator name that would not encode", func(g *chain.Genesis) { g.Validators[0].Name = strings.Repeat("n", 70_000) }, "name over 64"},
+		{"genesis time past the last block time", func(g *chain.Genesis) { g.GenesisTime = chain.MaxBlockTime }, "genesis_time"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -21,6 +21,11 @@ type Day = uint32
 // NeverExpires is the expiry day of points that never expire.
 const NeverExpires Day = ^Day(0)
 
+// MaxBlockTime is the latest block time the ledger accepts: far enough to never matter, near
+// enough that day arithmetic (days are uint32, NeverExpires is the sentinel) cannot wrap
+// whatever the policies. Consensus bounds block time much tighter, by the validators' clocks.
+const MaxBlockTime = uint64(NeverExpires-1-MaxPendingDays-MaxExpiryDays-2) * SecondsPerDay
+
 // DayOf returns the UTC day of a block time.
 func DayOf(unixSeconds uint64) Day {
 	d := unixSeconds / SecondsPerDay
@@ -53,8 +58,10 @@ const (
 	maxDecodeTiers     = 32
 	// MaxTxBytes is the absolute size limit of an encoded transaction.
 	MaxTxBytes = 8 << 20
-	// MaxBlockBytes is the absolute size limit of an encoded block.
-	MaxBlockBytes = 64 << 20
+	// MaxBlockBytes is the absolute size limit of an encoded block. A block's atomic commit
+	// writes about ten times its size (state, history, indexes), which must fit one badger
+	// transaction (at most 128 MiB).
+	MaxBlockBytes = 8 << 20
 	// MaxValidators bounds validator sets and certificates.
 	MaxValidators = 1024
 )

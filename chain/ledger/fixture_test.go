@@ -83,7 +83,7 @@ type node struct {
 }
 
 func openNode(tb testing.TB, net *network, backend, dir string) *node {
-	db, err := store.Open(backend, dir, &store.Options{MaxBatchBytes: 32 << 20})
+	db, err := store.Open(backend, dir, ledger.StoreOptions(net.genesis.Params))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -118,8 +118,8 @@ func (nd *node) produce(tb testing.TB, time uint64, txs ...*chain.Tx) *chain.Blo
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if len(rejected) > 0 {
-		tb.Fatalf("rejected: %v", rejected)
+	if len(rejected) > 0 || len(blk.Txs) != len(txs) {
+		tb.Fatalf("%d of %d transactions in the block; rejected: %v", len(blk.Txs), len(txs), rejected)
 	}
 	c := nd.net.certify(tb, blk)
 	if err := nd.l.ApplyBlockWithSenders(blk, senders, c); err != nil {

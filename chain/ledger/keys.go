@@ -33,10 +33,10 @@ func hashKey(p byte, h chain.Hash) []byte { return append([]byte{p}, h[:]...) }
 // historyKey orders an account's history by position in the chain, so appending needs no
 // counter read (a block of 10,000 transfers writes 20,000 records without reading any).
 func historyKey(a chain.Address, pos HistoryCursor) []byte {
-	k := make([]byte, 0, 1+20+8+4+2)
+	k := make([]byte, 0, 1+20+8+4+4)
 	k = append(k, pHistory)
 	k = append(k, a[:]...)
 	k = binary.BigEndian.AppendUint64(k, pos.Height)
 	k = binary.BigEndian.AppendUint32(k, pos.TxIndex)
-	return binary.BigEndian.AppendUint16(k, pos.Entry)
+	return binary.BigEndian.AppendUint32(k, pos.Entry)
 }

@@ -59,6 +59,13 @@ type Ledger struct {
 	cache *stateCache
 }
 
+// StoreOptions are the store options a ledger of this genesis needs: the atomic batch of
+// the largest block the genesis allows (block, state, history, indexes: about ten times the
+// block's size) must fit one store transaction (badger sizes its memtable from this).
+func StoreOptions(p chain.Params) *store.Options {
+	return &store.Options{MaxBatchBytes: min(16*p.MaxBlockBytes+(1<<20), store.MaxBadgerBatchBytes)}
+}
+
 // stateCacheBytes bounds the in-memory cache of state records used while executing blocks.
 const stateCacheBytes = 256 << 20
 
@@ -244,13 +251,19 @@ func (l *Ledger) BuildBlock(time uint64, proposer chain.Address, txs []*chain.Tx
 	if time <= l.head.Time {
 		return nil, nil, fmt.Errorf("%w: time %d not after the previous block's %d", chain.ErrBadBlock, time, l.head.Time)
 	}
+	if time > chain.MaxBlockTime {
+		return nil, nil, fmt.Errorf("%w: time %d past the last block time %d", chain.ErrBadBlock, time, chain.MaxBlockTime)
+	}
+	if len(senders) != len(txs) {
+		return nil, nil, fmt.Errorf("ledger: %d senders for %d transactions", len(senders), len(txs))
+	}
 	p := l.genesis.Params
 	if len(txs) > p.MaxBlockTxs {
 		txs, senders = txs[:p.MaxBlockTxs], senders[:p.MaxBlockTxs]
 	}
-	size := 0
+	size := (&chain.Block{LastCommit: lastCommit}).Size()
 	for i, tx := range txs {
-		if size += tx.Size() + 4; size > p.MaxBlockBytes-4096 {
+		if size += tx.Size() + 4; size > p.MaxBlockBytes {
 			txs, senders = txs[:i], senders[:i]
 			break
 		}
@@ -300,6 +313,9 @@ func (l *Ledger) ApplyBlock(blk *chain.Block, commit *chain.Commit) error {
 // ApplyBlockWithSenders is ApplyBlock with the senders already recovered (by the mempool on
 // admission), so signatures are not recovered twice.
 func (l *Ledger) ApplyBlockWithSenders(blk *chain.Block, senders []chain.Address, commit *chain.Commit) error {
+	if len(senders) != len(blk.Txs) {
+		return fmt.Errorf("ledger: %d senders for %d transactions", len(senders), len(blk.Txs))
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if err := l.checkHeader(blk); err != nil {
@@ -346,8 +362,12 @@ func (l *Ledger) checkHeader(blk *chain.Block) error {
 		return fmt.Errorf("%w: previous hash %s, head is %s", chain.ErrBadBlock, h.PrevHash, l.head.Hash)
 	case h.Time <= l.head.Time:
 		return fmt.Errorf("%w: time %d not after the previous block's %d", chain.ErrBadBlock, h.Time, l.head.Time)
+	case h.Time > chain.MaxBlockTime:
+		return fmt.Errorf("%w: time %d past the last block time %d", chain.ErrBadBlock, h.Time, chain.MaxBlockTime)
 	case len(blk.Txs) > p.MaxBlockTxs:
 		return fmt.Errorf("%w: %d transactions exceed %d", chain.ErrBadBlock, len(blk.Txs), p.MaxBlockTxs)
+	case blk.Size() > p.MaxBlockBytes:
+		return fmt.Errorf("%w: block of %d bytes exceeds %d", chain.ErrBadBlock, blk.Size(), p.MaxBlockBytes)
 	case l.genesis.ValidatorIndex(h.Proposer) < 0:
 		return fmt.Errorf("%w: proposer %s is not a validator", chain.ErrBadBlock, h.Proposer)
 	}
@@ -391,9 +411,6 @@ func (l *Ledger) commit(blk *chain.Block, ex *Executed, commit *chain.Commit) er
 		}
 	}
 	enc := blk.Encode()
-	if len(enc) > l.genesis.Params.MaxBlockBytes {
-		return fmt.Errorf("%w: block of %d bytes exceeds %d", chain.ErrBadBlock, len(enc), l.genesis.Params.MaxBlockBytes)
-	}
 	batch.Set(heightKey(pBlock, h.Height), enc)
 	hash := blk.Hash()
 	batch.Set(hashKey(pHash, hash), binary.BigEndian.AppendUint64(nil, h.Height))
@@ -405,7 +422,7 @@ func (l *Ledger) commit(blk *chain.Block, ex *Executed, commit *chain.Commit) er
 		batch.Set(hashKey(pTx, tx.Hash()), loc)
 		for j, e := range ex.Entries[i] {
 			rec := HistoryRecord{Height: h.Height, Time: h.Time, TxHash: tx.Hash(), TxIndex: uint32(i), Kind: tx.Kind(), Entry: e}
-			batch.Set(historyKey(e.Account, HistoryCursor{Height: h.Height, TxIndex: uint32(i), Entry: uint16(j)}), rec.encode())
+			batch.Set(historyKey(e.Account, HistoryCursor{Height: h.Height, TxIndex: uint32(i), Entry: uint32(j)}), rec.encode())
 		}
 	}
 	head := Head{Height: h.Height, Hash: hash, Time: h.Time, StateRoot: h.StateRoot}

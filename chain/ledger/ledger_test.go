@@ -133,6 +133,11 @@ func TestInvalidBlocksChangeNothing(t *testing.T) {
 			b.Header.PrevHash = crypto.Keccak256Hash([]byte("elsewhere"))
 			return b
 		}},
+		{"time past the last block time", func() *chain.Block {
+			b := build()
+			b.Header.Time = chain.MaxBlockTime + 1
+			return b
+		}},
 		{"time not after parent", func() *chain.Block {
 			b := build()
 			b.Header.Time = head.Time
@@ -247,5 +252,60 @@ func TestProofsAndIndexes(t *testing.T) {
 	page, next, err = nd.l.History(addr(alice), *next, 1)
 	if err != nil || len(page) != 1 || next != nil || page[0].Entry.Cause != chain.CauseTransferOut {
 		t.Fatalf("second page %+v, next %v, %v", page, next, err)
+	}
+}
+
+// A block filled to the genesis limits commits on both backends: the store is sized for it.
+func TestFullBlockCommitsOnBothBackends(t *testing.T) {
+	if testing.Short() {
+		t.Skip("executes 100,000 credits per backend")
+	}
+	for _, backend := range store.Backends {
+		t.Run(backend, func(t *testing.T) {
+			net := newNetwork(t, chain.DefaultParams())
+			nd := openNode(t, net, backend, t.TempDir())
+			defer nd.close(t)
+			p := net.genesis.Params
+			var txs []*chain.Tx
+			for n := 0; ; n++ {
+				credits := make([]chain.Credit, p.MaxCreditsPerEarn)
+				for i := range credits {
+					credits[i] = chain.Credit{To: chain.Address(crypto.Keccak256Hash([]byte(refN(n*p.MaxCreditsPerEarn + i))).Bytes()[12:]), Amount: 1, OrderRef: refN(n*p.MaxCreditsPerEarn + i)}
+				}
+				tx := net.tx(t, net.partner, &chain.Earn{Program: "ACME", Credits: credits})
+				txs = append(txs, tx)
+				if size := (&chain.Block{Txs: txs}).Size(); size > p.MaxBlockBytes {
+					break
+				}
+			}
+			senders, err := nd.l.RecoverSenders(txs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			blk, _, err := nd.l.BuildBlock(genesisTime+60, addr(net.validator), txs, senders, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(blk.Txs) != len(txs)-1 || blk.Size() > p.MaxBlockBytes || blk.Size() < p.MaxBlockBytes*9/10 {
+				t.Fatalf("built a block of %d txs, %d bytes; want %d txs within %d bytes", len(blk.Txs), blk.Size(), len(txs)-1, p.MaxBlockBytes)
+			}
+			if err := nd.l.ApplyBlock(blk, net.certify(t, blk)); err != nil {
+				t.Fatalf("a full block does not commit on %s: %v", backend, err)
+			}
+		})
+	}
+}
+
+func TestSendersMustMatchTransactions(t *testing.T) {
+	net := newNetwork(t, chain.DefaultParams())
+	nd := openNode(t, net, "pebble", t.TempDir())
+	defer nd.close(t)
+	tx := net.tx(t, net.partner, &chain.Earn{Program: "ACME", Credits: []chain.Credit{{To: addr(testKey(t, "alice")), Amount: 1, OrderRef: "o"}}})
+	if _, _, err := nd.l.BuildBlock(genesisTime+60, addr(net.validator), []*chain.Tx{tx}, nil, nil); err == nil {
+		t.Fatal("BuildBlock accepted a missing sender")
+	}
+	blk := &chain.Block{Header: chain.Header{ChainID: net.genesis.ChainID, Height: 1, Time: genesisTime + 60}, Txs: []*chain.Tx{tx}}
+	if err := nd.l.ApplyBlockWithSenders(blk, nil, nil); err == nil {
+		t.Fatal("ApplyBlockWithSenders accepted a missing sender")
 	}
 }

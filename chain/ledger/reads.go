@@ -85,7 +85,7 @@ func (l *Ledger) TxProof(h chain.Hash) (*chain.TxProof, *chain.Header, error) {
 type HistoryCursor struct {
 	Height  uint64 `json:"height,string"`
 	TxIndex uint32 `json:"tx_index"`
-	Entry   uint16 `json:"entry"`
+	Entry   uint32 `json:"entry"`
 }
 
 // History returns up to limit records of a's history from position from on (oldest first;
@@ -106,7 +106,7 @@ func (l *Ledger) History(a chain.Address, from HistoryCursor, limit int) ([]Hist
 			c := HistoryCursor{
 				Height:  binary.BigEndian.Uint64(k[21:]),
 				TxIndex: binary.BigEndian.Uint32(k[29:]),
-				Entry:   binary.BigEndian.Uint16(k[33:]),
+				Entry:   binary.BigEndian.Uint32(k[33:]),
 			}
 			next = &c
 			return errStop
@@ -126,7 +126,7 @@ func (l *Ledger) History(a chain.Address, from HistoryCursor, limit int) ([]Hist
 
 // historyUpper is the first key after every history key of a.
 func historyUpper(a chain.Address) []byte {
-	return historyKey(a, HistoryCursor{Height: ^uint64(0), TxIndex: ^uint32(0), Entry: ^uint16(0)})
+	return historyKey(a, HistoryCursor{Height: ^uint64(0), TxIndex: ^uint32(0), Entry: ^uint32(0)})
 }
 
 // StateProof proves a state record (or its absence) against the head's state root.
