@@ -69,9 +69,9 @@ func decodeHeader(d *decoder) *Header {
 // Block is a header, its transactions, and the commit certificate of the previous block
 // (nil at height 1). That carried copy is the canonical certificate of the previous block.
 type Block struct {
-	Header     Header
-	Txs        []*Tx
-	LastCommit *Commit
+	Header     Header  `json:"header"`
+	Txs        []*Tx   `json:"txs"`
+	LastCommit *Commit `json:"last_commit"`
 
 	hash atomic.Pointer[Hash]
 }

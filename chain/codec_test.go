@@ -1,6 +1,8 @@
 package chain_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -127,5 +129,20 @@ func TestBlockSizeIsEncodedLength(t *testing.T) {
 	}
 	if got := chain.CommitSize(len(blk.LastCommit.Sigs)); got != len(blk.LastCommit.Encode()) {
 		t.Fatalf("CommitSize %d, encoding %d", got, len(blk.LastCommit.Encode()))
+	}
+}
+
+func TestBlockJSONRoundTrip(t *testing.T) {
+	blk := seedBlock(t)
+	b, err := json.Marshal(blk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got chain.Block
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	if got.Hash() != blk.Hash() || !bytes.Equal(got.Encode(), blk.Encode()) {
+		t.Fatalf("JSON round trip changed the block")
 	}
 }

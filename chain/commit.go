@@ -2,9 +2,11 @@ package chain
 
 import (
 	"crypto/ecdsa"
+	"encoding/json"
 	"fmt"
 	"slices"
 
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
@@ -36,6 +38,30 @@ func VoteDigest(chainID uint64, t VoteType, height uint64, round uint32, block H
 type CommitSig struct {
 	Validator Address  `json:"validator"`
 	Sig       [65]byte `json:"sig"`
+}
+
+type commitSigJSON struct {
+	Validator Address       `json:"validator"`
+	Sig       hexutil.Bytes `json:"sig"`
+}
+
+// MarshalJSON writes the signature as 0x-hex.
+func (s CommitSig) MarshalJSON() ([]byte, error) {
+	return json.Marshal(commitSigJSON{Validator: s.Validator, Sig: s.Sig[:]})
+}
+
+// UnmarshalJSON reads the signature from 0x-hex; it must be 65 bytes.
+func (s *CommitSig) UnmarshalJSON(b []byte) error {
+	var j commitSigJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	if len(j.Sig) != 65 {
+		return fmt.Errorf("%w: signature of %d bytes", ErrBadSignature, len(j.Sig))
+	}
+	s.Validator = j.Validator
+	copy(s.Sig[:], j.Sig)
+	return nil
 }
 
 // Commit is a commit certificate: precommits for BlockHash at (Height, Round) from more than
