@@ -171,8 +171,8 @@ func (r stateReader) Iterate(lo, hi []byte, fn func(k, v []byte) error) error {
 // GetState reads a committed state record by its chain state key.
 func (l *Ledger) GetState(key []byte) ([]byte, error) { return l.db.Get(stateKey(key)) }
 
-// Executed is the result of executing a block's transactions against the head state.
-type Executed struct {
+// executed is the result of executing a block's transactions against the head state.
+type executed struct {
 	Changes   []chain.Change
 	Entries   [][]chain.Entry // per transaction
 	StateRoot chain.Hash
@@ -189,12 +189,12 @@ type undo struct {
 // time. With skipFailing it drops failing transactions (proposer); otherwise the first
 // failure is returned (a block holding a failing transaction is invalid). The tree is
 // updated to the new root; the caller must commit or l.revert(exec).
-func (l *Ledger) execute(height, time uint64, txs []*chain.Tx, senders []chain.Address, skipFailing bool) (*Executed, []*chain.Tx, []error, error) {
+func (l *Ledger) execute(height, time uint64, txs []*chain.Tx, senders []chain.Address, skipFailing bool) (*executed, []*chain.Tx, []error, error) {
 	st := chain.NewState(stateReader{l.db, l.cache}, l.genesis.ChainID, l.genesis.Params, height, time)
 	if err := st.BeginBlock(); err != nil {
 		return nil, nil, nil, err
 	}
-	ex := &Executed{Entries: make([][]chain.Entry, 0, len(txs))}
+	ex := &executed{Entries: make([][]chain.Entry, 0, len(txs))}
 	kept := txs[:0:0]
 	var rejected []error
 	for i, tx := range txs {
@@ -230,7 +230,7 @@ func (l *Ledger) execute(height, time uint64, txs []*chain.Tx, senders []chain.A
 
 // revert undoes execute's tree updates (the tree is history-independent, so restoring the old
 // pairs restores the old root exactly).
-func (l *Ledger) revert(ex *Executed) {
+func (l *Ledger) revert(ex *executed) {
 	for i := len(ex.undo) - 1; i >= 0; i-- {
 		u := ex.undo[i]
 		if u.present {
@@ -392,7 +392,7 @@ func (l *Ledger) checkHeader(blk *chain.Block) error {
 }
 
 // commit writes block, state, indexes and head in one synced batch.
-func (l *Ledger) commit(blk *chain.Block, ex *Executed, commit *chain.Commit) error {
+func (l *Ledger) commit(blk *chain.Block, ex *executed, commit *chain.Commit) error {
 	h := &blk.Header
 	size := 256 + len(blk.Txs)*(64+2*192) // tx index and ~2 history records per tx
 	for _, c := range ex.Changes {
