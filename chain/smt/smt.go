@@ -50,6 +50,19 @@ func (h *hasher) pair(out *[32]byte, prefix byte, a, b *[32]byte) {
 	h.n++
 }
 
+// inner writes sha256(0x01 ‖ lr[0] ‖ lr[1]) into out: the hash of an inner
+// node whose children's hashes are lr.
+func (h *hasher) inner(out *[32]byte, lr *[2][32]byte) {
+	h.buf[0] = innerPrefix
+	copy(h.buf[1:33], lr[0][:])
+	copy(h.buf[33:65], lr[1][:])
+	h.st.Reset()
+	h.st.Write(h.buf[:])
+	h.st.Sum(h.sum[:0])
+	*out = h.sum
+	h.n++
+}
+
 // bit returns bit i of k, counting from the most significant bit of k[0].
 // 0 means "go left".
 func bit(k *[32]byte, i int) byte {
@@ -67,127 +80,202 @@ func commonPrefixLen(a, b *[32]byte) int {
 	return 256
 }
 
-// node is a node of the in-memory tree: either a leaf (leaf == true, key and
-// value set, no children) or an inner node (at least two leaves below it, so
-// at most one child is nil; a nil child is an empty subtree). hash caches
-// the node's hash and is valid only when dirty is false.
+// A ref is a reference to a child subtree, stored in its parent's slot:
 //
-// Invariant: if a node is dirty, so are all its ancestors. Root() only
-// descends into dirty nodes and clears the flags it visits, which keeps the
-// invariant.
-type node struct {
-	left, right *node
-	key, value  [32]byte
-	hash        [32]byte
-	leaf        bool
-	dirty       bool
+//	0                        the empty subtree
+//	leafBit | i              leaf i (an index into Tree.leaves)
+//	i (i >= 1)               inner node i (an index into Tree.kids and Tree.hashes)
+//
+// with dirtyBit set when the referenced node's cached hash is stale. The
+// dirty flag lives in the parent, not in the node, so that rehashing a dirty
+// node can skip its clean children without loading them.
+type ref = uint32
+
+const (
+	leafBit  ref = 1 << 31
+	dirtyBit ref = 1 << 30
+	idxMask  ref = dirtyBit - 1
+	// maxIndex bounds the number of leaves and of inner nodes (about 10^9
+	// each, far beyond what fits in memory at 64 bytes a leaf).
+	maxIndex = int(idxMask)
+)
+
+// leaf is a stored key and its value hash. Its hash is cached in its
+// parent's slot.
+type leaf struct {
+	key, value [32]byte
 }
 
 // Tree is an in-memory sparse Merkle tree (see the package documentation).
 // The zero value is not usable; call New. A Tree is not safe for concurrent
 // use: Root and Prove update the cached hashes.
+//
+// Nodes live in flat arrays and refer to each other by index (see ref), so
+// the garbage collector has no pointers to scan and a node costs no more
+// than it stores. Inner node i is kids[i] (its two child refs; walking a
+// path reads only this compact array) and hashes[i] (the cached hashes of
+// its two children, valid for a clean non-empty child and zero for an empty
+// one). A node's own hash is thus cached in its parent. Inner node 0 is a
+// sentinel whose slot 0 holds the root: kids[0][0] is the root's ref and
+// hashes[0][0] its hash.
+//
+// Invariant: if a node is dirty, so are all its ancestors. Root() only
+// descends into dirty nodes and clears the flags it visits, which keeps the
+// invariant.
 type Tree struct {
-	root  *node
-	count int
-	h     *hasher
+	kids      [][2]ref
+	hashes    [][2][32]byte
+	leaves    []leaf
+	freeInner []ref // indices of free inner nodes (reused last in, first out)
+	freeLeaf  []ref // indices of free leaves
+	count     int
+	h         *hasher
+	path      [MaxDepth]slot // scratch for Set and Delete (not zeroed per call)
 }
 
 // New returns an empty tree. Its root is the zero hash.
 func New() *Tree {
-	return &Tree{h: newHasher()}
+	t := &Tree{h: newHasher()}
+	t.reset()
+	return t
+}
+
+// reset empties the tree, keeping the hasher.
+func (t *Tree) reset() {
+	t.kids = make([][2]ref, 1)
+	t.hashes = make([][2][32]byte, 1)
+	t.leaves, t.freeInner, t.freeLeaf, t.count = nil, nil, nil, 0
 }
 
 // Len returns the number of keys in the tree.
 func (t *Tree) Len() int { return t.count }
 
-// markDirty flags path[0:n] (the nodes from the root down) dirty, bottom-up,
-// stopping at the first node that is already dirty: by the invariant its
-// ancestors are dirty too. Updating k keys in one block therefore touches
-// every shared upper node once.
-func markDirty(path []*node) {
+// A slot names a child position: inner node s>>1, side s&1. Slot 0 is the
+// root.
+type slot = uint32
+
+// newLeaf stores a new leaf and returns its (clean) ref.
+func (t *Tree) newLeaf(keyHash, valueHash *[32]byte) ref {
+	var i ref
+	if n := len(t.freeLeaf); n > 0 {
+		i = t.freeLeaf[n-1]
+		t.freeLeaf = t.freeLeaf[:n-1]
+		t.leaves[i] = leaf{*keyHash, *valueHash}
+	} else {
+		if len(t.leaves) > maxIndex {
+			panic("smt: too many leaves")
+		}
+		i = ref(len(t.leaves))
+		t.leaves = append(t.leaves, leaf{*keyHash, *valueHash})
+	}
+	return leafBit | i
+}
+
+// newInner returns a fresh inner node with two empty children (and zero
+// cached hashes).
+func (t *Tree) newInner() ref {
+	if n := len(t.freeInner); n > 0 {
+		i := t.freeInner[n-1]
+		t.freeInner = t.freeInner[:n-1]
+		t.kids[i] = [2]ref{}
+		t.hashes[i] = [2][32]byte{}
+		return i
+	}
+	if len(t.kids) > maxIndex {
+		panic("smt: too many inner nodes")
+	}
+	t.kids = append(t.kids, [2]ref{})
+	t.hashes = append(t.hashes, [2][32]byte{})
+	return ref(len(t.kids) - 1)
+}
+
+// markDirty flags the nodes held by path[0:n] (the slots from the root
+// down) dirty, bottom-up, stopping at the first node that is already dirty:
+// by the invariant its ancestors are dirty too. Updating k keys in one block
+// therefore touches every shared upper node once.
+func (t *Tree) markDirty(path []slot) {
 	for i := len(path) - 1; i >= 0; i-- {
-		if path[i].dirty {
+		s := path[i]
+		r := &t.kids[s>>1][s&1]
+		if *r&dirtyBit != 0 {
 			return
 		}
-		path[i].dirty = true
+		*r |= dirtyBit
 	}
 }
 
 // Get returns the value hash stored under keyHash.
 func (t *Tree) Get(keyHash [32]byte) (valueHash [32]byte, ok bool) {
-	n := t.root
-	for depth := 0; n != nil && !n.leaf; depth++ {
-		if bit(&keyHash, depth) == 0 {
-			n = n.left
-		} else {
-			n = n.right
-		}
+	r := t.kids[0][0]
+	for depth := 0; r != 0 && r&leafBit == 0; depth++ {
+		r = t.kids[r&idxMask][bit(&keyHash, depth)]
 	}
-	if n == nil || n.key != keyHash {
+	if r == 0 {
 		return [32]byte{}, false
 	}
-	return n.value, true
+	l := &t.leaves[r&idxMask]
+	if l.key != keyHash {
+		return [32]byte{}, false
+	}
+	return l.value, true
 }
 
 // Set maps keyHash to valueHash, inserting or replacing, and returns the value hash it
 // replaced (so a caller can undo a block without walking the tree again). It only marks the
 // path dirty; hashing is deferred to Root.
 func (t *Tree) Set(keyHash, valueHash [32]byte) (old [32]byte, existed bool) {
-	var pathBuf [MaxDepth]*node
-	path := pathBuf[:0]
-	slot := &t.root
+	path := t.path[:0] // slots of the inner nodes on the path, from the root down
+	var s slot         // the slot of the current node
+	r := t.kids[0][0]
 	depth := 0
-	for *slot != nil && !(*slot).leaf {
-		n := *slot
-		path = append(path, n)
-		if bit(&keyHash, depth) == 0 {
-			slot = &n.left
-		} else {
-			slot = &n.right
-		}
+	for r != 0 && r&leafBit == 0 {
+		path = append(path, s)
+		s = (r&idxMask)<<1 | slot(bit(&keyHash, depth))
+		r = t.kids[s>>1][s&1]
 		depth++
 	}
-	cur := *slot
 	switch {
-	case cur == nil:
+	case r == 0:
 		// Empty subtree on the path (or empty tree): the new leaf goes here;
 		// the prefix is unique because the parent has >= 2 other leaves in
 		// its other child, or there is no parent.
-		*slot = &node{leaf: true, key: keyHash, value: valueHash, dirty: true}
+		nl := t.newLeaf(&keyHash, &valueHash)
+		t.kids[s>>1][s&1] = nl | dirtyBit
 		t.count++
-	case cur.key == keyHash:
-		old, existed = cur.value, true
-		if cur.value == valueHash {
+	case t.leaves[r&idxMask].key == keyHash:
+		l := &t.leaves[r&idxMask]
+		old, existed = l.value, true
+		if l.value == valueHash {
 			return old, existed // no change: keep the cached hashes
 		}
-		cur.value = valueHash
-		cur.dirty = true
+		l.value = valueHash
+		if r&dirtyBit != 0 {
+			return old, existed // already dirty, and so are its ancestors
+		}
+		t.kids[s>>1][s&1] = r | dirtyBit
 	default:
 		// Another leaf occupies the shallowest unique position of keyHash's
 		// prefix: push both down to the first bit where the keys differ,
-		// with a chain of single-child inner nodes above the split.
-		split := commonPrefixLen(&keyHash, &cur.key) // >= depth
-		nl := &node{leaf: true, key: keyHash, value: valueHash, dirty: true}
-		fork := &node{dirty: true}
-		if bit(&keyHash, split) == 0 {
-			fork.left, fork.right = nl, cur
-		} else {
-			fork.left, fork.right = cur, nl
-		}
+		// with a chain of single-child inner nodes above the split. The
+		// other leaf keeps its cached hash (leaf hashes do not depend on
+		// the position).
+		split := commonPrefixLen(&keyHash, &t.leaves[r&idxMask].key) // >= depth
+		nl := t.newLeaf(&keyHash, &valueHash)
+		fork := t.newInner()
+		b := bit(&keyHash, split)
+		t.kids[fork][b] = nl | dirtyBit
+		t.kids[fork][1-b] = r
+		t.hashes[fork][1-b] = t.hashes[s>>1][s&1]
 		sub := fork
 		for d := split - 1; d >= depth; d-- {
-			in := &node{dirty: true}
-			if bit(&keyHash, d) == 0 {
-				in.left = sub
-			} else {
-				in.right = sub
-			}
+			in := t.newInner()
+			t.kids[in][bit(&keyHash, d)] = sub | dirtyBit
 			sub = in
 		}
-		*slot = sub
+		t.kids[s>>1][s&1] = sub | dirtyBit
 		t.count++
 	}
-	markDirty(path)
+	t.markDirty(path)
 	return old, existed
 }
 
@@ -197,83 +285,82 @@ func (t *Tree) Set(keyHash, valueHash [32]byte) (old [32]byte, existed bool) {
 // is exactly the one that a fresh insertion of the remaining keys builds. It returns the
 // value hash it removed.
 func (t *Tree) Delete(keyHash [32]byte) (old [32]byte, existed bool) {
-	var pathBuf [MaxDepth]*node
-	var slotBuf [MaxDepth + 1]**node
-	path := pathBuf[:0]  // inner nodes from the root down
-	slots := slotBuf[:0] // slots[i] holds path[i]; slots[len(path)] holds the terminal
-	slot := &t.root
+	path := t.path[:0] // slots of the inner nodes on the path, from the root down
+	var s slot         // the slot of the current node
+	r := t.kids[0][0]
 	depth := 0
-	for *slot != nil && !(*slot).leaf {
-		n := *slot
-		path = append(path, n)
-		slots = append(slots, slot)
-		if bit(&keyHash, depth) == 0 {
-			slot = &n.left
-		} else {
-			slot = &n.right
-		}
+	for r != 0 && r&leafBit == 0 {
+		path = append(path, s)
+		s = (r&idxMask)<<1 | slot(bit(&keyHash, depth))
+		r = t.kids[s>>1][s&1]
 		depth++
 	}
-	if *slot == nil || (*slot).key != keyHash {
+	if r == 0 || t.leaves[r&idxMask].key != keyHash {
 		return old, false
 	}
-	old, existed = (*slot).value, true
-	*slot = nil
+	old, existed = t.leaves[r&idxMask].value, true
+	t.freeLeaf = append(t.freeLeaf, r&idxMask)
+	t.kids[s>>1][s&1] = 0
+	t.hashes[s>>1][s&1] = [32]byte{}
 	t.count--
+	if t.count == 0 {
+		t.reset()
+		return old, existed
+	}
 	// Collapse: walk up while the inner node has no other leaf than a
 	// single leaf child, replacing it by that leaf. Leaf hashes do not
-	// depend on the position, so the moved leaf keeps its cached hash.
+	// depend on the position, so the moved leaf keeps its cached hash (and
+	// its dirty flag).
 	i := len(path) - 1
 	for ; i >= 0; i-- {
-		n := path[i]
-		if n.left != nil && n.right != nil {
+		ps := path[i]
+		n := t.kids[ps>>1][ps&1] & idxMask
+		k := t.kids[n]
+		if k[0] != 0 && k[1] != 0 {
 			break // still >= 2 leaves below
 		}
-		only := n.left
-		if only == nil {
-			only = n.right
+		side := 0
+		if k[0] == 0 {
+			side = 1
 		}
-		if !only.leaf {
+		if k[side]&leafBit == 0 {
 			break // the single child is an inner node: >= 2 leaves below
 		}
-		*slots[i] = only
+		t.kids[ps>>1][ps&1] = k[side]
+		t.hashes[ps>>1][ps&1] = t.hashes[n][side]
+		t.freeInner = append(t.freeInner, n)
 	}
-	markDirty(path[:i+1])
+	t.markDirty(path[:i+1])
 	return old, existed
 }
 
 // Root returns the root hash, rehashing each dirty node exactly once and
 // caching the result. The root of an empty tree is 32 zero bytes.
 func (t *Tree) Root() [32]byte {
-	if t.root == nil {
-		return [32]byte{}
-	}
-	t.rehash(t.root)
-	return t.root.hash
+	t.rehash(0)
+	return t.hashes[0][0]
 }
 
-// rehash recomputes the hashes of n's dirty subtree (recursion depth is at
-// most MaxDepth+1).
-func (t *Tree) rehash(n *node) {
-	if !n.dirty {
-		return
-	}
-	if n.leaf {
-		t.h.pair(&n.hash, leafPrefix, &n.key, &n.value)
-	} else {
-		var zero [32]byte
-		l, r := &zero, &zero
-		if n.left != nil {
-			t.rehash(n.left)
-			l = &n.left.hash
+// rehash recomputes the hashes of the dirty children of inner node n (and
+// of their dirty subtrees), clearing their dirty flags. Clean children are
+// not loaded: their hashes are cached in n. The recursion depth is at most
+// MaxDepth+1.
+func (t *Tree) rehash(n ref) {
+	for side := range 2 {
+		r := t.kids[n][side]
+		if r&dirtyBit == 0 {
+			continue
 		}
-		if n.right != nil {
-			t.rehash(n.right)
-			r = &n.right.hash
+		r &^= dirtyBit
+		t.kids[n][side] = r
+		if r&leafBit != 0 {
+			l := &t.leaves[r&idxMask]
+			t.h.pair(&t.hashes[n][side], leafPrefix, &l.key, &l.value)
+		} else {
+			t.rehash(r)
+			t.h.inner(&t.hashes[n][side], &t.hashes[r])
 		}
-		t.h.pair(&n.hash, innerPrefix, l, r)
 	}
-	n.dirty = false
 }
 
 // Prove returns an inclusion proof for keyHash if it is present and an
@@ -282,34 +369,25 @@ func (t *Tree) rehash(n *node) {
 func (t *Tree) Prove(keyHash [32]byte) Proof {
 	t.Root()
 	depth := 0
-	n := t.root
-	for ; n != nil && !n.leaf; depth++ {
-		if bit(&keyHash, depth) == 0 {
-			n = n.left
-		} else {
-			n = n.right
-		}
+	r := t.kids[0][0]
+	for ; r != 0 && r&leafBit == 0; depth++ {
+		r = t.kids[r&idxMask][bit(&keyHash, depth)]
 	}
 	var p Proof
 	if depth > 0 {
 		p.Siblings = make([][32]byte, 0, depth)
 	}
-	n = t.root
-	for depth := 0; n != nil && !n.leaf; depth++ {
-		next, sib := n.left, n.right
-		if bit(&keyHash, depth) == 1 {
-			next, sib = n.right, n.left
-		}
-		var s [32]byte
-		if sib != nil {
-			s = sib.hash
-		}
-		p.Siblings = append(p.Siblings, s)
-		n = next
+	r = t.kids[0][0]
+	for depth := 0; r != 0 && r&leafBit == 0; depth++ {
+		b := bit(&keyHash, depth)
+		p.Siblings = append(p.Siblings, t.hashes[r&idxMask][1-b])
+		r = t.kids[r&idxMask][b]
 	}
-	if n != nil && n.key != keyHash {
-		k, v := n.key, n.value
-		p.OtherKey, p.OtherValue = &k, &v
+	if r != 0 {
+		if l := &t.leaves[r&idxMask]; l.key != keyHash {
+			k, v := l.key, l.value
+			p.OtherKey, p.OtherValue = &k, &v
+		}
 	}
 	return p
 }

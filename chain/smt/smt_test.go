@@ -93,60 +93,95 @@ func mustHex32(s string) [32]byte {
 	return [32]byte(b)
 }
 
+// rootRef returns the ref of the root node (0 for the empty tree).
+func rootRef(tr *Tree) ref { return tr.kids[0][0] }
+
 // checkInvariants walks the tree and checks its structure: every inner node
 // has at least two leaves below it, every leaf lies on its key's path, the
-// dirty flag of a node implies that of its parent, Len matches, and, when
-// clean is set, no node is dirty and every cached hash is correct.
+// dirty flag of a node implies that of its parent, Len matches, every node
+// is referenced once and is not on a free list, empty children have the
+// zero cached hash, and, when clean is set, no node is dirty and every
+// cached hash is correct.
 func checkInvariants(t tb, tr *Tree, clean bool) {
 	t.Helper()
 	var leaves int
-	var walk func(n *node, depth int, prefix [32]byte, parentDirty bool) int
-	walk = func(n *node, depth int, prefix [32]byte, parentDirty bool) int {
-		if n.dirty && !parentDirty {
+	var zero [32]byte
+	seen := map[ref]bool{}
+	for _, i := range tr.freeLeaf {
+		seen[leafBit|i] = true
+	}
+	for _, i := range tr.freeInner {
+		seen[i] = true
+	}
+	// walk checks the node r refers to; cached is the hash its parent
+	// caches for it.
+	var walk func(r ref, cached [32]byte, depth int, prefix [32]byte, parentDirty bool) int
+	walk = func(r ref, cached [32]byte, depth int, prefix [32]byte, parentDirty bool) int {
+		dirty := r&dirtyBit != 0
+		if dirty && !parentDirty {
 			t.Fatalf("dirty node at depth %d under a clean parent", depth)
 		}
-		if clean && n.dirty {
+		if clean && dirty {
 			t.Fatalf("dirty node at depth %d after Root", depth)
 		}
-		if n.leaf {
-			if n.left != nil || n.right != nil {
-				t.Fatalf("leaf with children")
+		r &^= dirtyBit
+		if seen[r] {
+			t.Fatalf("node %#x at depth %d is shared or free", r, depth)
+		}
+		seen[r] = true
+		i := r & idxMask
+		if r&leafBit != 0 {
+			if int(i) >= len(tr.leaves) {
+				t.Fatalf("leaf index %d out of range", i)
 			}
+			n := tr.leaves[i]
 			for i := 0; i < depth; i++ {
 				if refBit(n.key, i) != refBit(prefix, i) {
 					t.Fatalf("leaf %x at depth %d is off its path", n.key, depth)
 				}
 			}
-			if clean && n.hash != refLeaf(n.key, n.value) {
+			if clean && cached != refLeaf(n.key, n.value) {
 				t.Fatalf("stale leaf hash")
 			}
 			leaves++
 			return 1
 		}
+		if i == 0 || int(i) >= len(tr.kids) {
+			t.Fatalf("inner index %d out of range", i)
+		}
 		if depth >= MaxDepth {
 			t.Fatalf("inner node at depth %d", depth)
 		}
 		below := 0
-		var l, r [32]byte
-		if n.left != nil {
-			below += walk(n.left, depth+1, prefix, n.dirty)
-			l = n.left.hash
-		}
-		if n.right != nil {
-			below += walk(n.right, depth+1, withBit(prefix, depth), n.dirty)
-			r = n.right.hash
+		for side, c := range tr.kids[i] {
+			h := tr.hashes[i][side]
+			if c == 0 {
+				if h != zero {
+					t.Fatalf("empty child at depth %d has a non-zero cached hash", depth+1)
+				}
+				continue
+			}
+			p := prefix
+			if side == 1 {
+				p = withBit(prefix, depth)
+			}
+			below += walk(c, h, depth+1, p, dirty)
 		}
 		if below < 2 {
 			t.Fatalf("inner node at depth %d has %d leaves below", depth, below)
 		}
-		if clean && n.hash != refInner(l, r) {
+		if clean && cached != refInner(tr.hashes[i][0], tr.hashes[i][1]) {
 			t.Fatalf("stale inner hash at depth %d", depth)
 		}
 		return below
 	}
-	if tr.root != nil {
-		var zero [32]byte
-		walk(tr.root, 0, zero, true)
+	if tr.kids[0][1] != 0 || tr.hashes[0][1] != zero {
+		t.Fatalf("sentinel slot 1 in use")
+	}
+	if root := rootRef(tr); root != 0 {
+		walk(root, tr.hashes[0][0], 0, zero, true)
+	} else if tr.hashes[0][0] != zero {
+		t.Fatalf("empty tree with a non-zero cached root")
 	}
 	if leaves != tr.Len() {
 		t.Fatalf("Len() = %d, tree has %d leaves", tr.Len(), leaves)
@@ -241,7 +276,7 @@ func TestKnownSmallTrees(t *testing.T) {
 	}
 	// Deleting one collapses the chain back to a single leaf at the root.
 	tr.Delete(k0)
-	if tr.Root() != L(kLast, v2) || tr.root == nil || !tr.root.leaf {
+	if tr.Root() != L(kLast, v2) || rootRef(tr)&leafBit == 0 {
 		t.Fatal("delete did not collapse the deep chain")
 	}
 }
@@ -323,7 +358,7 @@ func TestSetGetDeleteBasics(t *testing.T) {
 	}
 	r1 := tr.Root()
 	tr.Set(key(7), val(7)) // same value: no change, nothing dirty
-	if tr.root.dirty || tr.Root() != r1 {
+	if rootRef(tr)&dirtyBit != 0 || tr.Root() != r1 {
 		t.Fatal("re-setting the same value dirtied the tree")
 	}
 	tr.Set(key(7), val(1000))
@@ -338,7 +373,7 @@ func TestSetGetDeleteBasics(t *testing.T) {
 		t.Fatal("root not restored after replacing back")
 	}
 	tr.Delete(key(1000)) // absent
-	if tr.Len() != 200 || tr.root.dirty {
+	if tr.Len() != 200 || rootRef(tr)&dirtyBit != 0 {
 		t.Fatal("deleting an absent key changed the tree")
 	}
 	for i := range 200 {
@@ -355,7 +390,7 @@ func TestSetGetDeleteBasics(t *testing.T) {
 			checkInvariants(t, tr, true)
 		}
 	}
-	if tr.Len() != 0 || tr.root != nil || tr.Root() != ([32]byte{}) {
+	if tr.Len() != 0 || rootRef(tr) != 0 || tr.Root() != ([32]byte{}) {
 		t.Fatal("tree not empty after deleting every key")
 	}
 }
@@ -477,7 +512,7 @@ func TestRapidModel(t *testing.T) {
 		for _, e := range rapid.Permutation(final).Draw(rt, "delperm") {
 			tr.Delete(e.k)
 		}
-		if tr.Root() != ([32]byte{}) || tr.Len() != 0 || tr.root != nil {
+		if tr.Root() != ([32]byte{}) || tr.Len() != 0 || rootRef(tr) != 0 {
 			rt.Fatalf("tree not empty after deleting all keys")
 		}
 	})
@@ -501,22 +536,18 @@ func TestHashOnce(t *testing.T) {
 		t.Fatalf("clean Root hashed %d nodes", tr.h.n-before)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	onPath := map[*node]bool{}
+	onPath := map[ref]bool{} // nodes by ref without the dirty flag
 	for range 1000 {
 		i := rng.IntN(5000)
 		k := key(i)
 		tr.Set(k, val(i+1_000_000+rng.IntN(1000)))
-		n := tr.root
+		r := rootRef(tr) &^ dirtyBit
 		for d := 0; ; d++ {
-			onPath[n] = true
-			if n.leaf {
+			onPath[r] = true
+			if r&leafBit != 0 {
 				break
 			}
-			if refBit(k, d) == 0 {
-				n = n.left
-			} else {
-				n = n.right
-			}
+			r = tr.kids[r][refBit(k, d)] &^ dirtyBit
 		}
 	}
 	before = tr.h.n
