@@ -213,14 +213,16 @@ func DecodeBlock(buf []byte) (*Block, error) {
 	if err := d.finish(); err != nil {
 		return nil, err
 	}
-	if err := b.checkStructure(); err != nil {
+	if err := b.CheckStructure(); err != nil {
 		return nil, err
 	}
 	return b, nil
 }
 
-// checkStructure verifies what a block says about itself.
-func (b *Block) checkStructure() error {
+// CheckStructure verifies what a block says about itself: its tx root and last-commit hash
+// match what it carries, and it carries a certificate exactly when it is past height 1.
+// DecodeBlock runs it; the ledger runs it on every block it applies.
+func (b *Block) CheckStructure() error {
 	if root := TxRoot(b.Txs); root != b.Header.TxRoot {
 		return rejectf(ErrBadBlock, "tx root %s does not match transactions (%s)", b.Header.TxRoot, root)
 	}

@@ -1,7 +1,6 @@
 package chain
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"unicode/utf8"
@@ -192,5 +191,3 @@ func (d *decoder) finish() error {
 	}
 	return nil
 }
-
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

@@ -75,7 +75,6 @@ var (
 	ErrBelowMinOut        = newErr("below_min_out", "exchange would mint less than min_out")
 	ErrSettleTooMuch      = newErr("settle_exceeds_position", "settlement exceeds the open position")
 	ErrSelfTransfer       = newErr("self_transfer", "sender and recipient are the same")
-	ErrTooManyLots        = newErr("too_many_lots", "account holds the maximum number of lots")
 	ErrTxTooLarge         = newErr("tx_too_large", "transaction exceeds the network's size limit")
 )
 

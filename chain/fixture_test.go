@@ -694,7 +694,7 @@ var knownCodes = func() map[string]bool {
 		chain.ErrProgramExists, chain.ErrUnknownProgram, chain.ErrNotOwner, chain.ErrNotOperator, chain.ErrProgramRetired,
 		chain.ErrDuplicateOrder, chain.ErrUnknownOrder, chain.ErrReverseTooMuch, chain.ErrInsufficientPoints,
 		chain.ErrOverflow, chain.ErrRouteClosed, chain.ErrDailyCapReached, chain.ErrBelowMinOut, chain.ErrSettleTooMuch,
-		chain.ErrSelfTransfer, chain.ErrTooManyLots, chain.ErrTxTooLarge,
+		chain.ErrSelfTransfer, chain.ErrTxTooLarge,
 	} {
 		m[e.Code] = true
 	}

@@ -1,7 +1,6 @@
 package chain
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -104,13 +103,8 @@ func LoadGenesis(path string) (*Genesis, error) {
 // consensus-critical limit must not silently become a default.
 func ParseGenesis(b []byte) (*Genesis, error) {
 	var g Genesis
-	dec := json.NewDecoder(bytesReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&g); err != nil {
+	if err := strictJSON(b, &g); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadGenesis, err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("%w: trailing data after the genesis object", ErrBadGenesis)
 	}
 	if err := g.Validate(); err != nil {
 		return nil, err

@@ -371,22 +371,13 @@ func (l *Ledger) checkHeader(blk *chain.Block) error {
 	case l.genesis.ValidatorIndex(h.Proposer) < 0:
 		return fmt.Errorf("%w: proposer %s is not a validator", chain.ErrBadBlock, h.Proposer)
 	}
-	if root := chain.TxRoot(blk.Txs); root != h.TxRoot {
-		return fmt.Errorf("%w: tx root mismatch", chain.ErrBadBlock)
-	}
-	var lc chain.Hash
-	if blk.LastCommit != nil {
-		lc = blk.LastCommit.Hash()
-	}
-	if lc != h.LastCommitHash {
-		return fmt.Errorf("%w: last commit hash mismatch", chain.ErrBadBlock)
+	if err := blk.CheckStructure(); err != nil {
+		return err
 	}
 	if h.Height > 1 {
 		if err := chain.VerifyCommit(l.genesis.ChainID, l.genesis.Validators, h.Height-1, l.head.Hash, blk.LastCommit); err != nil {
 			return fmt.Errorf("%w: certificate of block %d: %w", chain.ErrBadBlock, h.Height-1, err)
 		}
-	} else if blk.LastCommit != nil {
-		return fmt.Errorf("%w: block 1 carries a certificate", chain.ErrBadBlock)
 	}
 	return nil
 }
