@@ -48,6 +48,22 @@ func expiryKey(symbol string, day Day) []byte {
 	return binary.BigEndian.AppendUint32(pairKey(nsExpiry, symbol, ""), day)
 }
 
+// RoutesPrefix starts the state key of every exchange route; PositionsPrefix of every
+// settlement position. Use SplitPairKey on the keys found under them.
+func RoutesPrefix() []byte { return []byte{nsRoute} }
+
+// PositionsPrefix starts the state key of every settlement position.
+func PositionsPrefix() []byte { return []byte{nsPosition} }
+
+// SplitPairKey returns the two symbols of a route or position key.
+func SplitPairKey(k []byte) (first, second string, ok bool) {
+	if len(k) < 2 || int(k[1]) > len(k)-2 {
+		return "", "", false
+	}
+	n := int(k[1])
+	return string(k[2 : 2+n]), string(k[2+n:]), true
+}
+
 func pairKey(ns byte, first, second string) []byte {
 	k := make([]byte, 0, 2+len(first)+len(second))
 	k = append(k, ns, byte(len(first)))

@@ -206,7 +206,7 @@ func (l *Ledger) execute(height, time uint64, txs []*chain.Tx, senders []chain.A
 			if !skipFailing {
 				return nil, nil, nil, fmt.Errorf("tx %d (%s): %w", i, tx.Hash(), err)
 			}
-			rejected = append(rejected, fmt.Errorf("tx %s: %w", tx.Hash(), err))
+			rejected = append(rejected, &RejectedTx{Tx: tx, Err: err})
 			continue
 		}
 		kept = append(kept, tx)

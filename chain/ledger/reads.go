@@ -163,3 +163,23 @@ func (l *Ledger) ProveState(key []byte) (*StateProof, error) {
 		Value: v, Proof: l.tree.Prove(smt.HashKey(key)),
 	}, nil
 }
+
+// ScanState calls fn with every state record whose key starts with prefix, in key order.
+// The slices are valid only during the call.
+func (l *Ledger) ScanState(prefix []byte, fn func(key, value []byte) error) error {
+	lower := stateKey(prefix)
+	upper := prefixEnd(lower)
+	return l.db.Iterate(lower, upper, func(k, v []byte) error { return fn(k[1:], v) })
+}
+
+// prefixEnd is the smallest key greater than every key starting with p (nil: no bound).
+func prefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] != 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
