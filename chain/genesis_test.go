@@ -76,3 +76,20 @@ func TestGenesisRejects(t *testing.T) {
 		t.Fatalf("unknown field: got %v", err)
 	}
 }
+
+// A stray closing brace after the genesis object is trailing data, not ignored.
+func TestParseGenesisRejectsTrailingBrace(t *testing.T) {
+	g := validGenesis(t)
+	raw, err := json.Marshal(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chain.ParseGenesis(raw); err != nil {
+		t.Fatalf("valid genesis refused: %v", err)
+	}
+	for _, tail := range []string{"}", "]", " {}", "x"} {
+		if _, err := chain.ParseGenesis(append(append([]byte(nil), raw...), tail...)); err == nil {
+			t.Errorf("genesis followed by %q accepted", tail)
+		}
+	}
+}

@@ -183,3 +183,18 @@ func prefixEnd(p []byte) []byte {
 	}
 	return nil
 }
+
+// CheckTx tells whether tx from sender would apply to the committed state in the next block,
+// at block time t or later; it changes nothing. Expiries due at that block are not taken into
+// account, so a transaction that passes may still fail when the block is built — the check
+// is for early, clear answers to the sender, not a guarantee. Safe to call concurrently with
+// block application.
+func (l *Ledger) CheckTx(tx *chain.Tx, sender chain.Address, t uint64) error {
+	head := l.Head()
+	st := chain.NewState(stateReader{db: l.db}, l.genesis.ChainID, l.genesis.Params, head.Height+1, max(t, head.Time+1))
+	_, err := st.ApplyTx(tx, sender)
+	if err != nil && st.Err() != nil {
+		return st.Err()
+	}
+	return err
+}
