@@ -95,8 +95,9 @@ func (tx *Tx) Hash() Hash {
 	}
 	enc := tx.Encode()
 	h := crypto.Keccak256Hash(enc)
-	tx.hash.Store(&h)
+	// Size first: a reader that sees the hash cached must also see the size.
 	tx.size.Store(int64(len(enc)))
+	tx.hash.Store(&h)
 	return h
 }
 
@@ -105,8 +106,9 @@ func (tx *Tx) Size() int {
 	if s := tx.size.Load(); s != 0 {
 		return int(s)
 	}
-	tx.Hash()
-	return int(tx.size.Load())
+	n := int64(len(tx.Encode()))
+	tx.size.Store(n)
+	return int(n)
 }
 
 // Encode returns the canonical binary encoding:
@@ -146,8 +148,8 @@ func DecodeTx(b []byte) (*Tx, error) {
 		return nil, err
 	}
 	h := crypto.Keccak256Hash(b)
-	tx.hash.Store(&h)
 	tx.size.Store(int64(len(b)))
+	tx.hash.Store(&h)
 	return tx, nil
 }
 
