@@ -1,0 +1,322 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/chain/ledger"
+	"github.com/loyal-ledger/loyal/chain/store"
+)
+
+// History page sizes.
+const (
+	DefaultHistoryLimit = 100
+	MaxHistoryLimit     = 1000
+)
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, s.b.Status())
+}
+
+// block is GET /v1/blocks/{height|latest}.
+func (s *Server) block(w http.ResponseWriter, r *http.Request) error {
+	l := s.b.Ledger()
+	arg := r.PathValue("height")
+	var height uint64
+	if arg == "latest" {
+		height = l.Head().Height
+	} else {
+		h, err := strconv.ParseUint(arg, 10, 64)
+		if err != nil {
+			return fmt.Errorf("%w: block %q: want a height or \"latest\"", ErrBadRequest, arg)
+		}
+		height = h
+	}
+	if height == 0 {
+		return fmt.Errorf("%w: height 0 is the genesis state, not a block", ErrNotFound)
+	}
+	blk, err := l.Block(height)
+	if err != nil {
+		return err
+	}
+	info := BlockInfo{Hash: blk.Hash(), Block: blk}
+	if c, err := l.SeenCommit(height); err == nil {
+		info.Commit = c
+	}
+	return writeJSON(w, http.StatusOK, info)
+}
+
+// readAccount returns an address's account record (empty if it never held anything).
+func readAccount(l *ledger.Ledger, a chain.Address) (*chain.Account, error) {
+	raw, err := l.GetState(chain.AccountKey(a))
+	if errors.Is(err, store.ErrNotFound) {
+		return &chain.Account{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return chain.DecodeAccount(raw)
+}
+
+func readProgram(l *ledger.Ledger, symbol string) (*chain.Program, error) {
+	raw, err := l.GetState(chain.ProgramKey(symbol))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s", chain.ErrUnknownProgram, symbol)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return chain.DecodeProgram(raw)
+}
+
+// account is GET /v1/accounts/{address}: balances as of the head block's day.
+func (s *Server) account(w http.ResponseWriter, r *http.Request) error {
+	a, err := parseAddress(r.PathValue("address"))
+	if err != nil {
+		return err
+	}
+	l := s.b.Ledger()
+	head := l.Head()
+	acc, err := readAccount(l, a)
+	if err != nil {
+		return err
+	}
+	nonce, err := s.b.NextNonce(a)
+	if err != nil {
+		return err
+	}
+	today := chain.DayOf(head.Time)
+	info := AccountInfo{Address: a, Height: head.Height, Nonce: nonce, Programs: []ProgramBalance{}}
+	for i := range acc.Holdings {
+		h := &acc.Holdings[i]
+		p, err := readProgram(l, h.Program)
+		if err != nil {
+			return err
+		}
+		b := &h.Balance
+		pb := ProgramBalance{
+			Program: h.Program, Total: b.Total(today), Available: b.Available(today), Pending: b.Pending(today),
+			Earned: b.Earned, Tier: b.Tier(p.Policy, today), Expiring: b.ExpiringBy(today, today+ExpiringWindowDays),
+			Lots: make([]LotInfo, 0, len(b.Lots)),
+		}
+		for _, lot := range b.Lots {
+			li := LotInfo{Amount: lot.Amount, ExpiryDay: lot.Expiry, Expires: dayString(lot.Expiry)}
+			if lot.Available > today {
+				li.AvailableOn = dayString(lot.Available)
+			}
+			pb.Lots = append(pb.Lots, li)
+		}
+		info.Programs = append(info.Programs, pb)
+	}
+	return writeJSON(w, http.StatusOK, info)
+}
+
+// dayString is a day as YYYY-MM-DD (UTC), "" for never.
+func dayString(d chain.Day) string {
+	if d == chain.NeverExpires {
+		return ""
+	}
+	return time.Unix(int64(d)*chain.SecondsPerDay, 0).UTC().Format(time.DateOnly)
+}
+
+// history is GET /v1/accounts/{address}/history?cursor=C&limit=N, oldest first.
+func (s *Server) history(w http.ResponseWriter, r *http.Request) error {
+	a, err := parseAddress(r.PathValue("address"))
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	limit := DefaultHistoryLimit
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > MaxHistoryLimit {
+			return fmt.Errorf("%w: limit=%q: want 1 to %d", ErrBadRequest, v, MaxHistoryLimit)
+		}
+		limit = n
+	}
+	var from ledger.HistoryCursor
+	if v := q.Get("cursor"); v != "" {
+		if from, err = ParseCursor(v); err != nil {
+			return err
+		}
+	}
+	l := s.b.Ledger()
+	head := l.Head()
+	recs, next, err := l.History(a, from, limit)
+	if err != nil {
+		return err
+	}
+	out := History{Address: a, Height: head.Height, Entries: make([]HistoryEntry, len(recs))}
+	for i, rec := range recs {
+		out.Entries[i] = HistoryEntry{HistoryRecord: rec, Kind: rec.Kind.String()}
+	}
+	if next != nil {
+		out.Next = FormatCursor(*next)
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// FormatCursor writes a history cursor as "HEIGHT-TXINDEX-ENTRY".
+func FormatCursor(c ledger.HistoryCursor) string {
+	return fmt.Sprintf("%d-%d-%d", c.Height, c.TxIndex, c.Entry)
+}
+
+// ParseCursor reads a cursor FormatCursor wrote.
+func ParseCursor(s string) (ledger.HistoryCursor, error) {
+	var c ledger.HistoryCursor
+	parts := strings.Split(s, "-")
+	if len(parts) != 3 {
+		return c, fmt.Errorf("%w: cursor %q: want HEIGHT-TXINDEX-ENTRY", ErrBadRequest, s)
+	}
+	h, err1 := strconv.ParseUint(parts[0], 10, 64)
+	i, err2 := strconv.ParseUint(parts[1], 10, 32)
+	e, err3 := strconv.ParseUint(parts[2], 10, 32)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return c, fmt.Errorf("%w: cursor %q: want HEIGHT-TXINDEX-ENTRY", ErrBadRequest, s)
+	}
+	return ledger.HistoryCursor{Height: h, TxIndex: uint32(i), Entry: uint32(e)}, nil
+}
+
+func programInfo(p *chain.Program, height uint64) ProgramInfo {
+	return ProgramInfo{Program: *p, Supply: p.Stats.Supply(), Outstanding: p.Stats.Outstanding(), Height: height}
+}
+
+// programs is GET /v1/programs.
+func (s *Server) programs(w http.ResponseWriter, r *http.Request) error {
+	l := s.b.Ledger()
+	out := Programs{Height: l.Head().Height, Programs: []ProgramInfo{}}
+	err := l.ScanState(chain.ProgramKey(""), func(k, v []byte) error {
+		p, err := chain.DecodeProgram(v)
+		if err != nil {
+			return err
+		}
+		out.Programs = append(out.Programs, programInfo(p, out.Height))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// program is GET /v1/programs/{symbol}.
+func (s *Server) program(w http.ResponseWriter, r *http.Request) error {
+	sym := r.PathValue("symbol")
+	if !chain.ValidSymbol(sym) {
+		return fmt.Errorf("%w: %q", chain.ErrBadSymbol, sym)
+	}
+	l := s.b.Ledger()
+	height := l.Head().Height
+	p, err := readProgram(l, sym)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, programInfo(p, height))
+}
+
+// rates is GET /v1/rates.
+func (s *Server) rates(w http.ResponseWriter, r *http.Request) error {
+	l := s.b.Ledger()
+	out := Rates{Height: l.Head().Height, Routes: []RateInfo{}}
+	err := l.ScanState(chain.RoutesPrefix(), func(k, v []byte) error {
+		from, to, ok := chain.SplitPairKey(k)
+		if !ok {
+			return fmt.Errorf("malformed route key %x", k)
+		}
+		rt, err := chain.DecodeRoute(v)
+		if err != nil {
+			return err
+		}
+		out.Routes = append(out.Routes, RateInfo{From: from, To: to, Route: *rt, Open: rt.Open(), Cap: rt.Cap()})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// settlement is GET /v1/settlement.
+func (s *Server) settlement(w http.ResponseWriter, r *http.Request) error {
+	l := s.b.Ledger()
+	out := Settlement{Height: l.Head().Height, Positions: []PositionInfo{}}
+	err := l.ScanState(chain.PositionsPrefix(), func(k, v []byte) error {
+		debtor, creditor, ok := chain.SplitPairKey(k)
+		if !ok {
+			return fmt.Errorf("malformed position key %x", k)
+		}
+		p, err := chain.DecodePosition(v)
+		if err != nil {
+			return err
+		}
+		out.Positions = append(out.Positions, PositionInfo{Debtor: debtor, Creditor: creditor, Position: *p, OpenAmount: p.Open()})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// txProof is GET /v1/proofs/tx/{hash}.
+func (s *Server) txProof(w http.ResponseWriter, r *http.Request) error {
+	h, err := parseHash(r.PathValue("hash"))
+	if err != nil {
+		return err
+	}
+	l := s.b.Ledger()
+	proof, header, err := l.TxProof(h)
+	if err != nil {
+		return err
+	}
+	blk, err := l.Block(header.Height)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, TxProof{Tx: blk.Txs[proof.Index], Proof: proof, Header: header})
+}
+
+// accountProof is GET /v1/proofs/account/{address}?program=SYM.
+func (s *Server) accountProof(w http.ResponseWriter, r *http.Request) error {
+	a, err := parseAddress(r.PathValue("address"))
+	if err != nil {
+		return err
+	}
+	sym := r.URL.Query().Get("program")
+	if !chain.ValidSymbol(sym) {
+		return fmt.Errorf("%w: program=%q", chain.ErrBadSymbol, sym)
+	}
+	l := s.b.Ledger()
+	proof, err := l.ProveState(chain.AccountKey(a))
+	if err != nil {
+		return err
+	}
+	blk, err := l.Block(proof.Height)
+	if proof.Height == 0 {
+		return fmt.Errorf("%w: no block yet to prove against", ErrNotFound)
+	}
+	if err != nil {
+		return err
+	}
+	out := AccountProof{Address: a, Program: sym, Proof: proof, Header: &blk.Header}
+	if proof.Value != nil {
+		acc, err := chain.DecodeAccount(proof.Value)
+		if err != nil {
+			return err
+		}
+		if b := acc.Balance(sym); b != nil {
+			out.Balance = b.Total(chain.DayOf(blk.Header.Time))
+		}
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+// eip712 is GET /v1/eip712.
+func (s *Server) eip712(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, EIP712{Domain: s.b.Ledger().Signer().Domain(), Types: chain.EIP712Types()})
+}

@@ -1,0 +1,201 @@
+package api
+
+import (
+	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/chain/ledger"
+)
+
+// The JSON bodies of the node's HTTP API. The wallet decodes exactly these types, so the
+// server and its clients cannot drift apart. Points, heights, nonces and times are uint64
+// and travel as decimal strings; small counts and indexes are JSON numbers.
+
+// ErrorBody is the body of every non-2xx response.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is a stable machine-readable code and a sentence for people.
+type ErrorDetail struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Status is GET /v1/status.
+type Status struct {
+	ChainID     uint64        `json:"chain_id,string"`
+	Network     string        `json:"network"`
+	GenesisHash chain.Hash    `json:"genesis_hash"`
+	Height      uint64        `json:"height,string"`
+	HeadHash    chain.Hash    `json:"head_hash"`
+	HeadTime    uint64        `json:"head_time,string"`
+	StateRoot   chain.Hash    `json:"state_root"`
+	Validator   chain.Address `json:"validator"` // this node's consensus address
+	Operator    chain.Address `json:"operator"`  // the key the merchant endpoints sign with
+	Mempool     MempoolStatus `json:"mempool"`
+}
+
+// MempoolStatus is how much the node's mempool holds.
+type MempoolStatus struct {
+	Txs   int `json:"txs"`
+	Bytes int `json:"bytes"`
+}
+
+// TxStatus values.
+const (
+	TxPending   = "pending"
+	TxCommitted = "committed"
+)
+
+// Submitted is the answer to POST /v1/txs and to the merchant endpoints: the transaction's id
+// and, once committed (always for a committed duplicate, and with ?wait), where it landed.
+type Submitted struct {
+	Hash   chain.Hash `json:"hash"`
+	Status string     `json:"status"`                  // TxPending or TxCommitted
+	Height uint64     `json:"height,string,omitempty"` // set when committed
+}
+
+// TxInfo is GET /v1/txs/{hash}. Height and Index are set once committed.
+type TxInfo struct {
+	Hash   chain.Hash    `json:"hash"`
+	Status string        `json:"status"`
+	Height uint64        `json:"height,string,omitempty"`
+	Index  int           `json:"index"`
+	Kind   string        `json:"kind"`
+	Sender chain.Address `json:"sender"`
+	Tx     *chain.Tx     `json:"tx"`
+}
+
+// BlockInfo is GET /v1/blocks/{height|latest}: the block and the commit certificate this node
+// holds for it (nil until the next block or the node's own commit provides one).
+type BlockInfo struct {
+	Hash   chain.Hash    `json:"hash"`
+	Block  *chain.Block  `json:"block"`
+	Commit *chain.Commit `json:"commit,omitempty"`
+}
+
+// AccountInfo is GET /v1/accounts/{address}.
+type AccountInfo struct {
+	Address  chain.Address    `json:"address"`
+	Height   uint64           `json:"height,string"` // the state the figures are as of
+	Nonce    uint64           `json:"nonce,string"`  // the next nonce the account must use
+	Programs []ProgramBalance `json:"programs"`
+}
+
+// ExpiringWindowDays is how far ahead ProgramBalance.Expiring looks.
+const ExpiringWindowDays = 30
+
+// ProgramBalance is an account's holding in one program, as of the head block's day.
+type ProgramBalance struct {
+	Program   string `json:"program"`
+	Total     uint64 `json:"total,string"`     // available + pending
+	Available uint64 `json:"available,string"` // spendable now
+	Pending   uint64 `json:"pending,string"`   // still in the return window
+	Earned    uint64 `json:"earned,string"`    // lifetime, net of reversals
+	Tier      string `json:"tier"`             // "" when the program has no tiers
+	// Expiring is what expires within ExpiringWindowDays of the head's day.
+	Expiring uint64    `json:"expiring,string"`
+	Lots     []LotInfo `json:"lots"`
+}
+
+// LotInfo is one lot with its days as dates (YYYY-MM-DD, UTC; "" for never).
+type LotInfo struct {
+	Amount      uint64 `json:"amount,string"`
+	ExpiryDay   uint32 `json:"expiry_day"`
+	Expires     string `json:"expires"`
+	AvailableOn string `json:"available_on,omitempty"` // set while pending
+}
+
+// History is GET /v1/accounts/{address}/history?cursor=C&limit=N, oldest first. Next is
+// the cursor of the following page, "" at the end.
+type History struct {
+	Address chain.Address  `json:"address"`
+	Height  uint64         `json:"height,string"`
+	Entries []HistoryEntry `json:"entries"`
+	Next    string         `json:"next"`
+}
+
+// HistoryEntry is one entry of an account's history and the transaction that caused it.
+type HistoryEntry struct {
+	ledger.HistoryRecord
+	Kind string `json:"kind"`
+}
+
+// Programs is GET /v1/programs.
+type Programs struct {
+	Height   uint64        `json:"height,string"`
+	Programs []ProgramInfo `json:"programs"`
+}
+
+// ProgramInfo is GET /v1/programs/{symbol}: the program and its derived totals.
+type ProgramInfo struct {
+	chain.Program
+	Supply      uint64 `json:"supply,string"`      // ever minted: earned + exchanged in
+	Outstanding uint64 `json:"outstanding,string"` // the merchant's liability, pending included
+	Height      uint64 `json:"height,string"`
+}
+
+// Rates is GET /v1/rates: every route either owner has proposed.
+type Rates struct {
+	Height uint64     `json:"height,string"`
+	Routes []RateInfo `json:"routes"`
+}
+
+// RateInfo is one exchange route From → To.
+type RateInfo struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+	chain.Route
+	Open bool   `json:"open"`
+	Cap  uint64 `json:"cap,string"` // the daily cap in force, 0 = none
+}
+
+// Settlement is GET /v1/settlement: what each program's owner owes another's.
+type Settlement struct {
+	Height    uint64         `json:"height,string"`
+	Positions []PositionInfo `json:"positions"`
+}
+
+// PositionInfo is what the owner of Debtor owes the owner of Creditor.
+type PositionInfo struct {
+	Debtor   string `json:"debtor"`
+	Creditor string `json:"creditor"`
+	chain.Position
+	OpenAmount uint64 `json:"open,string"`
+}
+
+// TxProof is GET /v1/proofs/tx/{hash}: the transaction, its inclusion proof and the header
+// whose tx root it verifies against.
+type TxProof struct {
+	Tx     *chain.Tx      `json:"tx"`
+	Proof  *chain.TxProof `json:"proof"`
+	Header *chain.Header  `json:"header"`
+}
+
+// AccountProof is GET /v1/proofs/account/{address}?program=SYM: the account's state record
+// (or its absence), its proof against the header's state root, and the balance it shows.
+type AccountProof struct {
+	Address chain.Address      `json:"address"`
+	Program string             `json:"program"`
+	Balance uint64             `json:"balance,string"`
+	Proof   *ledger.StateProof `json:"proof"`
+	Header  *chain.Header      `json:"header"`
+}
+
+// EIP712 is GET /v1/eip712: what an external wallet needs to sign Loyal transactions.
+type EIP712 struct {
+	Domain chain.Domain                   `json:"domain"`
+	Types  map[string][]chain.EIP712Field `json:"types"`
+}
+
+// MerchantEarn is the body of POST /v1/merchant/earn.
+type MerchantEarn struct {
+	Program string         `json:"program"`
+	Credits []chain.Credit `json:"credits"`
+}
+
+// MerchantReverse is the body of POST /v1/merchant/reverse.
+type MerchantReverse struct {
+	Program  string `json:"program"`
+	OrderRef string `json:"order_ref"`
+	Amount   uint64 `json:"amount,string"`
+}

@@ -1,0 +1,172 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is a node's config.toml. Relative paths are relative to the node's home directory.
+type Config struct {
+	// Moniker names the node in logs.
+	Moniker string `toml:"moniker"`
+	// DataDir holds the ledger's store.
+	DataDir string `toml:"data_dir"`
+	// Backend is the store: "pebble" (default) or "badger".
+	Backend string `toml:"backend"`
+
+	API     APIConfig     `toml:"api"`
+	Mempool MempoolConfig `toml:"mempool"`
+	Blocks  BlocksConfig  `toml:"blocks"`
+	Log     LogConfig     `toml:"log"`
+}
+
+// APIConfig is the HTTP API's section.
+type APIConfig struct {
+	// Listen is host:port; 127.0.0.1 unless you mean to expose the node.
+	Listen string `toml:"listen"`
+	// MaxBodyBytes bounds a request body.
+	MaxBodyBytes int64 `toml:"max_body_bytes"`
+	// ReadTimeout and WriteTimeout bound one request (a long-poll ?wait is capped below the
+	// write timeout).
+	ReadTimeout  Duration `toml:"read_timeout"`
+	WriteTimeout Duration `toml:"write_timeout"`
+}
+
+// MempoolConfig bounds the mempool.
+type MempoolConfig struct {
+	MaxTxs          int    `toml:"max_txs"`
+	MaxBytes        int    `toml:"max_bytes"`
+	MaxFutureNonces uint64 `toml:"max_future_nonces"`
+}
+
+// BlocksConfig is the block producer's section.
+type BlocksConfig struct {
+	// MaxTxs and MaxBytes cap a block below the genesis limits (0 = the genesis limit).
+	MaxTxs   int `toml:"max_txs"`
+	MaxBytes int `toml:"max_bytes"`
+	// Heartbeat is how long the chain may go without a block when nothing is pending
+	// (0 = never make an empty block).
+	Heartbeat Duration `toml:"heartbeat"`
+}
+
+// LogConfig is the logging section.
+type LogConfig struct {
+	Level  string `toml:"level"`  // debug, info, warn, error
+	Format string `toml:"format"` // text or json
+}
+
+// Duration is a time.Duration written as "1.5s" in TOML.
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses "1.5s".
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalText writes "1.5s".
+func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// DefaultAPIListen is where the API listens unless configured otherwise.
+const DefaultAPIListen = "127.0.0.1:8645"
+
+// DefaultConfig is the configuration `loyald init` writes.
+func DefaultConfig() Config {
+	return Config{
+		Moniker: "loyal-node",
+		DataDir: "data",
+		Backend: "pebble",
+		API: APIConfig{
+			Listen:       DefaultAPIListen,
+			MaxBodyBytes: 2 << 20,
+			ReadTimeout:  Duration{10 * time.Second},
+			WriteTimeout: Duration{40 * time.Second},
+		},
+		Mempool: MempoolConfig{MaxTxs: 50_000, MaxBytes: 64 << 20, MaxFutureNonces: 64},
+		Blocks:  BlocksConfig{Heartbeat: Duration{time.Minute}},
+		Log:     LogConfig{Level: "info", Format: "text"},
+	}
+}
+
+// ErrBadConfig marks a config file that cannot be used.
+var ErrBadConfig = errors.New("node: bad config")
+
+// LoadConfig reads and checks home/config.toml. Unknown keys are an error, so a typo does not
+// silently leave a default in force.
+func LoadConfig(home string) (Config, error) {
+	path := filepath.Join(home, ConfigFile)
+	cfg := DefaultConfig()
+	md, err := toml.DecodeFile(path, &cfg)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return cfg, fmt.Errorf("%w: %s does not exist (run `loyald init --home %s` first)", ErrBadConfig, path, home)
+		}
+		return cfg, fmt.Errorf("%w: %s: %v", ErrBadConfig, path, err)
+	}
+	if un := md.Undecoded(); len(un) > 0 {
+		keys := make([]string, len(un))
+		for i, k := range un {
+			keys[i] = k.String()
+		}
+		return cfg, fmt.Errorf("%w: %s: unknown keys %s", ErrBadConfig, path, strings.Join(keys, ", "))
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("%w: %s: %v", ErrBadConfig, path, err)
+	}
+	return cfg, nil
+}
+
+// Validate checks every field's range.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir is empty"))
+	}
+	if c.Backend != "pebble" && c.Backend != "badger" {
+		errs = append(errs, fmt.Errorf("backend %q: want %q or %q", c.Backend, "pebble", "badger"))
+	}
+	if c.API.Listen == "" {
+		errs = append(errs, errors.New("api.listen is empty"))
+	}
+	if c.API.MaxBodyBytes < 1<<10 {
+		errs = append(errs, fmt.Errorf("api.max_body_bytes %d is below 1024", c.API.MaxBodyBytes))
+	}
+	if c.API.ReadTimeout.Duration <= 0 || c.API.WriteTimeout.Duration < time.Second {
+		errs = append(errs, errors.New("api.read_timeout must be positive and api.write_timeout at least 1s"))
+	}
+	if c.Mempool.MaxTxs <= 0 || c.Mempool.MaxBytes <= 0 {
+		errs = append(errs, errors.New("mempool.max_txs and mempool.max_bytes must be positive"))
+	}
+	if c.Blocks.MaxTxs < 0 || c.Blocks.MaxBytes < 0 || c.Blocks.Heartbeat.Duration < 0 {
+		errs = append(errs, errors.New("blocks.max_txs, blocks.max_bytes and blocks.heartbeat must not be negative"))
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log.level %q: want debug, info, warn or error", c.Log.Level))
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		errs = append(errs, fmt.Errorf("log.format %q: want text or json", c.Log.Format))
+	}
+	return errors.Join(errs...)
+}
+
+// Encode is the TOML text of c.
+func (c *Config) Encode() ([]byte, error) {
+	var b strings.Builder
+	b.WriteString("# Loyal node configuration. Relative paths are relative to this file's directory.\n")
+	if err := toml.NewEncoder(&b).Encode(c); err != nil {
+		return nil, err
+	}
+	return []byte(b.String()), nil
+}

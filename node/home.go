@@ -1,0 +1,241 @@
+package node
+
+import (
+	"crypto/ecdsa"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/loyal-ledger/loyal/chain"
+)
+
+// The files of a node's home directory.
+const (
+	ConfigFile       = "config.toml"
+	GenesisFile      = "genesis.json"
+	ConsensusKeyFile = "consensus.key" // the validator key: signs votes, names the libp2p peer
+	OperatorKeyFile  = "operator.key"  // the hot key the merchant endpoints sign earns with
+	TokenFile        = "api.token"     // the bearer token of the merchant endpoints
+)
+
+// ErrBadKey marks a key or token file that is missing, unreadable, malformed or exposed.
+var ErrBadKey = errors.New("node: bad key file")
+
+// InitOptions say what `loyald init` writes.
+type InitOptions struct {
+	Owner       chain.Address // the merchant's owner (partner) address; required
+	PartnerName string        // default "merchant"
+	ChainID     uint64        // default 1337
+	Network     string        // default "loyal-dev"
+	GenesisTime uint64        // Unix seconds; required
+	Moniker     string
+	Backend     string // default pebble
+	Listen      string // API host:port, default DefaultAPIListen
+}
+
+// InitResult is what Init created.
+type InitResult struct {
+	Home        string
+	Validator   chain.Address
+	Operator    chain.Address
+	GenesisHash chain.Hash
+}
+
+// Init creates a node's home: config, consensus and operator keys, API token and a
+// one-validator genesis whose only partner is the owner. It refuses to overwrite any existing
+// file, and on error removes only what it created.
+func Init(home string, o InitOptions) (res *InitResult, err error) {
+	if o.Owner == (chain.Address{}) {
+		return nil, errors.New("node: init: an owner address is required")
+	}
+	if o.GenesisTime == 0 {
+		return nil, errors.New("node: init: genesis time is required")
+	}
+	for _, f := range []string{ConfigFile, GenesisFile, ConsensusKeyFile, OperatorKeyFile, TokenFile} {
+		if _, err := os.Lstat(filepath.Join(home, f)); err == nil {
+			return nil, fmt.Errorf("node: init: %s already exists; refusing to overwrite it", filepath.Join(home, f))
+		}
+	}
+	cfg := DefaultConfig()
+	if o.Moniker != "" {
+		cfg.Moniker = o.Moniker
+	}
+	if o.Backend != "" {
+		cfg.Backend = o.Backend
+	}
+	if o.Listen != "" {
+		cfg.API.Listen = o.Listen
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("node: init: %w", err)
+	}
+	if err := os.MkdirAll(home, 0o700); err != nil {
+		return nil, fmt.Errorf("node: init: %w", err)
+	}
+	var created []string
+	defer func() {
+		if err != nil {
+			for _, f := range created {
+				os.Remove(f)
+			}
+		}
+	}()
+	write := func(name string, data []byte, mode fs.FileMode) error {
+		path := filepath.Join(home, name)
+		if err := writeFileExclusive(path, data, mode); err != nil {
+			return fmt.Errorf("node: init: %w", err)
+		}
+		created = append(created, path)
+		return nil
+	}
+
+	consensus, err := crypto.GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	defer zeroKey(consensus)
+	operator, err := crypto.GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	defer zeroKey(operator)
+	token := make([]byte, 32)
+	if _, err := rand.Read(token); err != nil {
+		return nil, err
+	}
+
+	g := DevGenesis(o, consensus)
+	if err := g.Validate(); err != nil {
+		return nil, fmt.Errorf("node: init: %w", err)
+	}
+	gj, err := json.MarshalIndent(g, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	cj, err := cfg.Encode()
+	if err != nil {
+		return nil, err
+	}
+	if err := write(ConsensusKeyFile, encodeKey(consensus), 0o600); err != nil {
+		return nil, err
+	}
+	if err := write(OperatorKeyFile, encodeKey(operator), 0o600); err != nil {
+		return nil, err
+	}
+	if err := write(TokenFile, []byte(hex.EncodeToString(token)+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	if err := write(GenesisFile, gj, 0o644); err != nil {
+		return nil, err
+	}
+	if err := write(ConfigFile, cj, 0o644); err != nil {
+		return nil, err
+	}
+	return &InitResult{
+		Home: home, Validator: crypto.PubkeyToAddress(consensus.PublicKey),
+		Operator: crypto.PubkeyToAddress(operator.PublicKey), GenesisHash: g.Hash(),
+	}, nil
+}
+
+// DevGenesis is a one-validator genesis: the owner is the only partner and runs the node whose
+// consensus key is given.
+func DevGenesis(o InitOptions, consensus *ecdsa.PrivateKey) *chain.Genesis {
+	name := o.PartnerName
+	if name == "" {
+		name = "merchant"
+	}
+	chainID := o.ChainID
+	if chainID == 0 {
+		chainID = 1337
+	}
+	network := o.Network
+	if network == "" {
+		network = "loyal-dev"
+	}
+	return &chain.Genesis{
+		ChainID: chainID, Network: network, GenesisTime: o.GenesisTime,
+		Partners: []chain.Partner{{Name: name, Address: o.Owner}},
+		Validators: []chain.Validator{{
+			Name: name + "-node", Partner: o.Owner,
+			PubKey:  crypto.CompressPubkey(&consensus.PublicKey),
+			Address: crypto.PubkeyToAddress(consensus.PublicKey),
+		}},
+		Params: chain.DefaultParams(),
+	}
+}
+
+// writeFileExclusive creates path with data, failing if it exists, and syncs it.
+func writeFileExclusive(path string, data []byte, mode fs.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	return f.Close()
+}
+
+func encodeKey(k *ecdsa.PrivateKey) []byte {
+	return []byte(hex.EncodeToString(crypto.FromECDSA(k)) + "\n")
+}
+
+func zeroKey(k *ecdsa.PrivateKey) {
+	if k != nil && k.D != nil {
+		k.D.SetInt64(0)
+	}
+}
+
+// LoadKey reads a hex secp256k1 private key file, refusing one that others may read.
+func LoadKey(path string) (*ecdsa.PrivateKey, error) {
+	raw, err := readSecret(path)
+	if err != nil {
+		return nil, err
+	}
+	k, err := crypto.HexToECDSA(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: not a hex secp256k1 private key: %v", ErrBadKey, path, err)
+	}
+	return k, nil
+}
+
+// LoadToken reads the API bearer token.
+func LoadToken(path string) (string, error) {
+	tok, err := readSecret(path)
+	if err != nil {
+		return "", err
+	}
+	if len(tok) < 32 {
+		return "", fmt.Errorf("%w: %s: token shorter than 32 characters", ErrBadKey, path)
+	}
+	return tok, nil
+}
+
+func readSecret(path string) (string, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBadKey, err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("%w: %s is readable by others (mode %04o); run chmod 600 %s", ErrBadKey, path, st.Mode().Perm(), path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrBadKey, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}

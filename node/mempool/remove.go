@@ -1,0 +1,129 @@
+package mempool
+
+import (
+	"fmt"
+
+	"github.com/loyal-ledger/loyal/chain"
+)
+
+// Update is called after a block commits, for every block in order, with its transactions
+// and time. It removes the block's transactions, every transaction whose nonce is now below
+// its sender's next committed nonce (stale, such as another transaction with a nonce the
+// block used), and every transaction whose ValidUntil (if non-zero) is before blockTime.
+//
+// A sender's next nonce changes only through a committed transaction of that sender, so
+// Update asks next only about the block's senders that still have transactions here: its
+// cost follows the block, not the pool. The sender of a block transaction the pool did not
+// hold is recovered from its signature (outside the lock), unless the pool is empty. If next
+// fails, the other senders are still updated and the first error is returned.
+func (m *Mempool) Update(committed []*chain.Tx, next NonceFunc, blockTime uint64) error {
+	touched := newAddrSet()
+	var unheld []*chain.Tx
+	m.mu.Lock()
+	for _, tx := range committed {
+		if tx == nil {
+			continue
+		}
+		if e, ok := m.mu.byHash[tx.Hash()]; ok {
+			touched.add(e.sender)
+			m.removeLocked(e)
+		} else {
+			unheld = append(unheld, tx)
+		}
+	}
+	for len(m.mu.expiry) > 0 && m.mu.expiry[0].tx.ValidUntil < blockTime {
+		m.removeLocked(m.mu.expiry[0])
+	}
+	empty := len(m.mu.byHash) == 0
+	m.mu.Unlock()
+	if empty {
+		return nil
+	}
+
+	for _, tx := range unheld {
+		if a, err := m.signer.Sender(tx); err == nil { // a committed tx verified; else no sender
+			touched.add(a)
+		}
+	}
+	senders := m.withPending(touched.list)
+	nonces := make([]uint64, len(senders))
+	var firstErr error
+	for i, a := range senders {
+		n, err := next(a)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("mempool: next nonce of %s: %w", a, err)
+			}
+			continue // nonce 0 drops nothing
+		}
+		nonces[i] = n
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for i, a := range senders {
+		m.dropLocked(a, func(nonce uint64) bool { return nonce < nonces[i] })
+	}
+	return firstErr
+}
+
+// Remove drops the transactions with the given hashes (they failed when a block was built)
+// and, for each, every held transaction of its sender with a higher nonce (they cannot apply
+// before it). Unknown hashes are ignored. It returns how many transactions were dropped.
+func (m *Mempool) Remove(hashes []chain.Hash) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	dropped := 0
+	for _, h := range hashes {
+		e, ok := m.mu.byHash[h]
+		if !ok {
+			continue
+		}
+		from := e.tx.Nonce
+		dropped += m.dropLocked(e.sender, func(nonce uint64) bool { return nonce >= from })
+	}
+	return dropped
+}
+
+// dropLocked removes the transactions of sender a whose nonce matches and returns how many.
+// It costs O(the sender's transactions); which it removes does not depend on map order.
+func (m *Mempool) dropLocked(a chain.Address, match func(nonce uint64) bool) int {
+	var doomed []*entry
+	for nonce, e := range m.mu.bySender[a] {
+		if match(nonce) {
+			doomed = append(doomed, e)
+		}
+	}
+	for _, e := range doomed {
+		m.removeLocked(e)
+	}
+	return len(doomed)
+}
+
+// withPending returns the addresses, in order, that have transactions in the pool.
+func (m *Mempool) withPending(addrs []chain.Address) []chain.Address {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := addrs[:0:0]
+	for _, a := range addrs {
+		if _, ok := m.mu.bySender[a]; ok {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// addrSet is a set of addresses that remembers insertion order.
+type addrSet struct {
+	seen map[chain.Address]struct{}
+	list []chain.Address
+}
+
+func newAddrSet() *addrSet { return &addrSet{seen: make(map[chain.Address]struct{})} }
+
+func (s *addrSet) add(a chain.Address) {
+	if _, ok := s.seen[a]; !ok {
+		s.seen[a] = struct{}{}
+		s.list = append(s.list, a)
+	}
+}

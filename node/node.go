@@ -1,0 +1,211 @@
+package node
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/chain/ledger"
+	"github.com/loyal-ledger/loyal/chain/store"
+	"github.com/loyal-ledger/loyal/node/api"
+	"github.com/loyal-ledger/loyal/node/mempool"
+)
+
+// Node is a running Loyal node on a single-validator network: the ledger in its store, the
+// mempool, the block producer and the HTTP API. Open it, Run it until its context ends, then
+// Close it.
+type Node struct {
+	cfg       Config
+	home      string
+	log       *slog.Logger
+	genesis   *chain.Genesis
+	db        store.DB
+	ledger    *ledger.Ledger
+	pool      *mempool.Mempool
+	metrics   *Metrics
+	feed      *commitFeed
+	desk      *merchantDesk
+	key       *ecdsa.PrivateKey // consensus key
+	validator chain.Address
+	operator  *ecdsa.PrivateKey
+	opAddr    chain.Address
+	token     string
+	listener  net.Listener
+	wake      chan struct{} // nudges the producer; buffered, never blocks a sender
+	now       func() time.Time
+
+	// lastCommit is the certificate of the head block; only the producer goroutine uses it
+	// after Open.
+	lastCommit *chain.Commit
+	closeOnce  sync.Once
+}
+
+// ErrNotValidator means the node's consensus key is not the genesis validator.
+var ErrNotValidator = errors.New("node: the consensus key is not this network's validator")
+
+// Open loads home's config, genesis and keys, opens the store and the ledger, and binds the
+// API's listener, so every mistake in the setup surfaces here as one error and nothing has
+// started yet. log may be nil (then the config's log settings apply to stderr).
+func Open(home string, log *slog.Logger) (n *Node, err error) {
+	cfg, err := LoadConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = NewLogger(cfg.Log, nil)
+	}
+	g, err := chain.LoadGenesis(filepath.Join(home, GenesisFile))
+	if err != nil {
+		return nil, fmt.Errorf("node: %s: %w", filepath.Join(home, GenesisFile), err)
+	}
+	key, err := LoadKey(filepath.Join(home, ConsensusKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	validator := crypto.PubkeyToAddress(key.PublicKey)
+	if g.ValidatorIndex(validator) < 0 {
+		return nil, fmt.Errorf("%w: %s is not in %s", ErrNotValidator, validator, GenesisFile)
+	}
+	if len(g.Validators) != 1 {
+		return nil, fmt.Errorf("node: genesis lists %d validators; this node runs single-validator networks (replication comes with the consensus engine)", len(g.Validators))
+	}
+	operator, err := LoadKey(filepath.Join(home, OperatorKeyFile))
+	if err != nil {
+		return nil, err
+	}
+	token, err := LoadToken(filepath.Join(home, TokenFile))
+	if err != nil {
+		return nil, err
+	}
+
+	dataDir := cfg.DataDir
+	if !filepath.IsAbs(dataDir) {
+		dataDir = filepath.Join(home, dataDir)
+	}
+	opts := ledger.StoreOptions(g.Params)
+	opts.Logger = log.With("component", "store")
+	db, err := store.Open(cfg.Backend, dataDir, opts)
+	if err != nil {
+		return nil, fmt.Errorf("node: open %s store in %s: %w", cfg.Backend, dataDir, err)
+	}
+	defer func() {
+		if err != nil {
+			db.Close()
+		}
+	}()
+	l, err := ledger.Open(db, g)
+	if err != nil {
+		return nil, fmt.Errorf("node: %s: %w", dataDir, err)
+	}
+	n = &Node{
+		cfg: cfg, home: home, log: log, genesis: g, db: db, ledger: l,
+		metrics: NewMetrics(), key: key, validator: validator,
+		operator: operator, opAddr: crypto.PubkeyToAddress(operator.PublicKey), token: token,
+		wake: make(chan struct{}, 1), now: time.Now,
+	}
+	n.pool = mempool.New(mempool.Config{
+		MaxTxs: cfg.Mempool.MaxTxs, MaxBytes: cfg.Mempool.MaxBytes, MaxFutureNonces: cfg.Mempool.MaxFutureNonces,
+	}, l.Signer(), g.ChainID, g.Params)
+	n.desk = newMerchantDesk(n)
+	head := l.Head()
+	n.feed = newCommitFeed(head.Height)
+	if head.Height > 0 {
+		if n.lastCommit, err = l.SeenCommit(head.Height); err != nil {
+			return nil, fmt.Errorf("node: certificate of the head block %d: %w", head.Height, err)
+		}
+	}
+	n.metrics.Height.Set(float64(head.Height))
+	if n.listener, err = net.Listen("tcp", cfg.API.Listen); err != nil {
+		return nil, fmt.Errorf("node: API listen on %s: %w", cfg.API.Listen, err)
+	}
+	log.Info("node opened", "moniker", cfg.Moniker, "chain_id", g.ChainID, "network", g.Network,
+		"genesis", g.Hash(), "height", head.Height, "state_root", head.StateRoot, "backend", cfg.Backend,
+		"validator", validator, "operator", n.opAddr)
+	return n, nil
+}
+
+// APIURL is the base URL the API serves on (useful with port 0).
+func (n *Node) APIURL() string { return "http://" + n.listener.Addr().String() }
+
+// Ledger is the node's ledger (reads only; the producer owns writes).
+func (n *Node) Ledger() *ledger.Ledger { return n.ledger }
+
+// Run serves the API and produces blocks until ctx ends or a fatal error (a store failure)
+// occurs; then it stops both and returns. Close the node afterwards.
+func (n *Node) Run(ctx context.Context) error {
+	srv := &http.Server{
+		Handler:           api.NewServer(n, n.log.With("component", "api"), n.metrics.APILatency, n.metrics.Registry, n.cfg.API.MaxBodyBytes).Handler(),
+		ReadHeaderTimeout: n.cfg.API.ReadTimeout.Duration,
+		ReadTimeout:       n.cfg.API.ReadTimeout.Duration,
+		WriteTimeout:      n.cfg.API.WriteTimeout.Duration,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(n.log.Handler(), slog.LevelDebug),
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := srv.Serve(n.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("node: API: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error { return n.produce(ctx) })
+	g.Go(func() error {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(shut); err != nil {
+			srv.Close()
+		}
+		return nil
+	})
+	err := g.Wait()
+	n.log.Info("node stopped", "height", n.ledger.Head().Height)
+	return err
+}
+
+// Close closes the store. Call it after Run has returned (or instead of Run).
+func (n *Node) Close() error {
+	var err error
+	n.closeOnce.Do(func() {
+		n.listener.Close()
+		err = n.db.Close()
+		zeroKey(n.key)
+		zeroKey(n.operator)
+	})
+	return err
+}
+
+// nonceOf is an account's next nonce in the committed state.
+func (n *Node) nonceOf(a chain.Address) (uint64, error) {
+	raw, err := n.ledger.GetState(chain.AccountKey(a))
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	acc, err := chain.DecodeAccount(raw)
+	if err != nil {
+		return 0, fmt.Errorf("node: account %s: %w", a, err)
+	}
+	return acc.Nonce, nil
+}
+
+// nudge wakes the producer without blocking.
+func (n *Node) nudge() {
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}

@@ -1,0 +1,124 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/chain/ledger"
+	"github.com/loyal-ledger/loyal/node/api"
+)
+
+// The methods the HTTP API calls (api.Backend).
+var _ api.Backend = (*Node)(nil)
+
+// Submit admits a signed transaction to the mempool: signature, chain, size and nonce are
+// checked there; a transaction at its sender's next nonce is also tried against the
+// committed state, so an insufficient balance or an unknown program is refused at once with
+// the ledger's code rather than dropped later.
+func (n *Node) Submit(tx *chain.Tx) (api.Submitted, error) {
+	head := n.ledger.Head()
+	sender, err := n.pool.Add(tx, n.nonceOf, head.Time)
+	if err != nil {
+		n.metrics.Rejected.WithLabelValues(chain.Code(err)).Inc()
+		return api.Submitted{}, err
+	}
+	next, err := n.nonceOf(sender)
+	if err != nil {
+		return api.Submitted{}, err
+	}
+	if tx.Nonce == next {
+		if err := n.ledger.CheckTx(tx, sender, uint64(n.now().Unix())); err != nil {
+			n.pool.Remove([]chain.Hash{tx.Hash()})
+			n.metrics.Rejected.WithLabelValues(chain.Code(err)).Inc()
+			return api.Submitted{}, err
+		}
+	}
+	txs, bytes := n.pool.Size()
+	n.metrics.MempoolTxs.Set(float64(txs))
+	n.metrics.MempoolBytes.Set(float64(bytes))
+	n.nudge()
+	return api.Submitted{Hash: tx.Hash(), Status: api.TxPending}, nil
+}
+
+// Status is the node's view of the chain.
+func (n *Node) Status() api.Status {
+	head := n.ledger.Head()
+	txs, bytes := n.pool.Size()
+	return api.Status{
+		ChainID: n.genesis.ChainID, Network: n.genesis.Network, GenesisHash: n.ledger.Signer().Domain().Salt,
+		Height: head.Height, HeadHash: head.Hash, HeadTime: head.Time, StateRoot: head.StateRoot,
+		Validator: n.validator, Operator: n.opAddr, Mempool: api.MempoolStatus{Txs: txs, Bytes: bytes},
+	}
+}
+
+// PendingTx returns a transaction waiting in the mempool.
+func (n *Node) PendingTx(h chain.Hash) (*chain.Tx, chain.Address, bool) { return n.pool.Get(h) }
+
+// NextNonce is the nonce an account's next transaction must carry, counting its pending ones.
+func (n *Node) NextNonce(a chain.Address) (uint64, error) {
+	committed, err := n.nonceOf(a)
+	if err != nil {
+		return 0, err
+	}
+	return n.pool.PendingNonce(a, committed), nil
+}
+
+// WaitCommitted blocks until the transaction is committed (nil), has left the mempool without
+// being committed (ledger.ErrNotFound), or ctx ends.
+func (n *Node) WaitCommitted(ctx context.Context, h chain.Hash) error {
+	return n.feed.waitFor(ctx, func() (bool, error) {
+		_, _, err := n.ledger.TxLocation(h)
+		switch {
+		case err == nil:
+			return true, nil
+		case !errors.Is(err, ledger.ErrNotFound):
+			return false, err
+		}
+		if _, _, ok := n.pool.Get(h); !ok {
+			// Not committed and not pending: re-check the ledger once, as the commit may
+			// have landed between the two reads.
+			if _, _, err := n.ledger.TxLocation(h); err == nil {
+				return true, nil
+			}
+			return false, fmt.Errorf("%w: transaction %s is neither pending nor committed (dropped: it no longer applies)", ledger.ErrNotFound, h)
+		}
+		return false, nil
+	})
+}
+
+// MerchantToken is the bearer token the merchant endpoints require.
+func (n *Node) MerchantToken() string { return n.token }
+
+// MerchantEarn credits points for shop orders with the operator key, idempotently by order ref.
+func (n *Node) MerchantEarn(req api.MerchantEarn) (api.Submitted, error) {
+	if err := n.checkOperator(req.Program); err != nil {
+		return api.Submitted{}, err
+	}
+	return n.desk.earn(req)
+}
+
+// MerchantReverse reverses an order's points up to a total, idempotently by order ref.
+func (n *Node) MerchantReverse(req api.MerchantReverse) (api.Submitted, error) {
+	if err := n.checkOperator(req.Program); err != nil {
+		return api.Submitted{}, err
+	}
+	return n.desk.reverse(req)
+}
+
+// checkOperator refuses a merchant request for a program the operator key may not act for.
+func (n *Node) checkOperator(program string) error {
+	raw, err := n.ledger.GetState(chain.ProgramKey(program))
+	if err != nil {
+		return fmt.Errorf("%w: %s", chain.ErrUnknownProgram, program)
+	}
+	p, err := chain.DecodeProgram(raw)
+	if err != nil {
+		return err
+	}
+	if p.Owner != n.opAddr && !p.IsOperator(n.opAddr) {
+		return fmt.Errorf("%w: this node's operator key %s is not an operator of %s (add it with `loyal program update --operator`)", chain.ErrNotOperator, n.opAddr, program)
+	}
+	return nil
+}
