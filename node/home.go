@@ -100,12 +100,10 @@ func Init(home string, o InitOptions) (res *InitResult, err error) {
 	if err != nil {
 		return nil, err
 	}
-	defer zeroKey(consensus)
 	operator, err := crypto.GenerateKey()
 	if err != nil {
 		return nil, err
 	}
-	defer zeroKey(operator)
 	token := make([]byte, 32)
 	if _, err := rand.Read(token); err != nil {
 		return nil, err
@@ -192,12 +190,6 @@ func writeFileExclusive(path string, data []byte, mode fs.FileMode) error {
 
 func encodeKey(k *ecdsa.PrivateKey) []byte {
 	return []byte(hex.EncodeToString(crypto.FromECDSA(k)) + "\n")
-}
-
-func zeroKey(k *ecdsa.PrivateKey) {
-	if k != nil && k.D != nil {
-		k.D.SetInt64(0)
-	}
 }
 
 // LoadKey reads a hex secp256k1 private key file, refusing one that others may read.

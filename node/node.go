@@ -180,8 +180,6 @@ func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		n.listener.Close()
 		err = n.db.Close()
-		zeroKey(n.key)
-		zeroKey(n.operator)
 	})
 	return err
 }
