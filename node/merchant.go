@@ -39,14 +39,20 @@ func newMerchantDesk(n *Node) *merchantDesk {
 	return &merchantDesk{n: n, pending: map[deskKey]chain.Hash{}}
 }
 
-// pendingTx returns the still-pending transaction submitted for k, forgetting it if it left
-// the mempool (committed or dropped).
+// pendingTx returns the still-pending transaction submitted for k, forgetting it once it is
+// committed or dropped.
 func (d *merchantDesk) pendingTx(k deskKey) (*chain.Tx, bool) {
 	h, ok := d.pending[k]
 	if !ok {
 		return nil, false
 	}
 	tx, _, ok := d.n.pool.Get(h)
+	if ok {
+		// The ledger commits a block before the mempool hears of it: a transaction can be
+		// in both for a moment, and then it counts as committed.
+		_, _, err := d.n.ledger.TxLocation(h)
+		ok = err != nil
+	}
 	if !ok {
 		delete(d.pending, k)
 		return nil, false

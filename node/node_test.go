@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"encoding/json"
 	"io"
+	"math/big"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -222,8 +223,11 @@ func TestNodeRejectsBadTransactions(t *testing.T) {
 	call(t, "GET", r.url+"/v1/status", "", nil, &before)
 	overdraft := c.sign(alice, &chain.Transfer{Program: "ACME", To: addr(owner), Amount: 1})
 	forged := c.sign(alice, &chain.Transfer{Program: "ACME", To: addr(owner), Amount: 1})
-	forged.Sig[5] ^= 0xff
+	forged.Sig[64] = 31 // v must be 27 or 28
 	forgedJSON, _ := json.Marshal(forged)
+	highS := c.sign(alice, &chain.Transfer{Program: "ACME", To: addr(owner), Amount: 2})
+	flipS(highS)
+	highSJSON, _ := json.Marshal(highS)
 	stale := chain.NewTx(c.chain, 0, 0, &chain.RegisterProgram{Symbol: "BETA", Name: "Beta"})
 	if err := c.signer.Sign(stale, owner); err != nil {
 		t.Fatal(err)
@@ -236,6 +240,7 @@ func TestNodeRejectsBadTransactions(t *testing.T) {
 	}{
 		{"insufficient points", overdraft, 400, "insufficient_points"},
 		{"forged signature", forgedJSON, 400, "bad_signature"},
+		{"high-S signature", highSJSON, 400, "bad_signature"},
 		{"replayed nonce", stale, 400, "nonce_too_low"},
 		{"not JSON", []byte("{"), 400, "bad_request"},
 		{"unknown field", []byte(`{"chain_id":"1","nope":1}`), 400, "malformed"},
@@ -405,4 +410,14 @@ func mustJSON(t testing.TB, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// flipS replaces s by n - s (and flips v): the same signature in its high-S form, which
+// Loyal refuses so that a transaction has exactly one valid encoding.
+func flipS(tx *chain.Tx) {
+	n := crypto.S256().Params().N
+	s := new(big.Int).SetBytes(tx.Sig[32:64])
+	s.Sub(n, s)
+	s.FillBytes(tx.Sig[32:64])
+	tx.Sig[64] ^= 1 // 27 <-> 28
 }

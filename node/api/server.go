@@ -155,7 +155,8 @@ func statusOf(err error) int {
 
 func (s *Server) writeError(w http.ResponseWriter, err error) {
 	status := statusOf(err)
-	code, msg := chain.Code(err), err.Error()
+	// The ledger's sentences start with its package name; API users need only the sentence.
+	code, msg := chain.Code(err), strings.TrimPrefix(err.Error(), "chain: ")
 	switch status {
 	case http.StatusRequestEntityTooLarge:
 		code = ErrTooLarge.Code

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/node/api"
+	"github.com/loyal-ledger/loyal/wallet"
+)
+
+func readCommands() []*cli.Command {
+	return []*cli.Command{
+		{Name: "status", Usage: "show the node's chain, height and mempool", Category: "reads", Action: status},
+		{Name: "balance", Usage: "show an account's points per program: available, pending, tier, expiring", Category: "reads",
+			ArgsUsage: "ADDRESS-OR-KEYNAME", Action: balance},
+		{Name: "history", Usage: "show an account's ledger entries, oldest first", Category: "reads",
+			ArgsUsage: "ADDRESS-OR-KEYNAME", Action: history, Flags: []cli.Flag{
+				&cli.IntFlag{Name: "limit", Usage: fmt.Sprintf("entries per page, 1 to %d (default: the node's)", wallet.MaxHistoryLimit)},
+				&cli.StringFlag{Name: "cursor", Usage: "start after this cursor (from a previous page)"},
+				&cli.BoolFlag{Name: "all", Usage: "follow the cursors to the end"},
+			}},
+		{Name: "tx", Usage: "show a transaction and where it was committed", Category: "reads", ArgsUsage: "HASH", Action: tx},
+		{Name: "programs", Usage: "list the programs with their liability", Category: "reads", Action: programs},
+		// "program SYMBOL" shows one program; its subcommands (merchant.go) change programs.
+		{Name: "program", Usage: "show a program (program SYMBOL), or register or update one", Category: "reads",
+			ArgsUsage: "SYMBOL", Action: program, Subcommands: programSubcommands()},
+		{Name: "rates", Usage: "list the exchange routes and their rates", Category: "reads", Action: rates},
+		{Name: "settlement", Usage: "show what each program's owner owes another's", Category: "reads", Action: settlement},
+	}
+}
+
+// read runs one API read bounded by --timeout and prints its result.
+func read[T any](c *cli.Context, fetch func(*wallet.Client, context.Context) (T, error), human func(io.Writer, T) error) error {
+	ctx, cancel := withTimeout(c)
+	defer cancel()
+	v, err := fetch(client(c), ctx)
+	if err != nil {
+		return err
+	}
+	return output(c, v, func(w io.Writer) error { return human(w, v) })
+}
+
+func status(c *cli.Context) error {
+	if _, err := args(c, 0); err != nil {
+		return err
+	}
+	return read(c, (*wallet.Client).Status, wallet.WriteStatus)
+}
+
+func balance(c *cli.Context) error {
+	a, err := args(c, 1)
+	if err != nil {
+		return err
+	}
+	addr, err := account(c, a[0])
+	if err != nil {
+		return err
+	}
+	return read(c, func(cl *wallet.Client, ctx context.Context) (api.AccountInfo, error) {
+		return cl.Account(ctx, addr)
+	}, wallet.WriteBalances)
+}
+
+func history(c *cli.Context) error {
+	a, err := args(c, 1)
+	if err != nil {
+		return err
+	}
+	limit := c.Int("limit")
+	if c.IsSet("limit") && (limit < 1 || limit > wallet.MaxHistoryLimit) {
+		return usagef("history: --limit must be 1 to %d", wallet.MaxHistoryLimit)
+	}
+	addr, err := account(c, a[0])
+	if err != nil {
+		return err
+	}
+	ctx, cancel := withTimeout(c)
+	defer cancel()
+	cl := client(c)
+	var h api.History
+	if c.Bool("all") {
+		h, err = cl.HistoryAll(ctx, addr, c.String("cursor"), limit)
+	} else {
+		h, err = cl.History(ctx, addr, c.String("cursor"), limit)
+	}
+	if err != nil {
+		return err
+	}
+	if h.Entries == nil {
+		h.Entries = []api.HistoryEntry{}
+	}
+	return output(c, h, func(w io.Writer) error {
+		if err := wallet.WriteHistory(w, h.Entries); err != nil {
+			return err
+		}
+		if h.Next != "" {
+			_, err = fmt.Fprintf(w, "more: loyal history %s --cursor %s\n", a[0], h.Next)
+		}
+		return err
+	})
+}
+
+func tx(c *cli.Context) error {
+	a, err := args(c, 1)
+	if err != nil {
+		return err
+	}
+	hash, err := wallet.ParseHash(a[0])
+	if err != nil {
+		return usageError{err}
+	}
+	return read(c, func(cl *wallet.Client, ctx context.Context) (api.TxInfo, error) {
+		return cl.Tx(ctx, hash, 0)
+	}, wallet.WriteTx)
+}
+
+func programs(c *cli.Context) error {
+	if _, err := args(c, 0); err != nil {
+		return err
+	}
+	return read(c, (*wallet.Client).Programs, wallet.WritePrograms)
+}
+
+// program shows one program; with no argument it shows the help of "program".
+func program(c *cli.Context) error {
+	if !c.Args().Present() {
+		return cli.ShowSubcommandHelp(c)
+	}
+	a, err := args(c, 1)
+	if err != nil {
+		return err
+	}
+	sym := strings.ToUpper(a[0])
+	if !chain.ValidSymbol(sym) {
+		return usagef("program: %q is neither a program symbol nor a command (register, update)", a[0])
+	}
+	return read(c, func(cl *wallet.Client, ctx context.Context) (api.ProgramInfo, error) {
+		return cl.Program(ctx, sym)
+	}, wallet.WriteProgram)
+}
+
+func rates(c *cli.Context) error {
+	if _, err := args(c, 0); err != nil {
+		return err
+	}
+	return read(c, (*wallet.Client).Rates, wallet.WriteRates)
+}
+
+func settlement(c *cli.Context) error {
+	if _, err := args(c, 0); err != nil {
+		return err
+	}
+	return read(c, (*wallet.Client).Settlement, wallet.WriteSettlement)
+}

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/wallet"
+)
+
+// txFlags are the flags of every command that sends a transaction, after its own.
+func txFlags(own ...cli.Flag) []cli.Flag {
+	return append([]cli.Flag{
+		&cli.StringFlag{Name: "from", Usage: "the signing `KEY`: a key name or address in the keystore"},
+	}, append(own,
+		&cli.BoolFlag{Name: "wait", Usage: "wait until the transaction is committed and print its height"},
+		&cli.Uint64Flag{Name: "valid-until", Usage: "reject the transaction in blocks after this `UNIX` time (0: no limit)"},
+	)...)
+}
+
+func programFlag(usage string) cli.Flag { return &cli.StringFlag{Name: "program", Usage: usage} }
+func amountFlag(usage string) cli.Flag  { return &cli.StringFlag{Name: "amount", Usage: "`N` " + usage} }
+
+func txCommands() []*cli.Command {
+	return []*cli.Command{
+		{Name: "transfer", Usage: "send available points to another account", Category: "customer", Action: transfer, Flags: txFlags(
+			programFlag("program `SYMBOL`"),
+			&cli.StringFlag{Name: "to", Usage: "recipient: an `ADDRESS` or a key name"},
+			amountFlag("points to send"),
+			&cli.StringFlag{Name: "memo", Usage: "a note `M` kept in both histories (public: no personal data)"},
+		)},
+		{Name: "redeem", Usage: "burn available points for a reward at the issuer", Category: "customer", Action: redeem, Flags: txFlags(
+			programFlag("program `SYMBOL`"),
+			amountFlag("points to redeem"),
+			&cli.StringFlag{Name: "reward-ref", Usage: "the merchant's `REF` of the reward"},
+		)},
+		{Name: "exchange", Usage: "exchange points of one program for another's at the agreed rate", Category: "customer", Action: exchange, Flags: txFlags(
+			&cli.StringFlag{Name: "from-program", Usage: "program `SYMBOL` to burn points of"},
+			&cli.StringFlag{Name: "to-program", Usage: "program `SYMBOL` to receive points of"},
+			amountFlag("points of --from-program to burn"),
+			&cli.StringFlag{Name: "min-out", Usage: "fail unless at least `M` points are minted", Value: "0"},
+		)},
+	}
+}
+
+// sendTx unlocks --from, signs payload, submits it and prints the result; with --wait it
+// waits for the commit. The passphrase is asked for before any timeout starts.
+func sendTx(c *cli.Context, payload chain.Payload) error {
+	if err := need(c, "from"); err != nil {
+		return err
+	}
+	ks, err := openKeystore(c)
+	if err != nil {
+		return err
+	}
+	from := c.String("from")
+	info, err := ks.Key(from)
+	if err != nil {
+		return err
+	}
+	pass, err := passphrases(c).Read(fmt.Sprintf("Passphrase for %s (%s): ", from, info.Address.Hex()), false)
+	if err != nil {
+		return err
+	}
+	key, err := ks.Unlock(from, pass)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := withTimeout(c)
+	defer cancel()
+	cl := client(c)
+	sub, err := wallet.Send(ctx, cl, key, payload, c.Uint64("valid-until"))
+	wallet.ZeroKey(key)
+	if err != nil {
+		return err
+	}
+	if !c.Bool("wait") {
+		return output(c, sub, func(w io.Writer) error {
+			_, err := fmt.Fprintf(w, "submitted %s\n", sub.Hash.Hex())
+			return err
+		})
+	}
+	if !c.Bool("json") {
+		fmt.Fprintf(c.App.Writer, "submitted %s\n", sub.Hash.Hex())
+	}
+	txInfo, err := wallet.Wait(ctx, cl, sub.Hash)
+	if err != nil {
+		return err
+	}
+	return output(c, txInfo, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "committed %s at height %d\n", txInfo.Hash.Hex(), txInfo.Height)
+		return err
+	})
+}
+
+func transfer(c *cli.Context) error {
+	if _, err := args(c, 0); err != nil {
+		return err
+	}
+	if err := need(c, "program", "to", "amount"); err != nil {
+		return err
+	}
+	sym, err := symbol(c, "program")
+	if err != nil {
+		return err
+	}
+	n, err := amount(c, "amount", true)
+	if err != nil {
+		return err
+	}
+	to, err := account(c, c.String("to"))
+	if err != nil {
+		return err
+	}
+	return sendTx(c, &chain.Transfer{Program: sym, To: to, Amount: n, Memo: c.String("memo")})
+}
+
+func redeem(c *cli.Context) error {
+	if _, err := args(c, 0); err != nil {
+		return err
+	}
+	if err := need(c, "program", "amount", "reward-ref"); err != nil {
+		return err
+	}
+	sym, err := symbol(c, "program")
+	if err != nil {
+		return err
+	}
+	n, err := amount(c, "amount", true)
+	if err != nil {
+		return err
+	}
+	return sendTx(c, &chain.Redeem{Program: sym, Amount: n, RewardRef: c.String("reward-ref")})
+}
+
+func exchange(c *cli.Context) error {
+	if _, err := args(c, 0); err != nil {
+		return err
+	}
+	if err := need(c, "from-program", "to-program", "amount"); err != nil {
+		return err
+	}
+	fromSym, err := symbol(c, "from-program")
+	if err != nil {
+		return err
+	}
+	toSym, err := symbol(c, "to-program")
+	if err != nil {
+		return err
+	}
+	n, err := amount(c, "amount", true)
+	if err != nil {
+		return err
+	}
+	minOut, err := amount(c, "min-out", false)
+	if err != nil {
+		return err
+	}
+	return sendTx(c, &chain.Exchange{From: fromSym, To: toSym, Amount: n, MinOut: minOut})
+}

@@ -1,0 +1,125 @@
+// Command loyald runs a Loyal node: `loyald init` makes a node's home (config, keys, token,
+// genesis), `loyald start` runs it.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/node"
+)
+
+func main() {
+	app := &cli.App{
+		Name:  "loyald",
+		Usage: "run a Loyal ledger node",
+		Commands: []*cli.Command{
+			initCommand(),
+			startCommand(),
+			testnetCommand(),
+		},
+		ExitErrHandler: func(*cli.Context, error) {}, // main prints the one error line
+	}
+	if err := app.Run(os.Args); err != nil {
+		fmt.Fprintf(os.Stderr, "loyald: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+var homeFlag = &cli.StringFlag{Name: "home", Usage: "the node's home directory", Value: defaultHome(), EnvVars: []string{"LOYALD_HOME"}}
+
+func defaultHome() string {
+	h, err := os.UserHomeDir()
+	if err != nil {
+		return ".loyald"
+	}
+	return filepath.Join(h, ".loyald")
+}
+
+func initCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "init",
+		Usage: "create a node's home: config, consensus and operator keys, API token, and a one-validator genesis",
+		Flags: []cli.Flag{
+			homeFlag,
+			&cli.StringFlag{Name: "owner", Usage: "the merchant's owner address (the partner of the genesis)"},
+			&cli.StringFlag{Name: "owner-key", Usage: "take the owner address from this wallet key (name or address) instead of --owner"},
+			&cli.StringFlag{Name: "keystore", Usage: "wallet keystore directory for --owner-key", EnvVars: []string{"LOYAL_KEYSTORE"}},
+			&cli.StringFlag{Name: "partner-name", Usage: "the merchant's name in genesis", Value: "merchant"},
+			&cli.Uint64Flag{Name: "chain-id", Usage: "numeric chain id", Value: 1337},
+			&cli.StringFlag{Name: "network", Usage: "network name", Value: "loyal-dev"},
+			&cli.StringFlag{Name: "moniker", Usage: "the node's name in logs", Value: "loyal-node"},
+			&cli.StringFlag{Name: "backend", Usage: "store backend: pebble or badger", Value: "pebble"},
+			&cli.StringFlag{Name: "api-listen", Usage: "API host:port", Value: node.DefaultAPIListen},
+		},
+		Action: func(c *cli.Context) error {
+			owner, err := ownerAddress(c)
+			if err != nil {
+				return err
+			}
+			home := c.String("home")
+			res, err := node.Init(home, node.InitOptions{
+				Owner: owner, PartnerName: c.String("partner-name"), ChainID: c.Uint64("chain-id"),
+				Network: c.String("network"), GenesisTime: uint64(time.Now().Unix()), Moniker: c.String("moniker"),
+				Backend: c.String("backend"), Listen: c.String("api-listen"),
+			})
+			if err != nil {
+				return err
+			}
+			fmt.Printf("initialised %s\n", home)
+			fmt.Printf("  partner (owner)  %s\n", owner)
+			fmt.Printf("  validator        %s\n", res.Validator)
+			fmt.Printf("  operator         %s  (add it to your program: loyal program update --operator %s)\n", res.Operator, res.Operator)
+			fmt.Printf("  genesis hash     %s\n", res.GenesisHash)
+			fmt.Printf("  API token        %s\n", filepath.Join(home, node.TokenFile))
+			fmt.Printf("start it with: loyald start --home %s\n", home)
+			return nil
+		},
+	}
+}
+
+func ownerAddress(c *cli.Context) (chain.Address, error) {
+	switch {
+	case c.IsSet("owner") && c.IsSet("owner-key"):
+		return chain.Address{}, errors.New("give --owner or --owner-key, not both")
+	case c.IsSet("owner"):
+		var a chain.Address
+		if err := a.UnmarshalText([]byte(c.String("owner"))); err != nil {
+			return a, fmt.Errorf("--owner %q is not a 0x-prefixed 20-byte hex address", c.String("owner"))
+		}
+		return a, nil
+	case c.IsSet("owner-key"):
+		return resolveKey(c.String("keystore"), c.String("owner-key"))
+	default:
+		return chain.Address{}, errors.New("the merchant's owner address is required: --owner ADDRESS or --owner-key NAME")
+	}
+}
+
+func startCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "start",
+		Usage: "run the node until SIGINT or SIGTERM",
+		Flags: []cli.Flag{homeFlag},
+		Action: func(c *cli.Context) error {
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			n, err := node.Open(c.String("home"), nil)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "loyald: API on %s\n", n.APIURL())
+			runErr := n.Run(ctx)
+			closeErr := n.Close()
+			return errors.Join(runErr, closeErr)
+		},
+	}
+}
