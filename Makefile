@@ -1,12 +1,20 @@
-# The two commands of the README: `make testnet` (coming with the node) and `make test`.
-.PHONY: test testnet bench
+# The two commands of the README: `make testnet` and `make test`.
+.PHONY: test testnet build bench
+
+NODES ?= 1
 
 # The test command: every package with the race detector; fuzz targets run their seed corpus.
 test:
 	go test -race -count=1 -timeout 15m ./...
 
-testnet:
-	@echo "The local multi-node testnet arrives with the node (issues 3 and 4)."; exit 1
+# Build both binaries into ./bin.
+build:
+	go build -o bin/ ./cmd/loyald ./cmd/loyal
+
+# The main job: a local testnet with demo keys in ./testnet-data, until Ctrl-C (run it
+# again to resume the same chain; delete testnet-data to start over).
+testnet: build
+	bin/loyald testnet --nodes $(NODES) --dir testnet-data
 
 # Benchmarks behind BENCHMARKS.md.
 bench:

@@ -32,6 +32,9 @@ var ErrBadKey = errors.New("node: bad key file")
 type InitOptions struct {
 	Owner       chain.Address // the merchant's owner (partner) address; required
 	PartnerName string        // default "merchant"
+	// OtherPartners are further merchants of the coalition (they register their own
+	// programs with their own keys; this node validates for all of them).
+	OtherPartners []chain.Partner
 	ChainID     uint64        // default 1337
 	Network     string        // default "loyal-dev"
 	GenesisTime uint64        // Unix seconds; required
@@ -159,7 +162,7 @@ func DevGenesis(o InitOptions, consensus *ecdsa.PrivateKey) *chain.Genesis {
 	}
 	return &chain.Genesis{
 		ChainID: chainID, Network: network, GenesisTime: o.GenesisTime,
-		Partners: []chain.Partner{{Name: name, Address: o.Owner}},
+		Partners: append([]chain.Partner{{Name: name, Address: o.Owner}}, o.OtherPartners...),
 		Validators: []chain.Validator{{
 			Name: name + "-node", Partner: o.Owner,
 			PubKey:  crypto.CompressPubkey(&consensus.PublicKey),

@@ -10,11 +10,13 @@ import (
 	"github.com/loyal-ledger/loyal/chain/ledger"
 )
 
-// maxClockLead is how far a block's time may run ahead of the node's clock. Block times must
-// increase by at least a second per block, so a node committing several blocks a second
-// borrows from the next seconds; beyond this lead it waits for the clock instead, because
-// points expire by block time and block time must stay close to real time.
-const maxClockLead = 2 * time.Second
+// maxClockLead is how far a block's time may run ahead of the node's clock. Block times are
+// whole seconds and must increase from block to block, so a node committing several blocks a
+// second borrows from the next seconds — a customer sending transactions one after another
+// sees each committed at once — and beyond this lead it waits for the clock instead, because
+// points expire by block time and block time must stay close to real time. (Under load this
+// costs nothing: a block carries every transaction pending.)
+const maxClockLead = 5 * time.Second
 
 // produce is the single-validator block producer: it makes a block as soon as transactions
 // are ready (no fixed interval), an empty one only when the heartbeat is due, and commits each
@@ -73,11 +75,11 @@ func (n *Node) produceBlock(ctx context.Context, allowEmpty bool) (bool, error) 
 	if len(txs) == 0 && !allowEmpty {
 		return false, nil
 	}
-	start := n.now()
 	t, err := n.blockTime(ctx)
 	if err != nil {
 		return false, err
 	}
+	start := n.now()
 	blk, rejected, err := n.ledger.BuildBlock(t, n.validator, txs, senders, n.lastCommit)
 	if err != nil {
 		return false, fmt.Errorf("node: build block: %w", err)

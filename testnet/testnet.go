@@ -29,7 +29,8 @@ const (
 	FirstAPIPort = 8645
 )
 
-// DemoCustomers are the customer keys a testnet creates besides one merchant per node.
+// DemoCustomers are the customer keys a testnet creates besides its merchants (one per
+// node, at least two).
 var DemoCustomers = []string{"alice", "bob"}
 
 // Options describe a local testnet.
@@ -77,13 +78,15 @@ func Prepare(o Options) (*Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	var owners []chain.Address
-	for i := 0; i < o.Nodes; i++ {
-		k, err := ks.New("merchant"+strconv.Itoa(i+1), DemoPassphrase)
+	// A merchant per node, and at least two, so that the demo can exchange between programs.
+	var partners []chain.Partner
+	for i := 0; i < max(o.Nodes, 2); i++ {
+		name := "merchant" + strconv.Itoa(i+1)
+		k, err := ks.New(name, DemoPassphrase)
 		if err != nil {
 			return nil, err
 		}
-		owners = append(owners, k.Address)
+		partners = append(partners, chain.Partner{Name: name, Address: k.Address})
 	}
 	for _, name := range DemoCustomers {
 		if _, err := ks.New(name, DemoPassphrase); err != nil {
@@ -96,7 +99,7 @@ func Prepare(o Options) (*Network, error) {
 	}
 	for i, home := range nw.Homes {
 		_, err := node.Init(home, node.InitOptions{
-			Owner: owners[i], PartnerName: "merchant" + strconv.Itoa(i+1), Network: "loyal-testnet",
+			Owner: partners[i].Address, PartnerName: partners[i].Name, OtherPartners: othersThan(partners, i), Network: "loyal-testnet",
 			GenesisTime: uint64(time.Now().Unix()), Moniker: "node" + strconv.Itoa(i), Backend: o.Backend,
 			Listen: net.JoinHostPort("127.0.0.1", strconv.Itoa(port+i)),
 		})
@@ -145,4 +148,9 @@ func (nw *Network) Run(ctx context.Context, logOut io.Writer, ready func(urls []
 		}
 	}
 	return first
+}
+
+func othersThan(ps []chain.Partner, i int) []chain.Partner {
+	out := append([]chain.Partner(nil), ps[:i]...)
+	return append(out, ps[i+1:]...)
 }

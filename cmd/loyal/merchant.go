@@ -21,7 +21,7 @@ func policyFlags() []cli.Flag {
 }
 
 func operatorFlag() cli.Flag {
-	return &cli.StringSliceFlag{Name: "operator", Usage: "an operator (hot key allowed to earn and reverse): `ADDRESS` or key name; repeat for more"}
+	return &cli.StringSliceFlag{Name: "operator", Usage: "an operator (hot key allowed to earn and reverse): `ADDRESS`, key name, or \"node\" for the node's own operator key (its merchant endpoints); repeat for more"}
 }
 
 func programSubcommands() []*cli.Command {
@@ -111,6 +111,14 @@ func policy(c *cli.Context, base chain.Policy) (chain.Policy, error) {
 func operators(c *cli.Context) ([]chain.Address, error) {
 	var ops []chain.Address
 	for _, s := range c.StringSlice("operator") {
+		if s == "node" { // the key the node's merchant endpoints sign with
+			st, err := client(c).Status(c.Context)
+			if err != nil {
+				return nil, err
+			}
+			ops = append(ops, st.Operator)
+			continue
+		}
 		a, err := account(c, s)
 		if err != nil {
 			return nil, err

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -55,6 +56,7 @@ func initCommand() *cli.Command {
 			&cli.StringFlag{Name: "owner-key", Usage: "take the owner address from this wallet key (name or address) instead of --owner"},
 			&cli.StringFlag{Name: "keystore", Usage: "wallet keystore directory for --owner-key", EnvVars: []string{"LOYAL_KEYSTORE"}},
 			&cli.StringFlag{Name: "partner-name", Usage: "the merchant's name in genesis", Value: "merchant"},
+			&cli.StringSliceFlag{Name: "partner", Usage: "another partner merchant of the coalition, as NAME=ADDRESS (repeatable)"},
 			&cli.Uint64Flag{Name: "chain-id", Usage: "numeric chain id", Value: 1337},
 			&cli.StringFlag{Name: "network", Usage: "network name", Value: "loyal-dev"},
 			&cli.StringFlag{Name: "moniker", Usage: "the node's name in logs", Value: "loyal-node"},
@@ -66,9 +68,13 @@ func initCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			others, err := parsePartners(c.StringSlice("partner"))
+			if err != nil {
+				return err
+			}
 			home := c.String("home")
 			res, err := node.Init(home, node.InitOptions{
-				Owner: owner, PartnerName: c.String("partner-name"), ChainID: c.Uint64("chain-id"),
+				Owner: owner, PartnerName: c.String("partner-name"), OtherPartners: others, ChainID: c.Uint64("chain-id"),
 				Network: c.String("network"), GenesisTime: uint64(time.Now().Unix()), Moniker: c.String("moniker"),
 				Backend: c.String("backend"), Listen: c.String("api-listen"),
 			})
@@ -102,6 +108,19 @@ func ownerAddress(c *cli.Context) (chain.Address, error) {
 	default:
 		return chain.Address{}, errors.New("the merchant's owner address is required: --owner ADDRESS or --owner-key NAME")
 	}
+}
+
+func parsePartners(specs []string) ([]chain.Partner, error) {
+	var out []chain.Partner
+	for _, s := range specs {
+		name, address, ok := strings.Cut(s, "=")
+		var a chain.Address
+		if !ok || name == "" || a.UnmarshalText([]byte(address)) != nil {
+			return nil, fmt.Errorf("--partner %q: want NAME=0xADDRESS", s)
+		}
+		out = append(out, chain.Partner{Name: name, Address: a})
+	}
+	return out, nil
 }
 
 func startCommand() *cli.Command {
