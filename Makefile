@@ -22,3 +22,4 @@ bench:
 	go test -run '^$$' -bench 'ApplyBlock' -benchtime 4x ./chain/ledger/
 	go test -run '^$$' -bench 'StateRootChoice|BlockUpdate' -benchtime 5x ./chain/smt/
 	go test -run '^$$' -bench 'BatchCommit' -benchtime 5x ./chain/store/
+	go test -run '^$$' -bench 'IdleSubmitToCommit' -benchtime 10x ./node/
