@@ -131,7 +131,7 @@ func Open(home string, log *slog.Logger) (n *Node, err error) {
 	}
 	log.Info("node opened", "moniker", cfg.Moniker, "chain_id", g.ChainID, "network", g.Network,
 		"genesis", g.Hash(), "height", head.Height, "state_root", head.StateRoot, "backend", cfg.Backend,
-		"validator", validator, "operator", n.opAddr)
+		"validator", validator.Hex(), "operator", n.opAddr.Hex())
 	return n, nil
 }
 
