@@ -68,16 +68,21 @@ func (n *Node) produceBlock(ctx context.Context, allowEmpty bool) (bool, error) 
 	if c := n.cfg.Blocks.MaxBytes; c > 0 {
 		maxBytes = min(maxBytes, c)
 	}
+	if pending, _ := n.pool.Size(); pending == 0 && !allowEmpty {
+		return false, nil
+	}
+	// Wait for the clock (if the chain ran ahead) before collecting, so that what arrives
+	// meanwhile rides in this block instead of waiting for the next.
+	t, err := n.blockTime(ctx)
+	if err != nil {
+		return false, err
+	}
 	txs, senders, err := n.pool.Ready(maxTxs, maxBytes, n.nonceOf)
 	if err != nil {
 		return false, fmt.Errorf("node: mempool: %w", err)
 	}
 	if len(txs) == 0 && !allowEmpty {
 		return false, nil
-	}
-	t, err := n.blockTime(ctx)
-	if err != nil {
-		return false, err
 	}
 	start := n.now()
 	blk, rejected, err := n.ledger.BuildBlock(t, n.validator, txs, senders, n.lastCommit)
