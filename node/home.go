@@ -35,12 +35,12 @@ type InitOptions struct {
 	// OtherPartners are further merchants of the coalition (they register their own
 	// programs with their own keys; this node validates for all of them).
 	OtherPartners []chain.Partner
-	ChainID     uint64        // default 1337
-	Network     string        // default "loyal-dev"
-	GenesisTime uint64        // Unix seconds; required
-	Moniker     string
-	Backend     string // default pebble
-	Listen      string // API host:port, default DefaultAPIListen
+	ChainID       uint64 // default 1337
+	Network       string // default "loyal-dev"
+	GenesisTime   uint64 // Unix seconds; required
+	Moniker       string
+	Backend       string // default pebble
+	Listen        string // API host:port, default DefaultAPIListen
 }
 
 // InitResult is what Init created.
