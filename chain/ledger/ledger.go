@@ -318,26 +318,16 @@ func (l *Ledger) ApplyBlockWithSenders(blk *chain.Block, senders []chain.Address
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if err := l.checkHeader(blk); err != nil {
-		return err
-	}
 	if commit != nil {
 		if err := chain.VerifyCommit(l.genesis.ChainID, l.genesis.Validators, blk.Header.Height, blk.Hash(), commit); err != nil {
 			return err
 		}
 	}
-	h := &blk.Header
-	ex, _, _, err := l.execute(h.Height, h.Time, blk.Txs, senders, false)
+	ex, err := l.executeBlock(blk, senders)
 	if err != nil {
-		if errors.Is(err, store.ErrClosed) || chain.Code(err) == "internal" {
-			return err
-		}
-		return fmt.Errorf("%w: %w", chain.ErrBadBlock, err)
+		return err
 	}
-	if ex.StateRoot != h.StateRoot {
-		l.revert(ex)
-		return fmt.Errorf("%w: state root %s, block says %s", chain.ErrBadBlock, ex.StateRoot, h.StateRoot)
-	}
+	h := &blk.Header
 	if err := l.commit(blk, ex, commit); err != nil {
 		l.revert(ex)
 		l.cache = newStateCache(stateCacheBytes) // the store's state is unknown: start cold
@@ -348,6 +338,44 @@ func (l *Ledger) ApplyBlockWithSenders(blk *chain.Block, senders []chain.Address
 	}
 	l.head = Head{Height: h.Height, Hash: blk.Hash(), Time: h.Time, StateRoot: h.StateRoot}
 	return nil
+}
+
+// VerifyBlock tells whether blk is a valid next block — header, parent certificate, every
+// transaction, the state root — without committing it (a validator checks a proposal before
+// prevoting for it). senders are the recovered senders of blk.Txs.
+func (l *Ledger) VerifyBlock(blk *chain.Block, senders []chain.Address) error {
+	if len(senders) != len(blk.Txs) {
+		return fmt.Errorf("ledger: %d senders for %d transactions", len(senders), len(blk.Txs))
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ex, err := l.executeBlock(blk, senders)
+	if err != nil {
+		return err
+	}
+	l.revert(ex)
+	return nil
+}
+
+// executeBlock checks blk's header and executes it on top of the head, leaving the state
+// tree updated (revert undoes it); a block that does not check out changes nothing.
+func (l *Ledger) executeBlock(blk *chain.Block, senders []chain.Address) (*executed, error) {
+	if err := l.checkHeader(blk); err != nil {
+		return nil, err
+	}
+	h := &blk.Header
+	ex, _, _, err := l.execute(h.Height, h.Time, blk.Txs, senders, false)
+	if err != nil {
+		if errors.Is(err, store.ErrClosed) || chain.Code(err) == "internal" {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %w", chain.ErrBadBlock, err)
+	}
+	if ex.StateRoot != h.StateRoot {
+		l.revert(ex)
+		return nil, fmt.Errorf("%w: state root %s, block says %s", chain.ErrBadBlock, ex.StateRoot, h.StateRoot)
+	}
+	return ex, nil
 }
 
 func (l *Ledger) checkHeader(blk *chain.Block) error {
