@@ -1,3 +1,65 @@
-// Package p2p will hold the libp2p host and Loyal's wire protocols — consensus, transaction
-// gossip and block sync — with the validator allow-list and message limits (issue 4).
+// Package p2p is Loyal's network layer: a libp2p host whose identity is the validator's
+// consensus key, admitting only an allow-list of peers, and three versioned protocols whose
+// payloads are opaque bytes to this package (the node encodes, decodes and validates them):
+//
+//   - ConsensusProtocol (/loyal/consensus/1.0.0): one-way consensus messages.
+//   - TxsProtocol (/loyal/txs/1.0.0): one-way transaction gossip, a batch per message.
+//   - SyncProtocol (/loyal/sync/1.0.0): block sync, one request and one response per stream.
+//
+// # Identity and admission
+//
+// A peer id is derived from a secp256k1 public key, and the Noise handshake proves that the
+// peer holds the key, so a connected peer's id proves which validator (chain address)
+// speaks: see PeerIDOf, ValidatorPeerID and AddressOf. The host admits only the genesis
+// validators and configured observers (checked before dialing and after the handshake,
+// both directions), and only over TCP with Noise and yamux. libp2p's resource manager runs
+// with fixed limits (ResourceLimits).
+//
+// # Wire
+//
+// Every message is a frame: a uvarint length, then that many bytes. Each protocol has a size
+// limit; a frame above it, a malformed length, or a frame that stalls resets the stream and
+// counts as a violation of the peer, as do messages over the peer's per-protocol rate
+// (dropped) and content the node reports with Penalize. A peer that spends its violation
+// budget is disconnected and banned for a while. Every read has a deadline.
+//
+// A one-way message is queued per peer and protocol and written on a long-lived stream; the
+// queue is bounded and drops rather than blocking the caller, so delivery is best effort
+// (see Send). The node's consensus and mempool must tolerate loss and duplicates, as they
+// must anyway.
+//
+// # Usage
+//
+//	h, err := p2p.New(p2p.Config{
+//		Key:         consensusKey, // *ecdsa.PrivateKey from the keystore
+//		ListenAddrs: []string{"/ip4/0.0.0.0/tcp/8646"},
+//		Validators:  genesis.Validators, // allowed; their multiaddrs are dialed
+//		Observers:   cfg.Observers,
+//		Logger:      logger,
+//	})
+//	if err != nil { ... }
+//	defer h.Close()
+//	h.Handle(p2p.ConsensusProtocol, func(from peer.ID, addr chain.Address, msg []byte) {
+//		ev, err := decodeConsensus(msg)
+//		if err != nil {
+//			h.Penalize(from, err.Error())
+//			return
+//		}
+//		events <- ev // hand over to the consensus goroutine; do not block long here
+//	})
+//	h.Handle(p2p.TxsProtocol, onTxBatch)
+//	h.HandleRequests(func(ctx context.Context, from peer.ID, addr chain.Address, req []byte) ([]byte, error) {
+//		return serveBlocks(ctx, req)
+//	})
+//	if err := h.Start(); err != nil { ... } // dials the validators, keeps them connected
+//
+//	h.Broadcast(ctx, p2p.ConsensusProtocol, vote) // to every connected allowed peer
+//	h.Send(ctx, proposerID, p2p.TxsProtocol, batch)
+//	resp, err := h.Request(ctx, peerID, syncReq)
+//
+// Handlers run on the reading goroutine of the stream the message came on; Close waits for
+// them, so they must not call Close.
+//
+// LAN discovery with mDNS is not built in (its module is not available to this build); a
+// discovery source can feed addresses through AddAddrs.
 package p2p
