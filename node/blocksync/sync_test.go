@@ -1,0 +1,208 @@
+package blocksync_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	ethcrypto "github.com/ethereum/go-ethereum/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"go.uber.org/goleak"
+
+	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/chain/ledger"
+	"github.com/loyal-ledger/loyal/chain/store"
+	"github.com/loyal-ledger/loyal/node/blocksync"
+	"github.com/loyal-ledger/loyal/p2p"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func key(t testing.TB, name string) *ecdsa.PrivateKey {
+	k, err := ethcrypto.ToECDSA(ethcrypto.Keccak256([]byte("blocksync test " + name)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func addr(k *ecdsa.PrivateKey) chain.Address { return ethcrypto.PubkeyToAddress(k.PublicKey) }
+
+func peerID(t testing.TB, k *ecdsa.PrivateKey) peer.ID {
+	id, err := p2p.PeerIDOf(ethcrypto.CompressPubkey(&k.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+const genesisTime = 1_750_000_000
+
+// chainOf builds a one-validator chain of n blocks (an earn, then transfers) in a fresh
+// ledger, certifying each block with the validator key.
+func chainOf(t testing.TB, g *chain.Genesis, val, owner *ecdsa.PrivateKey, n int) *ledger.Ledger {
+	l := openLedger(t, g)
+	signer := chain.NewSigner(g.ChainID, g.Hash())
+	customer := key(t, "customer")
+	var last *chain.Commit
+	for h := 1; h <= n; h++ {
+		var tx *chain.Tx
+		if h == 1 {
+			tx = chain.NewTx(g.ChainID, 0, 0, &chain.Earn{Program: "ACME", Credits: []chain.Credit{{To: addr(customer), Amount: 1000, OrderRef: "o"}}})
+			if err := signer.Sign(tx, owner); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			tx = chain.NewTx(g.ChainID, uint64(h-2), 0, &chain.Transfer{Program: "ACME", To: addr(owner), Amount: 1})
+			if err := signer.Sign(tx, customer); err != nil {
+				t.Fatal(err)
+			}
+		}
+		senders, err := l.RecoverSenders([]*chain.Tx{tx})
+		if err != nil {
+			t.Fatal(err)
+		}
+		blk, rejected, err := l.BuildBlock(genesisTime+uint64(h), addr(val), []*chain.Tx{tx}, senders, last)
+		if err != nil || len(rejected) > 0 {
+			t.Fatalf("build %d: %v %v", h, err, rejected)
+		}
+		sig, err := chain.SignVote(val, chain.VoteDigest(g.ChainID, chain.Precommit, blk.Header.Height, 0, blk.Hash()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = &chain.Commit{Height: blk.Header.Height, BlockHash: blk.Hash(), Sigs: []chain.CommitSig{{Validator: addr(val), Sig: sig}}}
+		if err := l.ApplyBlockWithSenders(blk, senders, last); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return l
+}
+
+func openLedger(t testing.TB, g *chain.Genesis) *ledger.Ledger {
+	db, err := store.Open("pebble", t.TempDir(), ledger.StoreOptions(g.Params))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	l, err := ledger.Open(db, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// liar serves the honest chain with one block's state root changed.
+type liar struct{ l *ledger.Ledger }
+
+func (x liar) Head() ledger.Head { return x.l.Head() }
+func (x liar) Block(h uint64) (*chain.Block, error) {
+	b, err := x.l.Block(h)
+	if err == nil && h == 3 {
+		b.Header.StateRoot[0] ^= 1
+	}
+	return b, err
+}
+func (x liar) SeenCommit(h uint64) (*chain.Commit, error)        { return x.l.SeenCommit(h) }
+func (x liar) ApplyBlock(b *chain.Block, c *chain.Commit) error { return x.l.ApplyBlock(b, c) }
+
+// host starts a p2p host for key that serves sync requests from src.
+func host(t testing.TB, k *ecdsa.PrivateKey, g *chain.Genesis, observers []peer.ID, src blocksync.Ledger, bootstrap ...string) *p2p.Host {
+	h, err := p2p.New(p2p.Config{
+		Key: k, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Validators: g.Validators, Observers: observers,
+		Bootstrap: bootstrap, ReconnectMin: 20 * time.Millisecond, ReconnectMax: 200 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := blocksync.New(src, h, slog.New(slog.NewTextHandler(io.Discard, nil)), 16<<20)
+	h.HandleRequests(func(ctx context.Context, _ peer.ID, _ chain.Address, req []byte) ([]byte, error) {
+		return s.Serve(ctx, req)
+	})
+	if err := h.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return h
+}
+
+func fullAddr(h *p2p.Host) string { return h.Addrs()[0].String() }
+
+// A new node catches up over real libp2p from a liar and an honest peer: the liar's bad
+// block is refused (the ledger checks the state root), the liar is penalized, and every block
+// is fetched from the honest peer; the result is the honest chain, root for root.
+func TestCatchUpSkipsALyingPeer(t *testing.T) {
+	val, owner := key(t, "validator"), key(t, "owner")
+	g := &chain.Genesis{
+		ChainID: 9, Network: "sync-test", GenesisTime: genesisTime,
+		Partners:   []chain.Partner{{Name: "acme", Address: addr(owner)}},
+		Validators: []chain.Validator{{Name: "v", Partner: addr(owner), PubKey: ethcrypto.CompressPubkey(&val.PublicKey), Address: addr(val)}},
+		Params:     chain.DefaultParams(),
+		Programs:   []chain.GenesisProgram{{Symbol: "ACME", Name: "Acme", Owner: addr(owner)}},
+	}
+	if err := g.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	honest := chainOf(t, g, val, owner, n)
+	liarKey, newKey := key(t, "liar"), key(t, "new")
+	observers := []peer.ID{peerID(t, liarKey), peerID(t, newKey)}
+	hHonest := host(t, val, g, observers, honest)
+	hLiar := host(t, liarKey, g, observers, liar{honest})
+	fresh := openLedger(t, g)
+	hNew := host(t, newKey, g, observers, fresh, fullAddr(hLiar), fullAddr(hHonest))
+
+	deadline := time.Now().Add(20 * time.Second)
+	for !hNew.Connected(hHonest.ID()) || !hNew.Connected(hLiar.ID()) {
+		if time.Now().After(deadline) {
+			t.Fatal("not connected")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s := blocksync.New(fresh, hNew, slog.New(slog.NewTextHandler(io.Discard, nil)), 16<<20)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// The liar first: it must be refused at its bad block and the rest fetched elsewhere.
+	applied, err := s.CatchUp(ctx, []peer.ID{hLiar.ID(), hHonest.ID()}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if applied != n || fresh.Head() != honest.Head() {
+		t.Fatalf("applied %d, head %+v, want %d and %+v", applied, fresh.Head(), n, honest.Head())
+	}
+	for h := uint64(1); h <= n; h++ {
+		a, _ := fresh.Block(h)
+		b, _ := honest.Block(h)
+		if a.Hash() != b.Hash() || a.Header.StateRoot != b.Header.StateRoot {
+			t.Fatalf("block %d differs", h)
+		}
+	}
+	var liarViolations uint64
+	for _, p := range hNew.Peers() {
+		if p.ID == hLiar.ID() {
+			liarViolations = p.Violations
+		}
+	}
+	if liarViolations == 0 {
+		t.Fatal("the lying peer was not penalized")
+	}
+}
+
+func TestWireRejectsMalformed(t *testing.T) {
+	for _, raw := range [][]byte{nil, {'s'}, {'s', 2}, {'s', 1, 0}, {'b', 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}, {'b', 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1}, {'x', 1}} {
+		if _, err := blocksync.DecodeRequest(raw); err == nil {
+			t.Errorf("request %x accepted", raw)
+		}
+	}
+	good := blocksync.EncodeBlocks(nil)
+	if bs, err := blocksync.DecodeBlocks(good); err != nil || len(bs) != 0 {
+		t.Fatalf("empty answer: %v", err)
+	}
+	for _, raw := range [][]byte{append(good, 0), {'B', 1, 0, 1}, {'B', 1, 0, 1, 0, 0, 0, 9, 1}} {
+		if _, err := blocksync.DecodeBlocks(raw); err == nil {
+			t.Errorf("answer %x accepted", raw)
+		}
+	}
+}
