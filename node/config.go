@@ -20,10 +20,12 @@ type Config struct {
 	// Backend is the store: "pebble" (default) or "badger".
 	Backend string `toml:"backend"`
 
-	API     APIConfig     `toml:"api"`
-	Mempool MempoolConfig `toml:"mempool"`
-	Blocks  BlocksConfig  `toml:"blocks"`
-	Log     LogConfig     `toml:"log"`
+	API       APIConfig       `toml:"api"`
+	P2P       P2PConfig       `toml:"p2p"`
+	Consensus ConsensusConfig `toml:"consensus"`
+	Mempool   MempoolConfig   `toml:"mempool"`
+	Blocks    BlocksConfig    `toml:"blocks"`
+	Log       LogConfig       `toml:"log"`
 }
 
 // APIConfig is the HTTP API's section.
@@ -36,6 +38,29 @@ type APIConfig struct {
 	// write timeout).
 	ReadTimeout  Duration `toml:"read_timeout"`
 	WriteTimeout Duration `toml:"write_timeout"`
+}
+
+// P2PConfig is the peer-to-peer section (used when the network has more than one validator,
+// or this node is an observer).
+type P2PConfig struct {
+	// Listen are libp2p TCP multiaddrs, e.g. "/ip4/0.0.0.0/tcp/8646".
+	Listen []string `toml:"listen"`
+	// Bootstrap are further peers to keep connected ("/ip4/…/tcp/…/p2p/ID"); the genesis
+	// validators' multiaddrs are dialed anyway.
+	Bootstrap []string `toml:"bootstrap"`
+	// Observers are peer ids of non-validators allowed to connect (auditors, read replicas).
+	Observers []string `toml:"observers"`
+}
+
+// ConsensusConfig tunes the BFT engine's timeouts (safety never depends on them).
+type ConsensusConfig struct {
+	TimeoutPropose   Duration `toml:"timeout_propose"`
+	TimeoutPrevote   Duration `toml:"timeout_prevote"`
+	TimeoutPrecommit Duration `toml:"timeout_precommit"`
+	TimeoutIncrement Duration `toml:"timeout_increment"`
+	TimeoutMax       Duration `toml:"timeout_max"`
+	// MaxDrift bounds how far a proposed block's time may be from this node's clock.
+	MaxDrift Duration `toml:"max_drift"`
 }
 
 // MempoolConfig bounds the mempool.
@@ -92,6 +117,12 @@ func DefaultConfig() Config {
 			ReadTimeout:  Duration{10 * time.Second},
 			WriteTimeout: Duration{40 * time.Second},
 		},
+		P2P: P2PConfig{Listen: []string{"/ip4/0.0.0.0/tcp/8646"}},
+		Consensus: ConsensusConfig{
+			TimeoutPropose: Duration{3 * time.Second}, TimeoutPrevote: Duration{time.Second},
+			TimeoutPrecommit: Duration{time.Second}, TimeoutIncrement: Duration{500 * time.Millisecond},
+			TimeoutMax: Duration{30 * time.Second}, MaxDrift: Duration{10 * time.Second},
+		},
 		Mempool: MempoolConfig{MaxTxs: 50_000, MaxBytes: 64 << 20, MaxFutureNonces: 64},
 		Blocks:  BlocksConfig{Heartbeat: Duration{time.Minute}},
 		Log:     LogConfig{Level: "info", Format: "text"},
@@ -143,6 +174,14 @@ func (c *Config) Validate() error {
 	}
 	if c.API.ReadTimeout.Duration <= 0 || c.API.WriteTimeout.Duration < time.Second {
 		errs = append(errs, errors.New("api.read_timeout must be positive and api.write_timeout at least 1s"))
+	}
+	if len(c.P2P.Listen) == 0 {
+		errs = append(errs, errors.New("p2p.listen is empty"))
+	}
+	cs := c.Consensus
+	if cs.TimeoutPropose.Duration <= 0 || cs.TimeoutPrevote.Duration <= 0 || cs.TimeoutPrecommit.Duration <= 0 ||
+		cs.TimeoutIncrement.Duration < 0 || cs.TimeoutMax.Duration < cs.TimeoutPropose.Duration || cs.MaxDrift.Duration < time.Second {
+		errs = append(errs, errors.New("consensus: timeouts must be positive, timeout_max at least timeout_propose, max_drift at least 1s"))
 	}
 	if c.Mempool.MaxTxs <= 0 || c.Mempool.MaxBytes <= 0 {
 		errs = append(errs, errors.New("mempool.max_txs and mempool.max_bytes must be positive"))

@@ -54,17 +54,12 @@ type InitResult struct {
 // Init creates a node's home: config, consensus and operator keys, API token and a
 // one-validator genesis whose only partner is the owner. It refuses to overwrite any existing
 // file, and on error removes only what it created.
-func Init(home string, o InitOptions) (res *InitResult, err error) {
+func Init(home string, o InitOptions) (*InitResult, error) {
 	if o.Owner == (chain.Address{}) {
 		return nil, errors.New("node: init: an owner address is required")
 	}
 	if o.GenesisTime == 0 {
 		return nil, errors.New("node: init: genesis time is required")
-	}
-	for _, f := range []string{ConfigFile, GenesisFile, ConsensusKeyFile, OperatorKeyFile, TokenFile} {
-		if _, err := os.Lstat(filepath.Join(home, f)); err == nil {
-			return nil, fmt.Errorf("node: init: %s already exists; refusing to overwrite it", filepath.Join(home, f))
-		}
 	}
 	cfg := DefaultConfig()
 	if o.Moniker != "" {
@@ -76,7 +71,27 @@ func Init(home string, o InitOptions) (res *InitResult, err error) {
 	if o.Listen != "" {
 		cfg.API.Listen = o.Listen
 	}
+	consensus, err := crypto.GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	return WriteHome(home, cfg, DevGenesis(o, consensus), consensus)
+}
+
+// WriteHome creates a node's home from a config, a genesis and the node's consensus key,
+// generating its operator key and API token. It refuses to overwrite any existing file, and
+// on error removes only what it created. (Init uses it for a one-validator network; a
+// multi-validator testnet writes one home per validator with the same genesis.)
+func WriteHome(home string, cfg Config, g *chain.Genesis, consensus *ecdsa.PrivateKey) (res *InitResult, err error) {
+	for _, f := range []string{ConfigFile, GenesisFile, ConsensusKeyFile, OperatorKeyFile, TokenFile} {
+		if _, err := os.Lstat(filepath.Join(home, f)); err == nil {
+			return nil, fmt.Errorf("node: init: %s already exists; refusing to overwrite it", filepath.Join(home, f))
+		}
+	}
 	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("node: init: %w", err)
+	}
+	if err := g.Validate(); err != nil {
 		return nil, fmt.Errorf("node: init: %w", err)
 	}
 	if err := os.MkdirAll(home, 0o700); err != nil {
@@ -98,11 +113,6 @@ func Init(home string, o InitOptions) (res *InitResult, err error) {
 		created = append(created, path)
 		return nil
 	}
-
-	consensus, err := crypto.GenerateKey()
-	if err != nil {
-		return nil, err
-	}
 	operator, err := crypto.GenerateKey()
 	if err != nil {
 		return nil, err
@@ -110,11 +120,6 @@ func Init(home string, o InitOptions) (res *InitResult, err error) {
 	token := make([]byte, 32)
 	if _, err := rand.Read(token); err != nil {
 		return nil, err
-	}
-
-	g := DevGenesis(o, consensus)
-	if err := g.Validate(); err != nil {
-		return nil, fmt.Errorf("node: init: %w", err)
 	}
 	gj, err := json.MarshalIndent(g, "", "  ")
 	if err != nil {

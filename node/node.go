@@ -42,6 +42,9 @@ type Node struct {
 	opAddr    chain.Address
 	token     string
 	listener  net.Listener
+	dataDir   string
+	evidence  *evidenceLog
+	replica   *replica      // nil on a single-validator network
 	wake      chan struct{} // nudges the producer; buffered, never blocks a sender
 	now       func() time.Time
 
@@ -74,12 +77,10 @@ func Open(home string, log *slog.Logger) (n *Node, err error) {
 		return nil, err
 	}
 	validator := crypto.PubkeyToAddress(key.PublicKey)
-	if g.ValidatorIndex(validator) < 0 {
-		return nil, fmt.Errorf("%w: %s is not in %s", ErrNotValidator, validator, GenesisFile)
-	}
-	if len(g.Validators) != 1 {
-		return nil, fmt.Errorf("node: genesis lists %d validators; this node runs single-validator networks (replication comes with the consensus engine)", len(g.Validators))
-	}
+	// A single-validator network needs no consensus: its validator produces blocks alone.
+	// Anything else (more validators, or a key outside the set: an observer) runs the BFT
+	// engine over p2p.
+	solo := len(g.Validators) == 1 && g.ValidatorIndex(validator) == 0
 	operator, err := LoadKey(filepath.Join(home, OperatorKeyFile))
 	if err != nil {
 		return nil, err
@@ -118,6 +119,10 @@ func Open(home string, log *slog.Logger) (n *Node, err error) {
 		MaxTxs: cfg.Mempool.MaxTxs, MaxBytes: cfg.Mempool.MaxBytes, MaxFutureNonces: cfg.Mempool.MaxFutureNonces,
 	}, l.Signer(), g.ChainID, g.Params)
 	n.desk = newMerchantDesk(n)
+	n.dataDir = dataDir
+	if n.evidence, err = openEvidence(filepath.Join(dataDir, evidenceFile)); err != nil {
+		return nil, fmt.Errorf("node: evidence: %w", err)
+	}
 	head := l.Head()
 	n.feed = newCommitFeed(head.Height)
 	if head.Height > 0 {
@@ -126,7 +131,15 @@ func Open(home string, log *slog.Logger) (n *Node, err error) {
 		}
 	}
 	n.metrics.Height.Set(float64(head.Height))
+	if !solo {
+		if n.replica, err = newReplica(n); err != nil {
+			return nil, err
+		}
+	}
 	if n.listener, err = net.Listen("tcp", cfg.API.Listen); err != nil {
+		if n.replica != nil {
+			n.replica.host.Close()
+		}
 		return nil, fmt.Errorf("node: API listen on %s: %w", cfg.API.Listen, err)
 	}
 	log.Info("node opened", "moniker", cfg.Moniker, "chain_id", g.ChainID, "network", g.Network,
@@ -159,7 +172,11 @@ func (n *Node) Run(ctx context.Context) error {
 		}
 		return nil
 	})
-	g.Go(func() error { return n.produce(ctx) })
+	if n.replica != nil {
+		g.Go(func() error { return n.replica.run(ctx) })
+	} else {
+		g.Go(func() error { return n.produce(ctx) })
+	}
 	g.Go(func() error {
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -178,6 +195,9 @@ func (n *Node) Run(ctx context.Context) error {
 func (n *Node) Close() error {
 	var err error
 	n.closeOnce.Do(func() {
+		if n.replica != nil {
+			n.replica.host.Close()
+		}
 		n.listener.Close()
 		err = n.db.Close()
 	})

@@ -48,6 +48,7 @@ func initHome(t testing.TB, owner *ecdsa.PrivateKey, backend string) string {
 
 // running is a node started in the test's process over real HTTP.
 type running struct {
+	home   string
 	n      *node.Node
 	url    string
 	cancel context.CancelFunc
@@ -60,7 +61,7 @@ func start(t testing.TB, home string) *running {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &running{n: n, url: n.APIURL(), cancel: cancel, done: make(chan error, 1)}
+	r := &running{home: home, n: n, url: n.APIURL(), cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- n.Run(ctx) }()
 	t.Cleanup(func() { r.stop(t) })
 	return r

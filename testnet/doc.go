@@ -3,5 +3,7 @@
 // each node's home, and runs the nodes until stopped. Running it again on the same directory
 // resumes the same chain.
 //
-// Until the BFT consensus engine lands, a testnet has one node (the dev network).
+// One node is the dev network (its validator produces blocks alone); more nodes share one
+// genesis naming each a validator and agree on blocks with the BFT engine over libp2p on
+// loopback (node i: API port 8645+i, p2p port 9645+i).
 package testnet

@@ -2,7 +2,7 @@ package testnet
 
 import (
 	"context"
-	"errors"
+	"crypto/ecdsa"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/node"
@@ -27,6 +29,8 @@ const (
 	PassphraseFile = "passphrase"
 	// FirstAPIPort is node 0's API port (the wallet's default); node i listens on +i.
 	FirstAPIPort = 8645
+	// P2PPortOffset: node i's p2p port is its API port plus this.
+	P2PPortOffset = 1000
 )
 
 // DemoCustomers are the customer keys a testnet creates besides its merchants (one per
@@ -58,8 +62,8 @@ func Prepare(o Options) (*Network, error) {
 	if o.Nodes < 1 {
 		return nil, fmt.Errorf("testnet: --nodes must be at least 1, not %d", o.Nodes)
 	}
-	if o.Nodes > 1 {
-		return nil, errors.New("testnet: more than one node needs the BFT consensus engine, which is not built yet; use --nodes 1")
+	if o.Nodes > chain.MaxValidators {
+		return nil, fmt.Errorf("testnet: at most %d nodes", chain.MaxValidators)
 	}
 	nw := &Network{Dir: o.Dir}
 	for i := 0; i < o.Nodes; i++ {
@@ -97,13 +101,37 @@ func Prepare(o Options) (*Network, error) {
 	if port == 0 {
 		port = FirstAPIPort
 	}
-	for i, home := range nw.Homes {
-		_, err := node.Init(home, node.InitOptions{
-			Owner: partners[i].Address, PartnerName: partners[i].Name, OtherPartners: othersThan(partners, i), Network: "loyal-testnet",
-			GenesisTime: uint64(time.Now().Unix()), Moniker: "node" + strconv.Itoa(i), Backend: o.Backend,
-			Listen: net.JoinHostPort("127.0.0.1", strconv.Itoa(port+i)),
-		})
+	// One consensus key per node; all nodes share one genesis naming every node a validator,
+	// reachable on loopback at its p2p port.
+	var (
+		keys []*ecdsa.PrivateKey
+		vals []chain.Validator
+	)
+	for i := 0; i < o.Nodes; i++ {
+		k, err := crypto.GenerateKey()
 		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+		vals = append(vals, chain.Validator{
+			Name: "node" + strconv.Itoa(i), Partner: partners[i].Address,
+			PubKey: crypto.CompressPubkey(&k.PublicKey), Address: crypto.PubkeyToAddress(k.PublicKey),
+			Addrs: []string{fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port+P2PPortOffset+i)},
+		})
+	}
+	g := &chain.Genesis{
+		ChainID: 1337, Network: "loyal-testnet", GenesisTime: uint64(time.Now().Unix()),
+		Partners: partners, Validators: vals, Params: chain.DefaultParams(),
+	}
+	for i, home := range nw.Homes {
+		cfg := node.DefaultConfig()
+		cfg.Moniker = "node" + strconv.Itoa(i)
+		if o.Backend != "" {
+			cfg.Backend = o.Backend
+		}
+		cfg.API.Listen = net.JoinHostPort("127.0.0.1", strconv.Itoa(port+i))
+		cfg.P2P.Listen = []string{fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", port+P2PPortOffset+i)}
+		if _, err := node.WriteHome(home, cfg, g, keys[i]); err != nil {
 			return nil, err
 		}
 	}
@@ -148,9 +176,4 @@ func (nw *Network) Run(ctx context.Context, logOut io.Writer, ready func(urls []
 		}
 	}
 	return first
-}
-
-func othersThan(ps []chain.Partner, i int) []chain.Partner {
-	out := append([]chain.Partner(nil), ps[:i]...)
-	return append(out, ps[i+1:]...)
 }

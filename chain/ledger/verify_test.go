@@ -27,9 +27,12 @@ func TestVerifyBlockChangesNothing(t *testing.T) {
 	if err := nd.l.VerifyBlock(blk, senders); err != nil {
 		t.Fatalf("valid block refused: %v", err)
 	}
-	bad := *blk
+	bad, err := chain.DecodeBlock(blk.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
 	bad.Header.StateRoot[0] ^= 1
-	if err := nd.l.VerifyBlock(&bad, senders); !errors.Is(err, chain.ErrBadBlock) {
+	if err := nd.l.VerifyBlock(bad, senders); !errors.Is(err, chain.ErrBadBlock) {
 		t.Fatalf("block with a wrong state root: %v", err)
 	}
 	if after := nd.l.Head(); after != before {

@@ -320,3 +320,8 @@ func (s *Server) accountProof(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) eip712(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, EIP712{Domain: s.b.Ledger().Signer().Domain(), Types: chain.EIP712Types()})
 }
+
+// evidence is GET /v1/evidence: conflicting messages signed by one validator.
+func (s *Server) evidence(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, EvidenceList{Evidence: append([]Evidence{}, s.b.Evidence()...)})
+}

@@ -33,6 +33,7 @@ type Backend interface {
 	MerchantToken() string
 	MerchantEarn(req MerchantEarn) (Submitted, error)
 	MerchantReverse(req MerchantReverse) (Submitted, error)
+	Evidence() []Evidence
 }
 
 // MaxWait caps the ?wait= of a request: the node holds a request at most this long.
@@ -80,6 +81,7 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /v1/proofs/tx/{hash}", s.txProof)
 	handle("GET /v1/proofs/account/{address}", s.accountProof)
 	handle("GET /v1/eip712", s.eip712)
+	handle("GET /v1/evidence", s.evidence)
 	handle("POST /v1/merchant/earn", s.merchant(s.merchantEarn))
 	handle("POST /v1/merchant/reverse", s.merchant(s.merchantReverse))
 	if s.reg != nil {

@@ -199,3 +199,19 @@ type MerchantReverse struct {
 	OrderRef string `json:"order_ref"`
 	Amount   uint64 `json:"amount,string"`
 }
+
+// Evidence is one proof of equivocation: two conflicting messages signed by one validator,
+// in their canonical encodings (hex), for GET /v1/evidence.
+type Evidence struct {
+	Kind      string        `json:"kind"` // "vote" or "proposal"
+	Validator chain.Address `json:"validator"`
+	Height    uint64        `json:"height,string"`
+	Round     uint32        `json:"round"`
+	A         string        `json:"a"`
+	B         string        `json:"b"`
+}
+
+// EvidenceList is GET /v1/evidence.
+type EvidenceList struct {
+	Evidence []Evidence `json:"evidence"`
+}

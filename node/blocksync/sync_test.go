@@ -105,7 +105,7 @@ func (x liar) Block(h uint64) (*chain.Block, error) {
 	}
 	return b, err
 }
-func (x liar) SeenCommit(h uint64) (*chain.Commit, error)        { return x.l.SeenCommit(h) }
+func (x liar) SeenCommit(h uint64) (*chain.Commit, error)       { return x.l.SeenCommit(h) }
 func (x liar) ApplyBlock(b *chain.Block, c *chain.Commit) error { return x.l.ApplyBlock(b, c) }
 
 // host starts a p2p host for key that serves sync requests from src.
