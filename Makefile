@@ -1,7 +1,7 @@
 # The two commands of the README: `make testnet` and `make test`.
 .PHONY: test testnet build bench
 
-NODES ?= 1
+NODES ?= 4
 
 # The test command: every package with the race detector; fuzz targets run their seed corpus.
 test:
