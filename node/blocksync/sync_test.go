@@ -5,6 +5,8 @@ import (
 	"crypto/ecdsa"
 	"io"
 	"log/slog"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,28 +46,41 @@ const genesisTime = 1_750_000_000
 // chainOf builds a one-validator chain of n blocks (an earn, then transfers) in a fresh
 // ledger, certifying each block with the validator key.
 func chainOf(t testing.TB, g *chain.Genesis, val, owner *ecdsa.PrivateKey, n int) *ledger.Ledger {
+	return chainEvery(t, g, val, owner, n, 1)
+}
+
+// chainEvery is chainOf with a transaction only in every every-th block (the others empty).
+func chainEvery(t testing.TB, g *chain.Genesis, val, owner *ecdsa.PrivateKey, n, every int) *ledger.Ledger {
 	l := openLedger(t, g)
+	sent := 0
 	signer := chain.NewSigner(g.ChainID, g.Hash())
 	customer := key(t, "customer")
 	var last *chain.Commit
 	for h := 1; h <= n; h++ {
 		var tx *chain.Tx
-		if h == 1 {
+		switch {
+		case h > 1 && h%every != 0:
+		case h == 1:
 			tx = chain.NewTx(g.ChainID, 0, 0, &chain.Earn{Program: "ACME", Credits: []chain.Credit{{To: addr(customer), Amount: 1000, OrderRef: "o"}}})
 			if err := signer.Sign(tx, owner); err != nil {
 				t.Fatal(err)
 			}
-		} else {
-			tx = chain.NewTx(g.ChainID, uint64(h-2), 0, &chain.Transfer{Program: "ACME", To: addr(owner), Amount: 1})
+		default:
+			tx = chain.NewTx(g.ChainID, uint64(sent), 0, &chain.Transfer{Program: "ACME", To: addr(owner), Amount: 1})
+			sent++
 			if err := signer.Sign(tx, customer); err != nil {
 				t.Fatal(err)
 			}
 		}
-		senders, err := l.RecoverSenders([]*chain.Tx{tx})
+		var txs []*chain.Tx
+		if tx != nil {
+			txs = []*chain.Tx{tx}
+		}
+		senders, err := l.RecoverSenders(txs)
 		if err != nil {
 			t.Fatal(err)
 		}
-		blk, rejected, err := l.BuildBlock(genesisTime+uint64(h), addr(val), []*chain.Tx{tx}, senders, last)
+		blk, rejected, err := l.BuildBlock(genesisTime+uint64(h), addr(val), txs, senders, last)
 		if err != nil || len(rejected) > 0 {
 			t.Fatalf("build %d: %v %v", h, err, rejected)
 		}
@@ -135,16 +150,7 @@ func fullAddr(h *p2p.Host) string { return h.Addrs()[0].String() }
 // is fetched from the honest peer; the result is the honest chain, root for root.
 func TestCatchUpSkipsALyingPeer(t *testing.T) {
 	val, owner := key(t, "validator"), key(t, "owner")
-	g := &chain.Genesis{
-		ChainID: 9, Network: "sync-test", GenesisTime: genesisTime,
-		Partners:   []chain.Partner{{Name: "acme", Address: addr(owner)}},
-		Validators: []chain.Validator{{Name: "v", Partner: addr(owner), PubKey: ethcrypto.CompressPubkey(&val.PublicKey), Address: addr(val)}},
-		Params:     chain.DefaultParams(),
-		Programs:   []chain.GenesisProgram{{Symbol: "ACME", Name: "Acme", Owner: addr(owner)}},
-	}
-	if err := g.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	g := testGenesis(t, val, owner)
 	const n = 40
 	honest := chainOf(t, g, val, owner, n)
 	liarKey, newKey := key(t, "liar"), key(t, "new")
@@ -153,14 +159,7 @@ func TestCatchUpSkipsALyingPeer(t *testing.T) {
 	hLiar := host(t, liarKey, g, observers, liar{honest})
 	fresh := openLedger(t, g)
 	hNew := host(t, newKey, g, observers, fresh, fullAddr(hLiar), fullAddr(hHonest))
-
-	deadline := time.Now().Add(20 * time.Second)
-	for !hNew.Connected(hHonest.ID()) || !hNew.Connected(hLiar.ID()) {
-		if time.Now().After(deadline) {
-			t.Fatal("not connected")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitConnected(t, hNew, hHonest, hLiar)
 	s := blocksync.New(fresh, hNew, slog.New(slog.NewTextHandler(io.Discard, nil)), 16<<20)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -188,6 +187,87 @@ func TestCatchUpSkipsALyingPeer(t *testing.T) {
 	if liarViolations == 0 {
 		t.Fatal("the lying peer was not penalized")
 	}
+}
+
+// A new observer at height 0 syncs a chain of 10,000 blocks (built directly with the chain
+// package and the validator key) over real libp2p, verifying every certificate and
+// re-executing every block, and logs its progress with height, rate and time left.
+func TestObserverSyncsTenThousandBlocks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and syncs 10,000 blocks")
+	}
+	val, owner := key(t, "validator"), key(t, "owner")
+	g := testGenesis(t, val, owner)
+	const n = 10_000
+	source := chainEvery(t, g, val, owner, n, 50)
+	newKey := key(t, "observer")
+	observers := []peer.ID{peerID(t, newKey)}
+	hSource := host(t, val, g, observers, source)
+	fresh := openLedger(t, g)
+	hNew := host(t, newKey, g, observers, fresh, fullAddr(hSource))
+	waitConnected(t, hNew, hSource)
+	var logs syncBuffer
+	s := blocksync.New(fresh, hNew, slog.New(slog.NewTextHandler(&logs, nil)), 16<<20)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	applied, err := s.CatchUp(ctx, []peer.ID{hSource.ID()}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if applied != n || fresh.Head() != source.Head() {
+		t.Fatalf("applied %d, head %+v, want %d and %+v", applied, fresh.Head(), n, source.Head())
+	}
+	out := logs.String()
+	last := out[strings.LastIndex(strings.TrimRight(out, "\n"), "\n")+1:]
+	for _, want := range []string{"sync progress", "height=10000", "target=10000", "blocks_per_s=", "eta=0s"} {
+		if !strings.Contains(last, want) {
+			t.Fatalf("last progress line %q lacks %q", last, want)
+		}
+	}
+	t.Logf("progress lines: %d; last: %s", strings.Count(out, "sync progress"), strings.TrimSpace(last))
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func waitConnected(t *testing.T, h *p2p.Host, others ...*p2p.Host) {
+	deadline := time.Now().Add(20 * time.Second)
+	for _, o := range others {
+		for !h.Connected(o.ID()) {
+			if time.Now().After(deadline) {
+				t.Fatal("not connected")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+func testGenesis(t *testing.T, val, owner *ecdsa.PrivateKey) *chain.Genesis {
+	g := &chain.Genesis{
+		ChainID: 9, Network: "sync-test", GenesisTime: genesisTime,
+		Partners:   []chain.Partner{{Name: "acme", Address: addr(owner)}},
+		Validators: []chain.Validator{{Name: "v", Partner: addr(owner), PubKey: ethcrypto.CompressPubkey(&val.PublicKey), Address: addr(val)}},
+		Params:     chain.DefaultParams(),
+		Programs:   []chain.GenesisProgram{{Symbol: "ACME", Name: "Acme", Owner: addr(owner)}},
+	}
+	if err := g.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return g
 }
 
 func TestWireRejectsMalformed(t *testing.T) {

@@ -39,7 +39,7 @@ type Syncer struct {
 
 // New makes a syncer. maxResponse bounds one answer in bytes (the p2p sync limit).
 func New(l Ledger, net Network, log *slog.Logger, maxResponse int) *Syncer {
-	return &Syncer{l: l, net: net, log: log, maxResponse: maxResponse, batch: 64}
+	return &Syncer{l: l, net: net, log: log, maxResponse: maxResponse, batch: MaxBlocksPerRequest}
 }
 
 // Serve answers one request of a peer.
@@ -127,6 +127,7 @@ func (s *Syncer) CatchUp(ctx context.Context, peers []peer.ID, target uint64) (i
 	startHeight := s.l.Head().Height
 	lastLog := start
 	bad := map[peer.ID]bool{}
+	stalls := 0
 	for s.l.Head().Height < target {
 		if err := ctx.Err(); err != nil {
 			return applied, err
@@ -155,8 +156,19 @@ func (s *Syncer) CatchUp(ctx context.Context, peers []peer.ID, target uint64) (i
 			}
 		}
 		if !progressed {
-			return applied, fmt.Errorf("%w at height %d (target %d)", ErrNoProgress, next, target)
+			// Peers refuse requests over their rate limit and may be briefly unreachable:
+			// back off and ask again before giving up.
+			if stalls++; stalls > maxStalls {
+				return applied, fmt.Errorf("%w at height %d (target %d)", ErrNoProgress, next, target)
+			}
+			select {
+			case <-ctx.Done():
+				return applied, ctx.Err()
+			case <-time.After(time.Duration(stalls) * stallBackoff):
+			}
+			continue
 		}
+		stalls = 0
 		if now := time.Now(); now.Sub(lastLog) >= 2*time.Second || s.l.Head().Height >= target {
 			lastLog = now
 			h := s.l.Head().Height
@@ -170,6 +182,13 @@ func (s *Syncer) CatchUp(ctx context.Context, peers []peer.ID, target uint64) (i
 	}
 	return applied, nil
 }
+
+// A stalled catch-up (no peer gave the next block) is retried maxStalls times, waiting
+// stallBackoff longer each time.
+const (
+	maxStalls    = 5
+	stallBackoff = 250 * time.Millisecond
+)
 
 var errBadBlock = errors.New("blocksync: peer served an invalid block")
 
