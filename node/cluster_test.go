@@ -23,9 +23,13 @@ func cluster(t *testing.T, n int) ([]*running, *ecdsa.PrivateKey) {
 	return clusterWithObservers(t, n, 0)
 }
 
+func clusterB(b *testing.B, n int) ([]*running, *ecdsa.PrivateKey) {
+	return clusterWithObservers(b, n, 0)
+}
+
 // clusterWithObservers also starts observers (nodes whose keys are not validators) after
 // the validators; the validators admit them.
-func clusterWithObservers(t *testing.T, n, observers int) ([]*running, *ecdsa.PrivateKey) {
+func clusterWithObservers(t testing.TB, n, observers int) ([]*running, *ecdsa.PrivateKey) {
 	owner := testKey(t, "owner")
 	var vals []chain.Validator
 	var keys []*ecdsa.PrivateKey
@@ -224,5 +228,78 @@ func TestValidatorRestartsAndCatchesUp(t *testing.T) {
 	c2.commit(owner, &chain.Earn{Program: "ACME", Credits: []chain.Credit{{To: addr(alice), Amount: 1, OrderRef: "after"}}})
 	if got := balance(t, back, addr(alice), "ACME"); got.Total != 105 {
 		t.Fatalf("alice = %d on the restarted validator", got.Total)
+	}
+}
+
+// Split 2|2, no side has a quorum: nothing commits anywhere. Healed, the pending transaction
+// commits and all four agree.
+func TestPartitionTwoTwoThenHeal(t *testing.T) {
+	rs, owner := cluster(t, 4)
+	alice := testKey(t, "alice")
+	c := newClient(t, rs[0])
+	before := c.commit(owner, &chain.Earn{Program: "ACME", Credits: []chain.Credit{{To: addr(alice), Amount: 1, OrderRef: "before"}}})
+	for _, r := range rs {
+		waitHeight(t, r, before.Height, 30*time.Second)
+	}
+	vals := make([]chain.Address, len(rs))
+	for i, r := range rs {
+		var st api.Status
+		call(t, "GET", r.url+"/v1/status", "", nil, &st)
+		vals[i] = st.Validator
+	}
+	side := func(i int) int { return i / 2 }
+	for i, r := range rs {
+		for j := range rs {
+			if side(i) != side(j) {
+				if err := r.n.BlockPeer(vals[j]); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	tx := c.sign(owner, &chain.Earn{Program: "ACME", Credits: []chain.Credit{{To: addr(alice), Amount: 1, OrderRef: "during"}}})
+	var sub api.Submitted
+	if status, e := call(t, "POST", rs[0].url+"/v1/txs?wait=4s", "", tx, &sub); status != 202 || sub.Status != api.TxPending {
+		t.Fatalf("during the partition: %d %+v %+v, want still pending", status, sub, e)
+	}
+	for _, r := range rs {
+		var st api.Status
+		call(t, "GET", r.url+"/v1/status", "", nil, &st)
+		if st.Height != before.Height {
+			t.Fatalf("%s committed height %d during a 2|2 partition", r.url, st.Height)
+		}
+	}
+	for i, r := range rs {
+		for j := range rs {
+			if side(i) != side(j) {
+				if err := r.n.UnblockPeer(vals[j]); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	var info api.TxInfo
+	call(t, "GET", rs[3].url+"/v1/txs/"+tx.Hash().Hex()+"?wait=30s", "", nil, &info)
+	if info.Status != api.TxCommitted {
+		waitHeight(t, rs[3], before.Height+1, 30*time.Second)
+		call(t, "GET", rs[3].url+"/v1/txs/"+tx.Hash().Hex(), "", nil, &info)
+	}
+	if info.Status != api.TxCommitted {
+		t.Fatalf("after healing: %+v", info)
+	}
+	for _, r := range rs {
+		waitHeight(t, r, info.Height, 30*time.Second)
+	}
+	for h := uint64(1); h <= info.Height; h++ {
+		var first chain.Hash
+		for i, r := range rs {
+			var b api.BlockInfo
+			call(t, "GET", r.url+"/v1/blocks/"+strconv.FormatUint(h, 10), "", nil, &b)
+			if i == 0 {
+				first = b.Hash
+			} else if b.Hash != first {
+				t.Fatalf("height %d: node %d disagrees", h, i)
+			}
+		}
 	}
 }

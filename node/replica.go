@@ -496,7 +496,7 @@ func (r *replica) onConsensusMessage(from peer.ID, _ chain.Address, raw []byte) 
 		if held != nil {
 			valid = held.valid
 		} else {
-			senders, err = r.n.ledger.RecoverSenders(blk.Txs)
+			senders, err = r.senders(blk.Txs)
 			if err == nil {
 				err = r.n.ledger.VerifyBlock(blk, senders)
 			}
@@ -675,4 +675,60 @@ func (n *Node) AddPeer(addr ma.Multiaddr) error {
 		return err
 	}
 	return n.replica.host.AddAddrs(info.ID, info.Addrs)
+}
+
+// BlockPeer cuts the node off from another validator or observer until UnblockPeer (an
+// operator's emergency brake; tests use it to partition a network).
+func (n *Node) BlockPeer(a chain.Address) error {
+	if n.replica == nil {
+		return errors.New("node: a single-validator network has no peers")
+	}
+	id, ok := n.replica.host.PeerIDFor(a)
+	if !ok {
+		return fmt.Errorf("node: %s is not a known peer", a.Hex())
+	}
+	n.replica.host.Block(id)
+	return nil
+}
+
+// UnblockPeer undoes BlockPeer.
+func (n *Node) UnblockPeer(a chain.Address) error {
+	if n.replica == nil {
+		return errors.New("node: a single-validator network has no peers")
+	}
+	id, ok := n.replica.host.PeerIDFor(a)
+	if !ok {
+		return fmt.Errorf("node: %s is not a known peer", a.Hex())
+	}
+	n.replica.host.Unblock(id)
+	return nil
+}
+
+// senders returns the senders of a proposed block's transactions: from the mempool, which
+// recovered them on admission, and by recovery (in parallel) for those it does not hold.
+func (r *replica) senders(txs []*chain.Tx) ([]chain.Address, error) {
+	out := make([]chain.Address, len(txs))
+	var missing []int
+	for i, tx := range txs {
+		if _, s, ok := r.n.pool.Get(tx.Hash()); ok {
+			out[i] = s
+		} else {
+			missing = append(missing, i)
+		}
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	rest := make([]*chain.Tx, len(missing))
+	for j, i := range missing {
+		rest[j] = txs[i]
+	}
+	got, err := r.n.ledger.RecoverSenders(rest)
+	if err != nil {
+		return nil, err
+	}
+	for j, i := range missing {
+		out[i] = got[j]
+	}
+	return out, nil
 }

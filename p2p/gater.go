@@ -20,7 +20,7 @@ var _ connmgr.ConnectionGater = (*gater)(nil)
 
 func (g *gater) admit(id peer.ID) bool {
 	ps := g.peers[id]
-	if ps == nil {
+	if ps == nil || ps.blocked.Load() {
 		return false
 	}
 	banned, _ := ps.banned(time.Now())

@@ -88,6 +88,8 @@ type peerState struct {
 	budget      *rate.Limiter
 	violations  atomic.Uint64
 	bannedUntil atomic.Int64 // UnixNano; 0 if never banned
+	// blocked is set by Block: the operator (or a test's partition) cut this peer off.
+	blocked atomic.Bool
 	// kick wakes the peer's keeper (see peering.go); fresh tells it to dial at once.
 	kick  chan struct{}
 	fresh atomic.Bool
@@ -474,4 +476,27 @@ func (h *Host) charge(ps *peerState, kind string, cause error) (banned bool) {
 	_ = h.host.Network().ClosePeer(ps.id)
 	ps.wake()
 	return true
+}
+
+// Block cuts an allowed peer off until Unblock: its connections are closed and no new one
+// is admitted in either direction. It is how an operator isolates a misbehaving partner's
+// node at once, and how tests partition a network.
+func (h *Host) Block(id peer.ID) {
+	ps := h.peers[id]
+	if ps == nil {
+		return
+	}
+	ps.blocked.Store(true)
+	_ = h.host.Network().ClosePeer(id)
+}
+
+// Unblock admits a blocked peer again and has the host reconnect to it soon.
+func (h *Host) Unblock(id peer.ID) {
+	ps := h.peers[id]
+	if ps == nil {
+		return
+	}
+	ps.blocked.Store(false)
+	ps.fresh.Store(true)
+	ps.wake()
 }
