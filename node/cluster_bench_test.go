@@ -2,6 +2,9 @@ package node_test
 
 import (
 	"crypto/ecdsa"
+	"io"
+	"net/http"
+	"strings"
 	"runtime"
 	"strconv"
 	"sync"
@@ -34,6 +37,10 @@ func BenchmarkClusterThroughput(b *testing.B) {
 	}
 	recoverNs := measureRecoverNs(b, c, keys[0])
 
+	committedBefore := committedTxs(b, rs[0])
+	var st0 api.Status
+	call(b, "GET", rs[0].url+"/v1/status", "", nil, &st0)
+	heightBefore := st0.Height
 	b.ResetTimer()
 	var elapsed time.Duration
 	total := 0
@@ -65,19 +72,37 @@ func BenchmarkClusterThroughput(b *testing.B) {
 			}()
 		}
 		wg.Wait()
-		for _, tx := range txs {
-			var info api.TxInfo
-			call(b, "GET", rs[0].url+"/v1/txs/"+tx.Hash().Hex()+"?wait=30s", "", nil, &info)
-			if info.Status != api.TxCommitted {
-				b.Fatalf("not committed: %+v", info)
+		// Done when node 0 has committed the whole round (its committed-transactions counter).
+		want := committedBefore + float64(len(txs))
+		deadline := time.Now().Add(60 * time.Second)
+		for committedTxs(b, rs[0]) < want {
+			if time.Now().After(deadline) {
+				b.Fatalf("round %d not committed within 60 s", n)
 			}
+			time.Sleep(5 * time.Millisecond)
 		}
 		elapsed += time.Since(begin)
 		total += len(txs)
+		committedBefore = want
+		b.StopTimer()
+		// Every transaction of the round is in the ledger, on every node.
+		for _, r := range rs {
+			for _, tx := range []*chain.Tx{txs[0], txs[len(txs)/2], txs[len(txs)-1]} {
+				var info api.TxInfo
+				call(b, "GET", r.url+"/v1/txs/"+tx.Hash().Hex()+"?wait=30s", "", nil, &info)
+				if info.Status != api.TxCommitted {
+					b.Fatalf("not committed on %s: %+v", r.url, info)
+				}
+			}
+		}
+		b.StartTimer()
 	}
 	b.StopTimer()
 	tps := float64(total) / elapsed.Seconds()
 	ceiling := float64(runtime.NumCPU()) * 1e9 / recoverNs / 4
+	var st api.Status
+	call(b, "GET", rs[0].url+"/v1/status", "", nil, &st)
+	b.Logf("%d rounds of %d transfers in %d blocks (height %d)", b.N, perRound, st.Height-heightBefore, st.Height)
 	b.ReportMetric(tps, "tx/s")
 	b.ReportMetric(ceiling, "ceiling-tx/s")
 	b.ReportMetric(tps/ceiling, "of-ceiling")
@@ -103,4 +128,28 @@ func measureRecoverNs(b *testing.B, c *client, key *ecdsa.PrivateKey) float64 {
 		}
 	}
 	return best
+}
+
+// committedTxs reads loyal_committed_txs_total from a node's /metrics.
+func committedTxs(b *testing.B, r *running) float64 {
+	resp, err := http.Get(r.url + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "loyal_committed_txs_total "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return f
+		}
+	}
+	b.Fatal("no loyal_committed_txs_total in /metrics")
+	return 0
 }

@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -519,14 +521,25 @@ func (r *replica) onTxs(from peer.ID, _ chain.Address, raw []byte) {
 		r.host.Penalize(from, err.Error())
 		return
 	}
+	// Admission recovers each signature: spread a batch over the cores, since one reader
+	// goroutine per peer would otherwise do it serially.
 	head := r.n.ledger.Head()
-	added := 0
-	for _, tx := range txs {
-		if _, err := r.n.pool.Add(tx, r.n.nonceOf, head.Time); err == nil {
-			added++
-		}
+	var added atomic.Int64
+	workers := min(runtime.GOMAXPROCS(0), (len(txs)+63)/64)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(txs); i += workers {
+				if _, err := r.n.pool.Add(txs[i], r.n.nonceOf, head.Time); err == nil {
+					added.Add(1)
+				}
+			}
+		}()
 	}
-	if added > 0 {
+	wg.Wait()
+	if added.Load() > 0 {
 		r.n.nudge()
 	}
 }

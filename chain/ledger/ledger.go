@@ -48,6 +48,7 @@ func decodeHead(b []byte) (Head, error) {
 
 // Ledger is the committed chain over a store.
 type Ledger struct {
+	blocks  blockCache // recently read blocks
 	db      store.DB
 	genesis *chain.Genesis
 	gHash   chain.Hash

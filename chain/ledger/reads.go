@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/smt"
@@ -20,8 +21,13 @@ func notFound(err error, what string) error {
 	return err
 }
 
-// Block returns the committed block at height.
+// Block returns the committed block at height. Recent blocks come from a small cache of
+// decoded blocks (reads of a busy block's transactions would otherwise decode and re-hash
+// the whole block each time), so the caller must not modify the result.
 func (l *Ledger) Block(height uint64) (*chain.Block, error) {
+	if blk := l.blocks.get(height); blk != nil {
+		return blk, nil
+	}
 	raw, err := l.db.Get(heightKey(pBlock, height))
 	if err != nil {
 		return nil, notFound(err, fmt.Sprintf("block %d", height))
@@ -30,7 +36,40 @@ func (l *Ledger) Block(height uint64) (*chain.Block, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: block %d: %v", ErrCorrupt, height, err)
 	}
+	l.blocks.put(height, blk)
 	return blk, nil
+}
+
+// blockCache keeps the most recently decoded blocks (committed blocks never change).
+type blockCache struct {
+	mu    sync.Mutex
+	byH   map[uint64]*chain.Block
+	order []uint64 // insertion order, for eviction
+}
+
+const blockCacheSize = 32
+
+func (c *blockCache) get(h uint64) *chain.Block {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.byH[h]
+}
+
+func (c *blockCache) put(h uint64, blk *chain.Block) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byH == nil {
+		c.byH = map[uint64]*chain.Block{}
+	}
+	if _, ok := c.byH[h]; ok {
+		return
+	}
+	if len(c.order) == blockCacheSize {
+		delete(c.byH, c.order[0])
+		c.order = c.order[1:]
+	}
+	c.byH[h] = blk
+	c.order = append(c.order, h)
 }
 
 // BlockHeight returns the height of the block with hash h.
