@@ -14,6 +14,7 @@ import (
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/node"
 	"github.com/loyal-ledger/loyal/node/api"
+	"github.com/loyal-ledger/loyal/node/consensus"
 	"github.com/loyal-ledger/loyal/p2p"
 )
 
@@ -301,5 +302,70 @@ func TestPartitionTwoTwoThenHeal(t *testing.T) {
 				t.Fatalf("height %d: node %d disagrees", h, i)
 			}
 		}
+	}
+}
+
+// A connected peer (an admitted observer) that sends malformed, forged and oversized
+// consensus messages and forged transactions changes nothing: the validators keep committing,
+// agree, and penalize it until they ban it.
+func TestForgedMessagesFromAPeerAreDropped(t *testing.T) {
+	rs, owner := clusterWithObservers(t, 4, 1)
+	bad := rs[4] // an admitted observer; we drive its p2p host by hand
+	c := newClient(t, rs[0])
+	first := c.commit(owner, &chain.Earn{Program: "ACME", Credits: []chain.Credit{{To: addr(testKey(t, "alice")), Amount: 1, OrderRef: "x-0"}}})
+	for _, r := range rs[:4] {
+		waitHeight(t, r, first.Height, 30*time.Second)
+	}
+	impostor := testKey(t, "impostor")
+	forgedVote := &consensus.Vote{Type: chain.Precommit, Height: first.Height + 1, Round: 0, BlockHash: chain.Hash{1}, Validator: rs[0].n.Ledger().Genesis().Validators[0].Address}
+	sig, err := chain.SignVote(impostor, forgedVote.Digest(77))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forgedVote.Sig = sig
+	garbage := [][]byte{
+		{},
+		{'V', 1, 1, 2, 3},
+		append([]byte{'V', 1}, forgedVote.Encode()...), // signed by someone else than it names
+		append([]byte{'P', 1, 0, 0, 0, 200}, make([]byte, 300)...),
+		make([]byte, 6<<20), // over the consensus message limit
+	}
+	for round := 0; round < 10; round++ {
+		for _, g := range garbage {
+			bad.n.BroadcastRaw(p2p.ConsensusProtocol, g)
+		}
+		bad.n.BroadcastRaw(p2p.TxsProtocol, []byte{'T', 1, 0, 1, 0, 0, 0, 3, 1, 2, 3})
+	}
+	// The validators still commit, and agree.
+	next := c.commit(owner, &chain.Earn{Program: "ACME", Credits: []chain.Credit{{To: addr(testKey(t, "alice")), Amount: 1, OrderRef: "x-1"}}})
+	for _, r := range rs[:4] {
+		waitHeight(t, r, next.Height, 30*time.Second)
+		var b api.BlockInfo
+		call(t, "GET", r.url+"/v1/blocks/"+strconv.FormatUint(next.Height, 10), "", nil, &b)
+		var want api.BlockInfo
+		call(t, "GET", rs[0].url+"/v1/blocks/"+strconv.FormatUint(next.Height, 10), "", nil, &want)
+		if b.Hash != want.Hash {
+			t.Fatalf("%s disagrees at %d", r.url, next.Height)
+		}
+	}
+	// And they held it against the sender (the only peer sending anything invalid).
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		penalized := 0
+		for _, r := range rs[:4] {
+			if st := r.n.P2PStats(); st.Penalties > 0 && st.Violations > 0 {
+				penalized++
+			}
+		}
+		if penalized == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			for _, r := range rs[:4] {
+				t.Logf("%s: %+v", r.url, r.n.P2PStats())
+			}
+			t.Fatalf("only %d of 4 validators counted violations against the forging peer", penalized)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/loyal-ledger/loyal/chain"
@@ -744,4 +745,31 @@ func (r *replica) senders(txs []*chain.Tx) ([]chain.Address, error) {
 		out[i] = got[j]
 	}
 	return out, nil
+}
+
+// BroadcastRaw sends bytes as they are to every peer on a protocol. Tests use it to play a
+// misbehaving peer; nothing in the node calls it.
+func (n *Node) BroadcastRaw(proto protocol.ID, msg []byte) {
+	if n.replica != nil {
+		n.replica.host.Broadcast(context.Background(), proto, msg)
+	}
+}
+
+// P2PStats counts the node's p2p traffic and enforcement (violations, penalties, bans).
+func (n *Node) P2PStats() p2p.Stats {
+	if n.replica == nil {
+		return p2p.Stats{}
+	}
+	return n.replica.host.Stats()
+}
+
+// Validator is the node's consensus address (its peer identity).
+func (n *Node) Validator() chain.Address { return n.validator }
+
+// PeerList describes the connected peers (for operators and tests).
+func (n *Node) PeerList() []p2p.PeerInfo {
+	if n.replica == nil {
+		return nil
+	}
+	return n.replica.host.Peers()
 }
