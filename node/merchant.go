@@ -1,13 +1,11 @@
 package node
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
-	"github.com/loyal-ledger/loyal/chain/store"
 	"github.com/loyal-ledger/loyal/node/api"
 )
 
@@ -81,7 +79,7 @@ func (d *merchantDesk) earn(req api.MerchantEarn) (api.Submitted, error) {
 			known = append(known, api.Submitted{Hash: tx.Hash(), Status: api.TxPending})
 			continue
 		}
-		o, err := d.order(req.Program, c.OrderRef)
+		o, err := d.n.ledger.Order(req.Program, c.OrderRef)
 		if err != nil {
 			return api.Submitted{}, err
 		}
@@ -134,7 +132,7 @@ func (d *merchantDesk) reverse(req api.MerchantReverse) (api.Submitted, error) {
 	if _, ok := d.pendingTx(deskKey{program: req.Program, ref: req.OrderRef}); ok {
 		return api.Submitted{}, fmt.Errorf("%w: order %s", ErrOrderPending, req.OrderRef)
 	}
-	o, err := d.order(req.Program, req.OrderRef)
+	o, err := d.n.ledger.Order(req.Program, req.OrderRef)
 	if err != nil {
 		return api.Submitted{}, err
 	}
@@ -179,18 +177,6 @@ func (d *merchantDesk) submit(p chain.Payload) (api.Submitted, error) {
 		return api.Submitted{}, fmt.Errorf("node: sign with the operator key: %w", err)
 	}
 	return n.Submit(tx)
-}
-
-// order reads an order record; nil if the order ref was never credited.
-func (d *merchantDesk) order(program, ref string) (*chain.Order, error) {
-	raw, err := d.n.ledger.GetState(chain.OrderKey(program, ref))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return chain.DecodeOrder(raw)
 }
 
 // findTx finds the transaction at height that moved points of program for ref with cause,

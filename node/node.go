@@ -54,9 +54,6 @@ type Node struct {
 	closeOnce  sync.Once
 }
 
-// ErrNotValidator means the node's consensus key is not the genesis validator.
-var ErrNotValidator = errors.New("node: the consensus key is not this network's validator")
-
 // Open loads home's config, genesis and keys, opens the store and the ledger, and binds the
 // API's listener, so every mistake in the setup surfaces here as one error and nothing has
 // started yet. log may be nil (then the config's log settings apply to stderr).
@@ -206,16 +203,9 @@ func (n *Node) Close() error {
 
 // nonceOf is an account's next nonce in the committed state.
 func (n *Node) nonceOf(a chain.Address) (uint64, error) {
-	raw, err := n.ledger.GetState(chain.AccountKey(a))
-	if errors.Is(err, store.ErrNotFound) {
-		return 0, nil
-	}
+	acc, err := n.ledger.Account(a)
 	if err != nil {
 		return 0, err
-	}
-	acc, err := chain.DecodeAccount(raw)
-	if err != nil {
-		return 0, fmt.Errorf("node: account %s: %w", a, err)
 	}
 	return acc.Nonce, nil
 }

@@ -60,14 +60,7 @@ func (n *Node) produce(ctx context.Context) error {
 // produceBlock builds and commits one block from the ready transactions (or an empty one if
 // allowEmpty). It reports progress: a block committed or failing transactions dropped.
 func (n *Node) produceBlock(ctx context.Context, allowEmpty bool) (bool, error) {
-	p := n.genesis.Params
-	maxTxs, maxBytes := p.MaxBlockTxs, p.MaxBlockBytes-(&chain.Block{LastCommit: n.lastCommit}).Size()-1024
-	if c := n.cfg.Blocks.MaxTxs; c > 0 {
-		maxTxs = min(maxTxs, c)
-	}
-	if c := n.cfg.Blocks.MaxBytes; c > 0 {
-		maxBytes = min(maxBytes, c)
-	}
+	maxTxs, maxBytes := n.blockLimits(n.lastCommit)
 	if pending, _ := n.pool.Size(); pending == 0 && !allowEmpty {
 		return false, nil
 	}
@@ -107,11 +100,24 @@ func (n *Node) produceBlock(ctx context.Context, allowEmpty bool) (bool, error) 
 		return false, fmt.Errorf("node: commit block %d: %w", blk.Header.Height, err)
 	}
 	n.lastCommit = commit
-	if err := n.pool.Update(blk.Txs, n.nonceOf, blk.Header.Time); err != nil {
-		return false, fmt.Errorf("node: mempool: %w", err)
+	if err := n.afterCommit(blk, n.now().Sub(start)); err != nil {
+		return false, err
 	}
-	n.afterCommit(blk, n.now().Sub(start))
 	return true, nil
+}
+
+// blockLimits are the most transactions and bytes of transactions a block after last may
+// carry: the genesis limits, lowered by the config's.
+func (n *Node) blockLimits(last *chain.Commit) (maxTxs, maxBytes int) {
+	p := n.genesis.Params
+	maxTxs, maxBytes = p.MaxBlockTxs, p.MaxBlockBytes-(&chain.Block{LastCommit: last}).Size()-1024
+	if c := n.cfg.Blocks.MaxTxs; c > 0 {
+		maxTxs = min(maxTxs, c)
+	}
+	if c := n.cfg.Blocks.MaxBytes; c > 0 {
+		maxBytes = min(maxBytes, c)
+	}
+	return maxTxs, maxBytes
 }
 
 // blockTime is the next block's time: now, or one second past the head if the head is not
@@ -174,7 +180,13 @@ func keptSenders(txs []*chain.Tx, senders []chain.Address, kept []*chain.Tx) []c
 	return out
 }
 
-func (n *Node) afterCommit(blk *chain.Block, took time.Duration) {
+// afterCommit is the bookkeeping of every block the ledger committed, whoever applied it (the
+// producer, consensus or block sync): the mempool forgets its transactions, metrics and log
+// record it, and API requests waiting for a commit wake up.
+func (n *Node) afterCommit(blk *chain.Block, took time.Duration) error {
+	if err := n.pool.Update(blk.Txs, n.nonceOf, blk.Header.Time); err != nil {
+		return fmt.Errorf("node: mempool: %w", err)
+	}
 	h := blk.Header.Height
 	n.metrics.Height.Set(float64(h))
 	n.metrics.Blocks.Inc()
@@ -185,4 +197,5 @@ func (n *Node) afterCommit(blk *chain.Block, took time.Duration) {
 	n.metrics.MempoolBytes.Set(float64(bytes))
 	n.feed.committed(h)
 	n.log.Info("committed block", "height", h, "txs", len(blk.Txs), "hash", blk.Hash(), "time", blk.Header.Time, "took", took.Round(time.Microsecond))
+	return nil
 }

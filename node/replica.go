@@ -131,6 +131,11 @@ func newReplica(n *Node) (*replica, error) {
 		blocks: map[chain.Hash]*heldBlock{}, timers: map[*time.Timer]struct{}{},
 	}
 	r.sync = blocksync.New(n.ledger, host, n.log.With("component", "sync"), 64<<20)
+	r.sync.Applied = func(blk *chain.Block, took time.Duration) {
+		if err := n.afterCommit(blk, took); err != nil {
+			r.log.Error("after a synced block", "height", blk.Header.Height, "err", err)
+		}
+	}
 	host.HandleRequests(func(ctx context.Context, _ peer.ID, _ chain.Address, req []byte) ([]byte, error) {
 		return r.sync.Serve(ctx, req)
 	})
@@ -245,18 +250,12 @@ func (r *replica) onEvent(ev any) error {
 		return nil
 	case consensus.ProposalReceived:
 		if r.waiting && e.Proposal.Height == next {
-			r.early = true
-			if len(r.held) < maxHeldEvents {
-				r.held = append(r.held, ev)
-			}
+			r.holdForStart(ev)
 			return nil
 		}
 	case consensus.VoteReceived:
 		if r.waiting && e.Vote.Height == next {
-			r.early = true
-			if len(r.held) < maxHeldEvents {
-				r.held = append(r.held, ev)
-			}
+			r.holdForStart(ev)
 			return nil
 		}
 	case consensus.TimeoutFired:
@@ -269,6 +268,14 @@ func (r *replica) onEvent(ev any) error {
 		r.log.Debug("engine refused an event", "err", err)
 	}
 	return r.handle(acts)
+}
+
+// holdForStart keeps a peer's message of the next height until it starts, and starts it.
+func (r *replica) holdForStart(ev any) {
+	r.early = true
+	if len(r.held) < maxHeldEvents {
+		r.held = append(r.held, ev)
+	}
 }
 
 // maxHeldEvents bounds the messages held back before a height starts.
@@ -378,16 +385,11 @@ func (r *replica) push(ev any) {
 // build makes this validator's proposal block from the mempool.
 func (r *replica) build(a consensus.BuildBlock) error {
 	n := r.n
-	p := n.genesis.Params
 	last, err := r.lastCommit(a.Height - 1)
 	if err != nil {
 		return err
 	}
-	maxTxs := p.MaxBlockTxs
-	if c := n.cfg.Blocks.MaxTxs; c > 0 {
-		maxTxs = min(maxTxs, c)
-	}
-	maxBytes := p.MaxBlockBytes - (&chain.Block{LastCommit: last}).Size() - 1024
+	maxTxs, maxBytes := n.blockLimits(last)
 	txs, senders, err := n.pool.Ready(maxTxs, maxBytes, n.nonceOf)
 	if err != nil {
 		return err
@@ -438,11 +440,8 @@ func (r *replica) commit(a consensus.Commit) error {
 			if n.ledger.Head().Height < a.Height {
 				return fmt.Errorf("node: apply committed block %d: %w", a.Height, err)
 			}
-		} else {
-			if err := n.pool.Update(held.blk.Txs, n.nonceOf, held.blk.Header.Time); err != nil {
-				return err
-			}
-			n.afterCommit(held.blk, n.now().Sub(start))
+		} else if err := n.afterCommit(held.blk, n.now().Sub(start)); err != nil {
+			return err
 		}
 	}
 	r.waiting, r.lastCommitAt = true, n.now()
@@ -618,8 +617,6 @@ func (r *replica) syncLoop(ctx context.Context) {
 			if applied > 0 {
 				h := r.n.ledger.Head().Height
 				r.log.Info("caught up from peers", "blocks", applied, "height", h)
-				r.n.feed.committed(h)
-				r.n.metrics.Height.Set(float64(h))
 				r.push(syncedEvent{height: h})
 				r.n.nudge()
 			}
@@ -761,15 +758,4 @@ func (n *Node) P2PStats() p2p.Stats {
 		return p2p.Stats{}
 	}
 	return n.replica.host.Stats()
-}
-
-// Validator is the node's consensus address (its peer identity).
-func (n *Node) Validator() chain.Address { return n.validator }
-
-// PeerList describes the connected peers (for operators and tests).
-func (n *Node) PeerList() []p2p.PeerInfo {
-	if n.replica == nil {
-		return nil
-	}
-	return n.replica.host.Peers()
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
-	"github.com/loyal-ledger/loyal/chain/store"
 	"github.com/loyal-ledger/loyal/node/api"
 )
 
@@ -113,14 +112,7 @@ func (n *Node) MerchantReverse(req api.MerchantReverse) (api.Submitted, error) {
 
 // checkOperator refuses a merchant request for a program the operator key may not act for.
 func (n *Node) checkOperator(program string) error {
-	raw, err := n.ledger.GetState(chain.ProgramKey(program))
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("%w: %s", chain.ErrUnknownProgram, program)
-	}
-	if err != nil {
-		return err
-	}
-	p, err := chain.DecodeProgram(raw)
+	p, err := n.ledger.Program(program)
 	if err != nil {
 		return err
 	}

@@ -237,3 +237,52 @@ func (l *Ledger) CheckTx(tx *chain.Tx, sender chain.Address, t uint64) error {
 	}
 	return err
 }
+
+// Account returns an address's committed account: its nonce and holdings (empty, nonce 0,
+// for an address that never held anything).
+func (l *Ledger) Account(a chain.Address) (*chain.Account, error) {
+	raw, err := l.GetState(chain.AccountKey(a))
+	if errors.Is(err, store.ErrNotFound) {
+		return &chain.Account{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	acc, err := chain.DecodeAccount(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: account %s: %v", ErrCorrupt, a, err)
+	}
+	return acc, nil
+}
+
+// Program returns a committed program, or an error wrapping chain.ErrUnknownProgram.
+func (l *Ledger) Program(symbol string) (*chain.Program, error) {
+	raw, err := l.GetState(chain.ProgramKey(symbol))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("%w: %s", chain.ErrUnknownProgram, symbol)
+	}
+	if err != nil {
+		return nil, err
+	}
+	p, err := chain.DecodeProgram(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: program %s: %v", ErrCorrupt, symbol, err)
+	}
+	return p, nil
+}
+
+// Order returns the record of an earn credit, or nil if the order ref was never credited.
+func (l *Ledger) Order(symbol, ref string) (*chain.Order, error) {
+	raw, err := l.GetState(chain.OrderKey(symbol, ref))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	o, err := chain.DecodeOrder(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: order %s/%s: %v", ErrCorrupt, symbol, ref, err)
+	}
+	return o, nil
+}

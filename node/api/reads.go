@@ -10,7 +10,6 @@ import (
 
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
-	"github.com/loyal-ledger/loyal/chain/store"
 )
 
 // History page sizes.
@@ -51,29 +50,6 @@ func (s *Server) block(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, info)
 }
 
-// readAccount returns an address's account record (empty if it never held anything).
-func readAccount(l *ledger.Ledger, a chain.Address) (*chain.Account, error) {
-	raw, err := l.GetState(chain.AccountKey(a))
-	if errors.Is(err, store.ErrNotFound) {
-		return &chain.Account{}, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return chain.DecodeAccount(raw)
-}
-
-func readProgram(l *ledger.Ledger, symbol string) (*chain.Program, error) {
-	raw, err := l.GetState(chain.ProgramKey(symbol))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, fmt.Errorf("%w: %s", chain.ErrUnknownProgram, symbol)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return chain.DecodeProgram(raw)
-}
-
 // account is GET /v1/accounts/{address}: balances as of the head block's day.
 func (s *Server) account(w http.ResponseWriter, r *http.Request) error {
 	a, err := parseAddress(r.PathValue("address"))
@@ -82,7 +58,7 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request) error {
 	}
 	l := s.b.Ledger()
 	head := l.Head()
-	acc, err := readAccount(l, a)
+	acc, err := l.Account(a)
 	if err != nil {
 		return err
 	}
@@ -94,7 +70,7 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request) error {
 	info := AccountInfo{Address: a, Height: head.Height, Nonce: nonce, Programs: []ProgramBalance{}}
 	for i := range acc.Holdings {
 		h := &acc.Holdings[i]
-		p, err := readProgram(l, h.Program)
+		p, err := l.Program(h.Program)
 		if err != nil {
 			return err
 		}
@@ -212,7 +188,7 @@ func (s *Server) program(w http.ResponseWriter, r *http.Request) error {
 	}
 	l := s.b.Ledger()
 	height := l.Head().Height
-	p, err := readProgram(l, sym)
+	p, err := l.Program(sym)
 	if err != nil {
 		return err
 	}
