@@ -50,6 +50,9 @@ type P2PConfig struct {
 	Bootstrap []string `toml:"bootstrap"`
 	// Observers are peer ids of non-validators allowed to connect (auditors, read replicas).
 	Observers []string `toml:"observers"`
+	// MDNS advertises the node on the LAN and dials the validators and observers it finds
+	// there (off by default: a production network names its peers in genesis or bootstrap).
+	MDNS bool `toml:"mdns"`
 }
 
 // ConsensusConfig tunes the BFT engine's timeouts (safety never depends on them).

@@ -50,6 +50,17 @@ type Config struct {
 	// be a validator or an observer.
 	Bootstrap []string
 
+	// MDNS advertises this host on the LAN with multicast DNS and dials the allowed peers found
+	// there (see mdns.go); off by default. Peers not on the allow-list are ignored. If the
+	// machine has no multicast interface, the host logs a warning and runs without it.
+	MDNS bool
+	// MDNSInterval is how often the LAN is queried; default 10 s.
+	MDNSInterval time.Duration
+	// MDNSService is the DNS-SD service name advertised and queried, "_name._udp"; default
+	// DefaultMDNSService. Nodes of one network must agree on it; a network-specific name keeps
+	// other networks on the LAN out of the (bounded) answers.
+	MDNSService string
+
 	// Consensus, Txs and Sync bound each protocol: message sizes and the per-peer inbound rate.
 	Consensus ProtocolLimits
 	Txs       ProtocolLimits
@@ -179,6 +190,8 @@ func (c Config) withDefaults() Config {
 	c.ViolationBurst = orDefault(c.ViolationBurst, 20)
 	c.ViolationForgive = orDefault(c.ViolationForgive, 10*time.Second)
 	c.BanDuration = orDefault(c.BanDuration, time.Minute)
+	c.MDNSInterval = orDefault(c.MDNSInterval, DefaultMDNSInterval)
+	c.MDNSService = orDefault(c.MDNSService, DefaultMDNSService)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -208,7 +221,10 @@ func (c Config) validate() error {
 	if c.ReconnectMin > c.ReconnectMax {
 		errs = append(errs, errors.New("reconnect_min is above reconnect_max"))
 	}
-	for _, d := range []time.Duration{c.DialTimeout, c.FrameTimeout, c.IdleTimeout, c.RequestTimeout, c.ReconnectMin, c.ViolationForgive, c.BanDuration} {
+	if !validMDNSService(c.MDNSService) {
+		errs = append(errs, fmt.Errorf("mdns service %q: want _name._udp or _name._tcp (name: a-z, 0-9, -)", c.MDNSService))
+	}
+	for _, d := range []time.Duration{c.DialTimeout, c.FrameTimeout, c.IdleTimeout, c.RequestTimeout, c.ReconnectMin, c.ViolationForgive, c.BanDuration, c.MDNSInterval} {
 		if d < 0 {
 			errs = append(errs, errors.New("a timeout is negative"))
 			break

@@ -60,6 +60,16 @@
 // Handlers run on the reading goroutine of the stream the message came on; Close waits for
 // them, so they must not call Close.
 //
-// LAN discovery with mDNS is not built in (its module is not available to this build); a
-// discovery source can feed addresses through AddAddrs.
+// # Discovery
+//
+// The host dials the validators' genesis multiaddrs and Config.Bootstrap, and keeps those
+// peers connected with backoff. AddAddrs feeds it addresses found otherwise. With Config.MDNS
+// it also finds peers on the LAN with multicast DNS (mdns.go, after libp2p's mDNS spec, on
+// github.com/hashicorp/mdns): it advertises its addresses as DNS-SD TXT records
+// "dnsaddr=<multiaddr>/p2p/<id>" under Config.MDNSService and queries that service every
+// Config.MDNSInterval. Answers are untrusted: malformed records are skipped, reading is
+// bounded, only allowed peers' IP + TCP addresses are kept, and only for a few query periods
+// unless announced again. mDNS uses the machine's default multicast interface; without one
+// the host logs a warning and runs without discovery. With mDNS on, Close may wait up to a
+// second for a query in flight.
 package p2p

@@ -311,7 +311,8 @@ func parseListenAddrs(ss []string) ([]ma.Multiaddr, error) {
 	return out, nil
 }
 
-// Start starts keeping the configured peers connected. It returns at once.
+// Start starts keeping the configured peers connected, and LAN discovery if Config.MDNS. It
+// returns at once.
 func (h *Host) Start() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -331,6 +332,9 @@ func (h *Host) Start() error {
 	for _, ps := range h.peers {
 		h.wg.Add(1)
 		go h.keep(ps)
+	}
+	if h.cfg.MDNS {
+		h.startMDNS() // never fails Start: without multicast the node runs on its configured peers
 	}
 	return nil
 }
