@@ -16,6 +16,7 @@ type Metrics struct {
 	MempoolBytes prometheus.Gauge
 	Rejected     *prometheus.CounterVec
 	BlockApply   prometheus.Histogram
+	Round        prometheus.Gauge
 	APILatency   *prometheus.HistogramVec
 }
 
@@ -45,12 +46,16 @@ func NewMetrics() *Metrics {
 			Namespace: "loyal", Name: "block_commit_seconds", Help: "Time to build, execute and durably commit a block.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
 		}),
+		Round: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "loyal", Subsystem: "consensus", Name: "round",
+			Help: "Consensus round of the height being decided; above 0 means rounds failed (a proposer down, a partition).",
+		}),
 		APILatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "loyal", Subsystem: "api", Name: "request_duration_seconds", Help: "HTTP API request latency by route and status class.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}, []string{"route", "code"}),
 	}
-	m.Registry.MustRegister(m.Height, m.CommittedTxs, m.Blocks, m.MempoolTxs, m.MempoolBytes, m.Rejected, m.BlockApply, m.APILatency,
+	m.Registry.MustRegister(m.Height, m.CommittedTxs, m.Blocks, m.MempoolTxs, m.MempoolBytes, m.Rejected, m.BlockApply, m.Round, m.APILatency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

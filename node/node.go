@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
@@ -47,6 +48,9 @@ type Node struct {
 	replica   *replica      // nil on a single-validator network
 	wake      chan struct{} // nudges the producer; buffered, never blocks a sender
 	now       func() time.Time
+	faults    Faults // misbehaviour on purpose, set by tests only
+
+	committedTxs atomic.Uint64
 
 	// lastCommit is the certificate of the head block; only the producer goroutine uses it
 	// after Open.

@@ -43,6 +43,8 @@ type replica struct {
 	mu     sync.Mutex
 	blocks map[chain.Hash]*heldBlock // blocks of the current height (proposed or built)
 
+	status atomic.Pointer[consensus.Status] // the engine's, after its last step
+
 	timers  map[*time.Timer]struct{}
 	timerMu sync.Mutex
 
@@ -50,10 +52,11 @@ type replica struct {
 	gossip   [][]byte // encoded txs waiting for the next batch to peers
 
 	// Owned by the run loop.
-	waiting      bool      // the next height has not started
-	early        bool      // a peer's message of the next height arrived
-	held         []any     // those messages, stepped once it starts
-	lastCommitAt time.Time // wall time of the last commit, for the heartbeat
+	waiting      bool         // the next height has not started
+	early        bool         // a peer's message of the next height arrived
+	held         []any        // those messages, stepped once it starts
+	lastCommitAt time.Time    // wall time of the last commit, for the heartbeat
+	equivocal    equivocation // the last double proposal, with Faults.Equivocate
 }
 
 // heldBlock is a block the replica holds for the current height, with its senders.
@@ -100,7 +103,7 @@ func newReplica(n *Node) (*replica, error) {
 	p := n.genesis.Params
 	host, err := p2p.New(p2p.Config{
 		Key: n.key, ListenAddrs: n.cfg.P2P.Listen, Validators: n.genesis.Validators,
-		Observers: observers, Bootstrap: n.cfg.P2P.Bootstrap, Logger: n.log.With("component", "p2p"),
+		Observers: observers, Bootstrap: n.cfg.P2P.Bootstrap, MDNS: n.cfg.P2P.MDNS, Logger: n.log.With("component", "p2p"),
 		Consensus: p2p.ProtocolLimits{MaxMessage: p.MaxBlockBytes + 1<<20},
 		Txs:       p2p.ProtocolLimits{MaxMessage: 4 << 20, Rate: 200, Burst: 400},
 		Sync:      p2p.ProtocolLimits{MaxResponse: 64 << 20},
@@ -303,6 +306,9 @@ func (r *replica) stepNewHeight() error {
 
 // handle carries out the engine's actions in order: each one's durable part before the next.
 func (r *replica) handle(acts []consensus.Action) error {
+	st := r.eng.Status()
+	r.status.Store(&st)
+	r.n.metrics.Round.Set(float64(st.Round))
 	for _, a := range acts {
 		switch a := a.(type) {
 		case consensus.Persist:
@@ -331,6 +337,9 @@ func (r *replica) handle(acts []consensus.Action) error {
 }
 
 func (r *replica) broadcast(b consensus.Broadcast) {
+	if r.broadcastFaulty(b) {
+		return
+	}
 	ctx := context.Background()
 	if b.Vote != nil {
 		r.host.Broadcast(ctx, p2p.ConsensusProtocol, encodeVote(b.Vote))
@@ -750,6 +759,17 @@ func (n *Node) BroadcastRaw(proto protocol.ID, msg []byte) {
 	if n.replica != nil {
 		n.replica.host.Broadcast(context.Background(), proto, msg)
 	}
+}
+
+// ConsensusStatus is where the node's consensus engine stands: height, round, step and
+// locks (the zero Status on a single-validator network).
+func (n *Node) ConsensusStatus() consensus.Status {
+	if n.replica != nil {
+		if st := n.replica.status.Load(); st != nil {
+			return *st
+		}
+	}
+	return consensus.Status{}
 }
 
 // P2PStats counts the node's p2p traffic and enforcement (violations, penalties, bans).

@@ -305,3 +305,11 @@ func (c *Client) EIP712(ctx context.Context) (api.EIP712, error) {
 	err := c.get(ctx, "/v1/eip712", nil, &e)
 	return e, err
 }
+
+// Evidence is GET /v1/evidence: the equivocations (conflicting signed votes or proposals)
+// the node has seen.
+func (c *Client) Evidence(ctx context.Context) (api.EvidenceList, error) {
+	var e api.EvidenceList
+	err := c.get(ctx, "/v1/evidence", nil, &e)
+	return e, err
+}

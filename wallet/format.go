@@ -256,6 +256,21 @@ func WriteSettlement(w io.Writer, s api.Settlement) error {
 	return tw.Flush()
 }
 
+// WriteEvidence lists the equivocations a node has seen: which validator signed two
+// conflicting messages, of what kind, where. --json carries the messages themselves.
+func WriteEvidence(w io.Writer, e api.EvidenceList) error {
+	tw := newTable(w)
+	if len(e.Evidence) == 0 {
+		fmt.Fprintln(tw, "no evidence")
+		return tw.Flush()
+	}
+	row(tw, "VALIDATOR", "KIND", "HEIGHT", "ROUND")
+	for _, ev := range e.Evidence {
+		row(tw, addr(ev.Validator), clean(ev.Kind), u64(ev.Height), strconv.FormatUint(uint64(ev.Round), 10))
+	}
+	return tw.Flush()
+}
+
 // WriteTx writes a transaction and where it landed; the payload is one line of JSON.
 func WriteTx(w io.Writer, t api.TxInfo) error {
 	tw := newTable(w)

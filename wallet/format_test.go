@@ -137,3 +137,16 @@ func TestWriteReads(t *testing.T) {
 		"gone   0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359  (missing)\n"+
 		"-      0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359  /ks/UTC--b\n")
 }
+
+func TestWriteEvidence(t *testing.T) {
+	golden(t, "none", func(b *strings.Builder) error { return WriteEvidence(b, api.EvidenceList{}) }, "no evidence\n")
+	golden(t, "two", func(b *strings.Builder) error {
+		return WriteEvidence(b, api.EvidenceList{Evidence: []api.Evidence{
+			{Kind: "proposal", Validator: alice, Height: 12, Round: 0, A: "0x01", B: "0x02"},
+			{Kind: "vote", Validator: alice, Height: 12, Round: 1, A: "0x03", B: "0x04"},
+		}})
+	}, `VALIDATOR                                   KIND      HEIGHT  ROUND
+0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed  proposal  12      0
+0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed  vote      12      1
+`)
+}

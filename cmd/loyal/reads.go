@@ -31,6 +31,7 @@ func readCommands() []*cli.Command {
 			ArgsUsage: "SYMBOL", Action: program, Subcommands: programSubcommands()},
 		{Name: "rates", Usage: "list the exchange routes and their rates", Category: "reads", Action: rates},
 		{Name: "settlement", Usage: "show what each program's owner owes another's", Category: "reads", Action: settlement},
+		{Name: "evidence", Usage: "list the equivocations (conflicting signed messages) the node has seen", Category: "reads", Action: evidence},
 	}
 }
 
@@ -156,4 +157,11 @@ func settlement(c *cli.Context) error {
 		return err
 	}
 	return read(c, (*wallet.Client).Settlement, wallet.WriteSettlement)
+}
+
+func evidence(c *cli.Context) error {
+	if _, err := args(c, 0); err != nil {
+		return err
+	}
+	return read(c, (*wallet.Client).Evidence, wallet.WriteEvidence)
 }
