@@ -441,3 +441,49 @@ func TestObserverFollowsAndForwards(t *testing.T) {
 		t.Fatalf("the observer reports height %d", st.Height)
 	}
 }
+
+// A validator cut off from the others holds a transaction in its mempool that the others
+// commit without it; when it catches up on their blocks, the transaction leaves its mempool
+// (it is committed, not pending, and never proposed twice).
+func TestCaughtUpBlocksLeaveTheMempool(t *testing.T) {
+	h := newHarness(t, testnet.ClusterOptions{Validators: 4})
+	alice := newKey(t)
+	before := h.commit(0, h.c.Owner, h.earn(addr(alice), 1, "before"))
+	h.agree(before.Height, all(4)...)
+	if err := h.c.Partition([]int{0, 1, 2}, []int{3}); err != nil {
+		t.Fatal(err)
+	}
+	tx := h.sign(h.c.Owner, h.earn(addr(alice), 1, "while-away"))
+	h.submit(3, tx)
+	h.submit(0, tx)
+	info := h.waitTx(0, tx.Hash())
+	st, err := h.c.Client(3).Status(ctxFor(t, 10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Height != before.Height || st.Mempool.Txs != 1 {
+		t.Fatalf("the cut-off validator: height %d, %d pending; want %d and 1", st.Height, st.Mempool.Txs, before.Height)
+	}
+	if err := h.c.Heal(); err != nil {
+		t.Fatal(err)
+	}
+	h.agree(info.Height, all(4)...)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err := h.c.Client(3).Status(ctxFor(t, 10*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mempool.Txs == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after catching up to %d the validator still holds %d transactions", st.Height, st.Mempool.Txs)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	got, err := h.c.Client(3).Tx(ctxFor(t, 10*time.Second), tx.Hash(), 0)
+	if err != nil || got.Status != api.TxCommitted || got.Height != info.Height {
+		t.Fatalf("on the caught-up validator: %+v %v", got, err)
+	}
+}

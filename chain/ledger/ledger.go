@@ -54,10 +54,22 @@ type Ledger struct {
 	gHash   chain.Hash
 	signer  *chain.Signer
 
-	mu    sync.RWMutex // guards tree, head and cache
+	mu    sync.RWMutex // guards tree, head, cache and spec
 	tree  *smt.Tree
 	head  Head
 	cache *stateCache
+	// spec is the last block built or verified on top of the head, left executed in the
+	// tree: committing that same block next (the usual case: a validator verifies a proposal,
+	// then commits it) skips executing it again. Whatever else touches the tree settles it
+	// first (reverts it).
+	spec *speculation
+}
+
+// speculation is a block executed on top of the head but not committed.
+type speculation struct {
+	block  chain.Hash
+	parent chain.Hash
+	ex     *executed
 }
 
 // StoreOptions are the store options a ledger of this genesis needs: the atomic batch of
@@ -229,6 +241,19 @@ func (l *Ledger) execute(height, time uint64, txs []*chain.Tx, senders []chain.A
 	return ex, kept, rejected, nil
 }
 
+// settle reverts the speculative block, if any, so the tree holds the head's state again.
+func (l *Ledger) settle() {
+	if l.spec != nil {
+		l.revert(l.spec.ex)
+		l.spec = nil
+	}
+}
+
+// speculate keeps an executed block in the tree for the commit that usually follows.
+func (l *Ledger) speculate(blk *chain.Block, ex *executed) {
+	l.spec = &speculation{block: blk.Hash(), parent: blk.Header.PrevHash, ex: ex}
+}
+
 // revert undoes execute's tree updates (the tree is history-independent, so restoring the old
 // pairs restores the old root exactly).
 func (l *Ledger) revert(ex *executed) {
@@ -245,7 +270,8 @@ func (l *Ledger) revert(ex *executed) {
 
 // BuildBlock makes the next block from candidate transactions (senders already recovered),
 // keeping those that apply, in order, up to the genesis limits. It returns the block and
-// the rejected transactions with their reasons. Nothing is committed.
+// the rejected transactions with their reasons. Nothing is committed; the block stays
+// executed in memory, so committing it next does not execute it again.
 func (l *Ledger) BuildBlock(time uint64, proposer chain.Address, txs []*chain.Tx, senders []chain.Address, lastCommit *chain.Commit) (*chain.Block, []error, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -269,11 +295,11 @@ func (l *Ledger) BuildBlock(time uint64, proposer chain.Address, txs []*chain.Tx
 			break
 		}
 	}
+	l.settle()
 	ex, kept, rejected, err := l.execute(l.head.Height+1, time, txs, senders, true)
 	if err != nil {
 		return nil, nil, err
 	}
-	l.revert(ex)
 	blk := &chain.Block{
 		Header: chain.Header{
 			ChainID: l.genesis.ChainID, Height: l.head.Height + 1, Time: time, PrevHash: l.head.Hash,
@@ -284,6 +310,7 @@ func (l *Ledger) BuildBlock(time uint64, proposer chain.Address, txs []*chain.Tx
 	if lastCommit != nil {
 		blk.Header.LastCommitHash = lastCommit.Hash()
 	}
+	l.speculate(blk, ex)
 	return blk, rejected, nil
 }
 
@@ -324,9 +351,20 @@ func (l *Ledger) ApplyBlockWithSenders(blk *chain.Block, senders []chain.Address
 			return err
 		}
 	}
-	ex, err := l.executeBlock(blk, senders)
-	if err != nil {
-		return err
+	var ex *executed
+	if sp := l.spec; sp != nil && sp.block == blk.Hash() && sp.parent == l.head.Hash {
+		// Built or verified here already: only the header's checks are left (BuildBlock
+		// took its certificate on trust).
+		if err := l.checkHeader(blk); err != nil {
+			return err
+		}
+		ex, l.spec = sp.ex, nil
+	} else {
+		l.settle()
+		var err error
+		if ex, err = l.executeBlock(blk, senders); err != nil {
+			return err
+		}
 	}
 	h := &blk.Header
 	if err := l.commit(blk, ex, commit); err != nil {
@@ -343,18 +381,23 @@ func (l *Ledger) ApplyBlockWithSenders(blk *chain.Block, senders []chain.Address
 
 // VerifyBlock tells whether blk is a valid next block — header, parent certificate, every
 // transaction, the state root — without committing it (a validator checks a proposal before
-// prevoting for it). senders are the recovered senders of blk.Txs.
+// prevoting for it). senders are the recovered senders of blk.Txs. A valid block stays
+// executed in memory, so committing it next does not execute it again.
 func (l *Ledger) VerifyBlock(blk *chain.Block, senders []chain.Address) error {
 	if len(senders) != len(blk.Txs) {
 		return fmt.Errorf("ledger: %d senders for %d transactions", len(senders), len(blk.Txs))
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if sp := l.spec; sp != nil && sp.block == blk.Hash() && sp.parent == l.head.Hash {
+		return nil // executed already, and valid
+	}
+	l.settle()
 	ex, err := l.executeBlock(blk, senders)
 	if err != nil {
 		return err
 	}
-	l.revert(ex)
+	l.speculate(blk, ex)
 	return nil
 }
 

@@ -191,8 +191,9 @@ func (p *StateProof) Verify(h *chain.Header) error {
 
 // ProveState proves the record under a chain state key as of the head.
 func (l *Ledger) ProveState(key []byte) (*StateProof, error) {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
+	l.mu.Lock() // not RLock: a speculative block in the tree is settled first
+	defer l.mu.Unlock()
+	l.settle()
 	v, err := l.db.Get(stateKey(key))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err

@@ -45,3 +45,91 @@ func TestVerifyBlockChangesNothing(t *testing.T) {
 		t.Fatal("state root after apply differs from the verified block's")
 	}
 }
+
+// A verified or built block stays executed for the commit that follows; whatever comes in
+// between (another block verified, a proof, a different block committed) sees the head's
+// state. Two ledgers, one taking every detour and one committing directly, end identical.
+func TestSpeculationNeverLeaks(t *testing.T) {
+	net := newNetwork(t, chain.DefaultParams())
+	direct := openNode(t, net, "pebble", t.TempDir())
+	defer direct.close(t)
+	detourDir := t.TempDir()
+	detour := openNode(t, net, "pebble", detourDir)
+	alice, bob := testKey(t, "alice"), testKey(t, "bob")
+	earn := net.tx(t, net.partner, &chain.Earn{Program: "ACME", Credits: []chain.Credit{{To: addr(alice), Amount: 50, OrderRef: "o1"}}})
+	first := direct.produce(t, genesisTime+10, earn)
+	firstCommit := net.certify(t, first)
+
+	proveAlice := func(nd *node) {
+		t.Helper()
+		p, err := nd.l.ProveState(chain.AccountKey(addr(alice)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		head := nd.l.Head()
+		if err := p.Verify(&chain.Header{Height: head.Height, StateRoot: head.StateRoot}); err != nil {
+			t.Fatalf("proof at height %d: %v", head.Height, err)
+		}
+	}
+	build := func(nd *node, tm uint64, lastCommit *chain.Commit, txs ...*chain.Tx) (*chain.Block, []chain.Address) {
+		t.Helper()
+		senders, err := nd.l.RecoverSenders(txs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blk, rejected, err := nd.l.BuildBlock(tm, addr(net.validator), txs, senders, lastCommit)
+		if err != nil || len(rejected) > 0 {
+			t.Fatalf("build: %v %v", err, rejected)
+		}
+		return blk, senders
+	}
+
+	// Height 1 on the detour: build it (speculated), prove (settles), verify a rival block,
+	// then commit the first one: it must be executed again, not taken from the rival.
+	blk1, s1 := build(detour, genesisTime+10, nil, earn)
+	if blk1.Hash() != first.Hash() {
+		t.Fatal("the two ledgers built different blocks from the same input")
+	}
+	proveAlice(detour)
+	rival, rs := build(detour, genesisTime+11, nil) // empty, another time
+	if err := detour.l.VerifyBlock(rival, rs); err != nil {
+		t.Fatal(err)
+	}
+	if err := detour.l.VerifyBlock(blk1, s1); err != nil {
+		t.Fatal(err)
+	}
+	if err := detour.l.VerifyBlock(rival, rs); err != nil { // the rival again, over blk1's speculation
+		t.Fatal(err)
+	}
+	if err := detour.l.ApplyBlockWithSenders(blk1, s1, firstCommit); err != nil {
+		t.Fatal(err)
+	}
+	proveAlice(detour)
+
+	// Height 2: verify, then commit the same block (taken from the speculation).
+	xfer := net.tx(t, alice, &chain.Transfer{Program: "ACME", To: addr(bob), Amount: 20})
+	blk2, s2 := build(direct, genesisTime+20, firstCommit, xfer)
+	if err := direct.l.ApplyBlockWithSenders(blk2, s2, net.certify(t, blk2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := detour.l.VerifyBlock(blk2, s2); err != nil {
+		t.Fatal(err)
+	}
+	if err := detour.l.ApplyBlockWithSenders(blk2, s2, net.certify(t, blk2)); err != nil {
+		t.Fatal(err)
+	}
+	proveAlice(detour)
+	if detour.l.Head() != direct.l.Head() {
+		t.Fatalf("heads differ: %+v vs %+v", detour.l.Head(), direct.l.Head())
+	}
+	if got := detour.balance(t, addr(bob), "ACME"); got != 20 {
+		t.Fatalf("bob has %d", got)
+	}
+	// And a reopened detour ledger recomputes the same root from its store.
+	detour.close(t)
+	again := openNode(t, net, "pebble", detourDir)
+	defer again.close(t)
+	if again.l.Head() != direct.l.Head() {
+		t.Fatalf("reopened: %+v vs %+v", again.l.Head(), direct.l.Head())
+	}
+}
