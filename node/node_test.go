@@ -422,3 +422,24 @@ func flipS(tx *chain.Tx) {
 	s.FillBytes(tx.Sig[32:64])
 	tx.Sig[64] ^= 1 // 27 <-> 28
 }
+
+// A transaction sent again after it committed (a client retrying after a lost answer) is
+// answered with where it committed, and changes nothing.
+func TestResubmittingACommittedTxAnswersWhereItIs(t *testing.T) {
+	owner, alice := testKey(t, "owner"), testKey(t, "alice")
+	r := start(t, initHome(t, owner, "pebble"))
+	c := newClient(t, r)
+	c.commit(owner, &chain.RegisterProgram{Symbol: "ACME", Name: "Acme"})
+	tx := c.sign(owner, &chain.Earn{Program: "ACME", Credits: []chain.Credit{{To: addr(alice), Amount: 9, OrderRef: "o-1"}}})
+	var first api.Submitted
+	if status, e := call(t, "POST", r.url+"/v1/txs?wait=20s", "", tx, &first); status != http.StatusOK {
+		t.Fatalf("first submit: %d %+v", status, e)
+	}
+	var again api.Submitted
+	if status, e := call(t, "POST", r.url+"/v1/txs", "", tx, &again); status != http.StatusOK || again != first {
+		t.Fatalf("resubmitted: %d %+v %+v, want 200 %+v", status, again, e, first)
+	}
+	if got := balance(t, r, addr(alice), "ACME"); got.Total != 9 {
+		t.Fatalf("alice has %d, want 9", got.Total)
+	}
+}

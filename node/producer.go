@@ -100,7 +100,7 @@ func (n *Node) produceBlock(ctx context.Context, allowEmpty bool) (bool, error) 
 		return false, fmt.Errorf("node: commit block %d: %w", blk.Header.Height, err)
 	}
 	n.lastCommit = commit
-	if err := n.afterCommit(blk, n.now().Sub(start)); err != nil {
+	if err := n.afterCommit(blk, kept, n.now().Sub(start)); err != nil {
 		return false, err
 	}
 	return true, nil
@@ -182,9 +182,10 @@ func keptSenders(txs []*chain.Tx, senders []chain.Address, kept []*chain.Tx) []c
 
 // afterCommit is the bookkeeping of every block the ledger committed, whoever applied it (the
 // producer, consensus or block sync): the mempool forgets its transactions, metrics and log
-// record it, and API requests waiting for a commit wake up.
-func (n *Node) afterCommit(blk *chain.Block, took time.Duration) error {
-	if err := n.pool.Update(blk.Txs, n.nonceOf, blk.Header.Time); err != nil {
+// record it, and API requests waiting for a commit wake up. senders are those of blk.Txs, or
+// nil when not at hand.
+func (n *Node) afterCommit(blk *chain.Block, senders []chain.Address, took time.Duration) error {
+	if err := n.pool.UpdateWithSenders(blk.Txs, senders, n.nonceOf, blk.Header.Time); err != nil {
 		return fmt.Errorf("node: mempool: %w", err)
 	}
 	h := blk.Header.Height

@@ -135,7 +135,7 @@ func newReplica(n *Node) (*replica, error) {
 	}
 	r.sync = blocksync.New(n.ledger, host, n.log.With("component", "sync"), 64<<20)
 	r.sync.Applied = func(blk *chain.Block, took time.Duration) {
-		if err := n.afterCommit(blk, took); err != nil {
+		if err := n.afterCommit(blk, nil, took); err != nil {
 			r.log.Error("after a synced block", "height", blk.Header.Height, "err", err)
 		}
 	}
@@ -449,7 +449,7 @@ func (r *replica) commit(a consensus.Commit) error {
 			if n.ledger.Head().Height < a.Height {
 				return fmt.Errorf("node: apply committed block %d: %w", a.Height, err)
 			}
-		} else if err := n.afterCommit(held.blk, n.now().Sub(start)); err != nil {
+		} else if err := n.afterCommit(held.blk, held.senders, n.now().Sub(start)); err != nil {
 			return err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
 	"github.com/loyal-ledger/loyal/node/api"
+	"github.com/loyal-ledger/loyal/node/mempool"
 )
 
 // The methods the HTTP API calls (api.Backend).
@@ -20,6 +21,12 @@ var _ api.Backend = (*Node)(nil)
 func (n *Node) Submit(tx *chain.Tx) (api.Submitted, error) {
 	head := n.ledger.Head()
 	sender, err := n.pool.Add(tx, n.nonceOf, head.Time)
+	if errors.Is(err, mempool.ErrCommittedTx) {
+		// Sent again after it committed (a retry): say where it is.
+		if h, _, lerr := n.ledger.TxLocation(tx.Hash()); lerr == nil {
+			return api.Submitted{Hash: tx.Hash(), Status: api.TxCommitted, Height: h}, nil
+		}
+	}
 	if err != nil {
 		n.metrics.Rejected.WithLabelValues(chain.Code(err)).Inc()
 		return api.Submitted{}, err

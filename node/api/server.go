@@ -148,7 +148,7 @@ func statusOf(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case "mempool_full":
 		return http.StatusServiceUnavailable
-	case "duplicate_tx", "nonce_taken", "duplicate_order", "order_conflict", "order_pending":
+	case "duplicate_tx", "already_committed", "nonce_taken", "duplicate_order", "order_conflict", "order_pending":
 		return http.StatusConflict
 	default:
 		return http.StatusBadRequest

@@ -8,6 +8,7 @@ import "github.com/loyal-ledger/loyal/chain"
 // with errors.Is and read the stable code with chain.Code.
 var (
 	ErrDuplicateTx = &chain.Error{Code: "duplicate_tx", Msg: "transaction is already in the mempool"}
+	ErrCommittedTx = &chain.Error{Code: "already_committed", Msg: "transaction is already committed"}
 	ErrNonceTaken  = &chain.Error{Code: "nonce_taken", Msg: "another pending transaction of this sender has this nonce"}
 	ErrFull        = &chain.Error{Code: "mempool_full", Msg: "mempool is full; retry later"}
 )

@@ -28,6 +28,7 @@ type Mempool struct {
 		expiry   expiryHeap                          // entries with a ValidUntil
 		seq      uint64                              // arrival number of the next entry
 		bytes    int                                 // sum of tx.Size() over the entries
+		recent   *recentSet                          // hashes of the last committed transactions
 	}
 }
 
@@ -51,6 +52,7 @@ func New(cfg Config, signer *chain.Signer, chainID uint64, params chain.Params) 
 	m := &Mempool{cfg: cfg.withDefaults(), signer: signer, chainID: chainID, params: params}
 	m.mu.byHash = make(map[chain.Hash]*entry)
 	m.mu.bySender = make(map[chain.Address]map[uint64]*entry)
+	m.mu.recent = newRecentSet(recentCommitted)
 	return m
 }
 
@@ -58,8 +60,10 @@ func New(cfg Config, signer *chain.Signer, chainID uint64, params chain.Params) 
 //   - what fails the stateless checks (tx.Check), is larger than params.MaxTxBytes
 //     (chain.ErrTxTooLarge), is for another chain (chain.ErrWrongChainID), or whose
 //     ValidUntil, if non-zero, is before headTime (chain.ErrExpiredTx);
+//   - a transaction already held (ErrDuplicateTx) or among the last committed ones
+//     (ErrCommittedTx), before its signature is recovered;
 //   - a signature that recovers no sender (code "bad_signature");
-//   - a transaction already held (ErrDuplicateTx), a nonce below the sender's next committed
+//   - a nonce below the sender's next committed
 //     nonce (chain.ErrNonceTooLow) or more than MaxFutureNonces past it
 //     (chain.ErrNonceTooHigh), a nonce another held transaction of the sender has
 //     (ErrNonceTaken), and any transaction when the pool is full by count or bytes (ErrFull).
@@ -77,8 +81,15 @@ func (m *Mempool) Add(tx *chain.Tx, next NonceFunc, headTime uint64) (chain.Addr
 		return chain.Address{}, err
 	}
 	h := tx.Hash()
-	if e, ok := m.lookup(h); ok { // a gossiped copy: skip the recovery
+	m.mu.Lock()
+	e, held := m.mu.byHash[h]
+	done := m.mu.recent.has(h)
+	m.mu.Unlock()
+	switch {
+	case held: // a gossiped copy: skip the recovery
 		return e.sender, duplicate(h)
+	case done:
+		return chain.Address{}, fmt.Errorf("%w: %s", ErrCommittedTx, h)
 	}
 	sender, err := m.signer.Sender(tx)
 	if err != nil {

@@ -63,6 +63,7 @@ type model struct {
 	committed map[chain.Address]uint64
 	time      uint64 // of the last block
 	held      []propTx
+	done      map[chain.Hash]bool // every committed tx (fewer than the pool remembers)
 }
 
 func (md *model) next(a chain.Address) (uint64, error) { return md.committed[a], nil }
@@ -87,6 +88,8 @@ func (md *model) add(p propTx) string {
 		return "tx_expired"
 	case md.index(tx.Hash()) >= 0:
 		return "duplicate_tx"
+	case md.done[tx.Hash()]:
+		return "already_committed"
 	case n < next:
 		return "nonce_too_low"
 	case n > next+md.cfg.MaxFutureNonces:
@@ -165,7 +168,7 @@ func TestPropertyMempool(t *testing.T) {
 				MaxBytes:        rapid.IntRange(2*size, 24*size).Draw(rt, "maxBytes"),
 				MaxFutureNonces: rapid.Uint64Range(1, 6).Draw(rt, "maxFutureNonces"),
 			},
-			committed: map[chain.Address]uint64{},
+			committed: map[chain.Address]uint64{}, done: map[chain.Hash]bool{},
 		}
 		m := newPool(md.cfg)
 		anyTx := rapid.SampledFrom(universe)
@@ -195,6 +198,7 @@ func TestPropertyMempool(t *testing.T) {
 			},
 			"update": func(rt *rapid.T) {
 				var block []*chain.Tx
+				var blockSenders []chain.Address
 				who := rapid.SliceOfNDistinct(rapid.SampledFrom(senders), 0, 2, func(a chain.Address) chain.Address { return a }).Draw(rt, "senders")
 				for _, a := range who {
 					k := rapid.Uint64Range(1, 3).Draw(rt, "advance")
@@ -206,12 +210,19 @@ func TestPropertyMempool(t *testing.T) {
 							v := rapid.IntRange(0, propVariants-1).Draw(rt, "variant")
 							block = append(block, universe[propIndex(slices.Index(senders, a), n, v)].tx)
 						}
+						blockSenders = append(blockSenders, a)
 					}
 					md.committed[a] += k
 				}
 				md.time += rapid.Uint64Range(0, 40).Draw(rt, "elapsed")
-				if err := m.Update(block, md.next, md.time); err != nil {
+				if !rapid.Bool().Draw(rt, "senders known") {
+					blockSenders = nil
+				}
+				if err := m.UpdateWithSenders(block, blockSenders, md.next, md.time); err != nil {
 					rt.Fatalf("Update: %v", err)
+				}
+				for _, tx := range block {
+					md.done[tx.Hash()] = true
 				}
 				md.drop(func(p propTx) bool {
 					return slices.Contains(block, p.tx) || p.tx.Nonce < md.committed[p.sender] ||

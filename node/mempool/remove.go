@@ -17,17 +17,30 @@ import (
 // hold is recovered from its signature (outside the lock), unless the pool is empty. If next
 // fails, the other senders are still updated and the first error is returned.
 func (m *Mempool) Update(committed []*chain.Tx, next NonceFunc, blockTime uint64) error {
+	return m.UpdateWithSenders(committed, nil, next, blockTime)
+}
+
+// UpdateWithSenders is Update with the senders of the committed transactions already known
+// (senders[i] of committed[i]), so none is recovered; nil senders means unknown.
+func (m *Mempool) UpdateWithSenders(committed []*chain.Tx, senders []chain.Address, next NonceFunc, blockTime uint64) error {
+	if senders != nil && len(senders) != len(committed) {
+		return fmt.Errorf("mempool: %d senders for %d transactions", len(senders), len(committed))
+	}
 	touched := newAddrSet()
 	var unheld []*chain.Tx
 	m.mu.Lock()
-	for _, tx := range committed {
+	for i, tx := range committed {
 		if tx == nil {
 			continue
 		}
-		if e, ok := m.mu.byHash[tx.Hash()]; ok {
+		m.mu.recent.add(tx.Hash())
+		switch e, ok := m.mu.byHash[tx.Hash()]; {
+		case ok:
 			touched.add(e.sender)
 			m.removeLocked(e)
-		} else {
+		case senders != nil:
+			touched.add(senders[i])
+		default:
 			unheld = append(unheld, tx)
 		}
 	}
@@ -45,10 +58,10 @@ func (m *Mempool) Update(committed []*chain.Tx, next NonceFunc, blockTime uint64
 			touched.add(a)
 		}
 	}
-	senders := m.withPending(touched.list)
-	nonces := make([]uint64, len(senders))
+	pending := m.withPending(touched.list)
+	nonces := make([]uint64, len(pending))
 	var firstErr error
-	for i, a := range senders {
+	for i, a := range pending {
 		n, err := next(a)
 		if err != nil {
 			if firstErr == nil {
@@ -61,7 +74,7 @@ func (m *Mempool) Update(committed []*chain.Tx, next NonceFunc, blockTime uint64
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for i, a := range senders {
+	for i, a := range pending {
 		m.dropLocked(a, func(nonce uint64) bool { return nonce < nonces[i] })
 	}
 	return firstErr
