@@ -23,4 +23,4 @@ bench:
 	go test -run '^$$' -bench 'StateRootChoice|BlockUpdate' -benchtime 5x ./chain/smt/
 	go test -run '^$$' -bench 'BatchCommit' -benchtime 5x ./chain/store/
 	go test -run '^$$' -bench 'IdleSubmitToCommit' -benchtime 10x ./node/
-	go test -run '^$$' -bench 'ClusterThroughput' -benchtime 5x ./testnet/
+	go test -run '^$$' -bench 'ClusterThroughput' -benchtime 20x ./testnet/
