@@ -12,7 +12,7 @@ import (
 
 // Faults make a node misbehave on purpose, so that tests can show what the honest nodes do
 // about it (the testnet package's byzantine mode). Only code can set them — no config key
-// does — and a node with faults logs it at start.
+// does — and SetFaults logs them as a warning.
 type Faults struct {
 	// Equivocate: whenever this validator proposes a fresh block, it also builds and signs a
 	// second, different block for the same height and round; half of its peers get the one
@@ -22,8 +22,8 @@ type Faults struct {
 	Equivocate bool
 }
 
-// SetFaults makes the node misbehave as f says. Call it before Run; it has no effect on a
-// single-validator network.
+// SetFaults makes the node misbehave as f says. Call it before Run (the run loop reads the
+// faults without a lock); it has no effect on a single-validator network.
 func (n *Node) SetFaults(f Faults) {
 	n.faults = f
 	if f != (Faults{}) {

@@ -439,6 +439,14 @@ func TestResubmittingACommittedTxAnswersWhereItIs(t *testing.T) {
 	if status, e := call(t, "POST", r.url+"/v1/txs", "", tx, &again); status != http.StatusOK || again != first {
 		t.Fatalf("resubmitted: %d %+v %+v, want 200 %+v", status, again, e, first)
 	}
+	// After a restart the node no longer remembers it as recent: the ledger still knows.
+	home := r.home
+	r.stop(t)
+	r = start(t, home)
+	again = api.Submitted{}
+	if status, e := call(t, "POST", r.url+"/v1/txs", "", tx, &again); status != http.StatusOK || again != first {
+		t.Fatalf("resubmitted after a restart: %d %+v %+v, want 200 %+v", status, again, e, first)
+	}
 	if got := balance(t, r, addr(alice), "ACME"); got.Total != 9 {
 		t.Fatalf("alice has %d, want 9", got.Total)
 	}

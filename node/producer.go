@@ -89,7 +89,7 @@ func (n *Node) produceBlock(ctx context.Context, allowEmpty bool) (bool, error) 
 		return len(rejected) > 0, nil
 	}
 	kept := senders
-	if len(rejected) > 0 {
+	if len(blk.Txs) != len(txs) { // rejected, or cut to the block limits
 		kept = keptSenders(txs, senders, blk.Txs)
 	}
 	commit, err := n.certify(blk)

@@ -103,7 +103,10 @@ func newReplica(n *Node) (*replica, error) {
 	p := n.genesis.Params
 	host, err := p2p.New(p2p.Config{
 		Key: n.key, ListenAddrs: n.cfg.P2P.Listen, Validators: n.genesis.Validators,
-		Observers: observers, Bootstrap: n.cfg.P2P.Bootstrap, MDNS: n.cfg.P2P.MDNS, Logger: n.log.With("component", "p2p"),
+		Observers: observers, Bootstrap: n.cfg.P2P.Bootstrap, Logger: n.log.With("component", "p2p"),
+		// One service per network, so that two Loyal networks on a LAN do not answer each
+		// other's queries: "_loyal-" and 4 bytes of the genesis hash (15 bytes, DNS-SD's limit).
+		MDNS: n.cfg.P2P.MDNS, MDNSService: fmt.Sprintf("_loyal-%x._udp", n.genesis.Hash().Bytes()[:4]),
 		Consensus: p2p.ProtocolLimits{MaxMessage: p.MaxBlockBytes + 1<<20},
 		Txs:       p2p.ProtocolLimits{MaxMessage: 4 << 20, Rate: 200, Burst: 400},
 		Sync:      p2p.ProtocolLimits{MaxResponse: 64 << 20},
@@ -134,8 +137,8 @@ func newReplica(n *Node) (*replica, error) {
 		blocks: map[chain.Hash]*heldBlock{}, timers: map[*time.Timer]struct{}{},
 	}
 	r.sync = blocksync.New(n.ledger, host, n.log.With("component", "sync"), 64<<20)
-	r.sync.Applied = func(blk *chain.Block, took time.Duration) {
-		if err := n.afterCommit(blk, nil, took); err != nil {
+	r.sync.Applied = func(blk *chain.Block, senders []chain.Address, took time.Duration) {
+		if err := n.afterCommit(blk, senders, took); err != nil {
 			r.log.Error("after a synced block", "height", blk.Header.Height, "err", err)
 		}
 	}
@@ -408,8 +411,8 @@ func (r *replica) build(a consensus.BuildBlock) error {
 	if err != nil {
 		return fmt.Errorf("node: build block %d: %w", a.Height, err)
 	}
-	if len(rejected) > 0 {
-		n.dropRejected(rejected)
+	n.dropRejected(rejected)
+	if len(blk.Txs) != len(txs) { // rejected, or cut to the block limits
 		senders = keptSenders(txs, senders, blk.Txs)
 	}
 	h := blk.Hash()

@@ -21,8 +21,9 @@ var _ api.Backend = (*Node)(nil)
 func (n *Node) Submit(tx *chain.Tx) (api.Submitted, error) {
 	head := n.ledger.Head()
 	sender, err := n.pool.Add(tx, n.nonceOf, head.Time)
-	if errors.Is(err, mempool.ErrCommittedTx) {
-		// Sent again after it committed (a retry): say where it is.
+	if errors.Is(err, mempool.ErrCommittedTx) || errors.Is(err, chain.ErrNonceTooLow) {
+		// Sent again after it committed (a retry after a lost answer, maybe across a restart
+		// of this node): say where it is.
 		if h, _, lerr := n.ledger.TxLocation(tx.Hash()); lerr == nil {
 			return api.Submitted{Hash: tx.Hash(), Status: api.TxCommitted, Height: h}, nil
 		}

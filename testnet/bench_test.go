@@ -24,6 +24,11 @@ import (
 // validator recovers every signature once). Target: at least 0.2 of it.
 func BenchmarkClusterThroughput(b *testing.B) {
 	const senders, perRound, clients = 2000, 2000, 16
+	// Client w sends transactions w, w+clients, …, each to node i%4: every transaction of a
+	// sender then goes through one client and one node, in nonce order.
+	if senders%clients != 0 || senders%4 != 0 {
+		b.Fatal("senders must be a multiple of the clients and of the nodes")
+	}
 	c, err := testnet.NewCluster(testnet.ClusterOptions{Validators: 4, Dir: b.TempDir()})
 	if err != nil {
 		b.Fatal(err)
@@ -49,7 +54,10 @@ func BenchmarkClusterThroughput(b *testing.B) {
 		if _, err := c.Client(0).SubmitTx(ctx, tx); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := wallet.Wait(ctx, c.Client(0), tx.Hash()); err != nil {
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		_, err = wallet.Wait(wctx, c.Client(0), tx.Hash())
+		cancel()
+		if err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -77,7 +85,6 @@ func BenchmarkClusterThroughput(b *testing.B) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// Client w sends transactions w, w+clients, …: a sender's nonces go out in order.
 			for i := w; i < len(txs); i += clients {
 				if _, err := clientsOf[i%len(clientsOf)].SubmitTx(ctx, txs[i]); err != nil {
 					b.Errorf("submit: %v", err)
@@ -89,6 +96,9 @@ func BenchmarkClusterThroughput(b *testing.B) {
 	wg.Wait()
 	deadline := time.Now().Add(2 * time.Minute)
 	for n0.CommittedTxs()-base < uint64(len(txs)) {
+		if b.Failed() {
+			b.FailNow()
+		}
 		if time.Now().After(deadline) {
 			b.Fatalf("%d of %d committed after 2 minutes", n0.CommittedTxs()-base, len(txs))
 		}

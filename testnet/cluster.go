@@ -169,9 +169,9 @@ func (c *Cluster) URL(i int) string {
 // Client is a wallet client of node i's API as it listens now.
 func (c *Cluster) Client(i int) *wallet.Client { return &wallet.Client{BaseURL: c.URL(i)} }
 
-// Start opens node i from its home and runs it, tells it and the running nodes where the
-// others listen, and cuts it off again from the nodes a Partition separates it from.
-func (c *Cluster) Start(i int) error {
+// Start opens node i from its home and runs it, cut off from the nodes a Partition separates
+// it from, and tells it and the other running nodes where each listens.
+func (c *Cluster) Start(i int) (err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.nodes[i] != nil {
@@ -184,12 +184,27 @@ func (c *Cluster) Start(i int) error {
 	if f, ok := c.opts.Faults[i]; ok {
 		n.SetFaults(f)
 	}
+	// Blocked before it runs, so that it never reaches across the partition.
+	for j := range c.nodes {
+		if j != i && c.cut[pair(i, j)] {
+			if err := n.BlockPeer(c.addrs[j]); err != nil {
+				n.Close()
+				return err
+			}
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &member{n: n, cancel: cancel, done: make(chan error, 1)}
 	go func() { m.done <- n.Run(ctx) }()
-	c.nodes[i] = m
+	defer func() {
+		if err != nil {
+			cancel()
+			<-m.done
+			n.Close()
+		}
+	}()
 	for j, o := range c.nodes {
-		if o == nil || j == i {
+		if o == nil || j == i || c.cut[pair(i, j)] {
 			continue
 		}
 		if err := connect(n, o.n); err != nil {
@@ -198,12 +213,8 @@ func (c *Cluster) Start(i int) error {
 		if err := connect(o.n, n); err != nil {
 			return err
 		}
-		if c.cut[pair(i, j)] {
-			if err := n.BlockPeer(c.addrs[j]); err != nil {
-				return err
-			}
-		}
 	}
+	c.nodes[i] = m
 	return nil
 }
 
@@ -242,8 +253,11 @@ func (c *Cluster) Partition(groups ...[]int) error {
 	}
 	for g, members := range groups {
 		for _, i := range members {
-			if i < 0 || i >= c.Len() {
+			switch {
+			case i < 0 || i >= c.Len():
 				return fmt.Errorf("testnet: no node %d", i)
+			case group[i] >= 0:
+				return fmt.Errorf("testnet: node %d is in two groups", i)
 			}
 			group[i] = g
 		}
@@ -297,22 +311,27 @@ func pair(i, j int) [2]int {
 	return [2]int{i, j}
 }
 
-// WaitHeight waits until node i has committed height h, or ctx ends.
+// WaitHeight waits until node i has committed height h, or ctx ends, or the node stops.
 func (c *Cluster) WaitHeight(ctx context.Context, i int, h uint64) error {
-	for {
-		n := c.Node(i)
-		if n == nil {
-			return fmt.Errorf("testnet: node %d is not running", i)
-		}
-		if n.Ledger().Head().Height >= h {
-			return nil
-		}
+	c.mu.Lock()
+	m := c.nodes[i]
+	c.mu.Unlock()
+	if m == nil {
+		return fmt.Errorf("testnet: node %d is not running", i)
+	}
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for m.n.Ledger().Head().Height < h {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("testnet: node %d at height %d, waiting for %d: %w", i, n.Ledger().Head().Height, h, ctx.Err())
-		case <-time.After(10 * time.Millisecond):
+			return fmt.Errorf("testnet: node %d at height %d, waiting for %d: %w", i, m.n.Ledger().Head().Height, h, ctx.Err())
+		case err := <-m.done:
+			m.done <- err // for Stop
+			return fmt.Errorf("testnet: node %d stopped at height %d: %v", i, m.n.Ledger().Head().Height, err)
+		case <-tick.C:
 		}
 	}
+	return nil
 }
 
 // Close stops every running node.

@@ -266,7 +266,7 @@ func WriteEvidence(w io.Writer, e api.EvidenceList) error {
 	}
 	row(tw, "VALIDATOR", "KIND", "HEIGHT", "ROUND")
 	for _, ev := range e.Evidence {
-		row(tw, addr(ev.Validator), clean(ev.Kind), u64(ev.Height), strconv.FormatUint(uint64(ev.Round), 10))
+		row(tw, addr(ev.Validator), clean(ev.Kind), u64(ev.Height), u64(uint64(ev.Round)))
 	}
 	return tw.Flush()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/loyal-ledger/loyal/chain"
@@ -63,13 +64,17 @@ type Ledger struct {
 	// then commits it) skips executing it again. Whatever else touches the tree settles it
 	// first (reverts it).
 	spec *speculation
+	// reused counts the commits that took their block's speculative execution (for tests).
+	reused uint64
 }
 
 // speculation is a block executed on top of the head but not committed.
 type speculation struct {
-	block  chain.Hash
-	parent chain.Hash
-	ex     *executed
+	block    chain.Hash // its header's hash, computed afresh
+	parent   chain.Hash
+	txs      []*chain.Tx // a copy of the block's list
+	ex       *executed
+	verified bool // its header and certificate were checked (BuildBlock takes them on trust)
 }
 
 // StoreOptions are the store options a ledger of this genesis needs: the atomic batch of
@@ -226,6 +231,13 @@ func (l *Ledger) execute(height, time uint64, txs []*chain.Tx, senders []chain.A
 		ex.Entries = append(ex.Entries, entries)
 	}
 	ex.Changes = st.Changes()
+	l.updateTree(ex)
+	return ex, kept, rejected, nil
+}
+
+// updateTree applies ex's changes to the tree, recording how to undo them, and sets
+// ex.StateRoot.
+func (l *Ledger) updateTree(ex *executed) {
 	ex.undo = make([]undo, len(ex.Changes))
 	for i, c := range ex.Changes {
 		k := smt.HashKey(c.Key)
@@ -238,7 +250,6 @@ func (l *Ledger) execute(height, time uint64, txs []*chain.Tx, senders []chain.A
 		ex.undo[i] = u
 	}
 	ex.StateRoot = l.tree.Root()
-	return ex, kept, rejected, nil
 }
 
 // settle reverts the speculative block, if any, so the tree holds the head's state again.
@@ -250,8 +261,33 @@ func (l *Ledger) settle() {
 }
 
 // speculate keeps an executed block in the tree for the commit that usually follows.
-func (l *Ledger) speculate(blk *chain.Block, ex *executed) {
-	l.spec = &speculation{block: blk.Hash(), parent: blk.Header.PrevHash, ex: ex}
+func (l *Ledger) speculate(blk *chain.Block, ex *executed, verified bool) {
+	l.spec = &speculation{
+		block: blk.Header.Hash(), parent: blk.Header.PrevHash, txs: slices.Clone(blk.Txs), ex: ex, verified: verified,
+	}
+}
+
+// speculated returns the speculation if it is blk on top of the head, else nil. It compares
+// the header's hash computed afresh (Block.Hash is cached, and a caller may have changed the
+// block since) and the transactions one by one.
+func (l *Ledger) speculated(blk *chain.Block) *speculation {
+	sp := l.spec
+	if sp == nil || sp.parent != l.head.Hash || !slices.Equal(sp.txs, blk.Txs) || blk.Header.Hash() != sp.block {
+		return nil
+	}
+	return sp
+}
+
+// checkSpeculated checks the header of a speculated block once.
+func (l *Ledger) checkSpeculated(sp *speculation, blk *chain.Block) error {
+	if sp.verified {
+		return nil
+	}
+	if err := l.checkHeader(blk); err != nil {
+		return err
+	}
+	sp.verified = true
+	return nil
 }
 
 // revert undoes execute's tree updates (the tree is history-independent, so restoring the old
@@ -310,7 +346,7 @@ func (l *Ledger) BuildBlock(time uint64, proposer chain.Address, txs []*chain.Tx
 	if lastCommit != nil {
 		blk.Header.LastCommitHash = lastCommit.Hash()
 	}
-	l.speculate(blk, ex)
+	l.speculate(blk, ex, false)
 	return blk, rejected, nil
 }
 
@@ -352,13 +388,12 @@ func (l *Ledger) ApplyBlockWithSenders(blk *chain.Block, senders []chain.Address
 		}
 	}
 	var ex *executed
-	if sp := l.spec; sp != nil && sp.block == blk.Hash() && sp.parent == l.head.Hash {
-		// Built or verified here already: only the header's checks are left (BuildBlock
-		// took its certificate on trust).
-		if err := l.checkHeader(blk); err != nil {
+	if sp := l.speculated(blk); sp != nil { // built or verified here already
+		if err := l.checkSpeculated(sp, blk); err != nil {
 			return err
 		}
 		ex, l.spec = sp.ex, nil
+		l.reused++
 	} else {
 		l.settle()
 		var err error
@@ -389,15 +424,15 @@ func (l *Ledger) VerifyBlock(blk *chain.Block, senders []chain.Address) error {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if sp := l.spec; sp != nil && sp.block == blk.Hash() && sp.parent == l.head.Hash {
-		return nil // executed already, and valid
+	if sp := l.speculated(blk); sp != nil { // executed already
+		return l.checkSpeculated(sp, blk)
 	}
 	l.settle()
 	ex, err := l.executeBlock(blk, senders)
 	if err != nil {
 		return err
 	}
-	l.speculate(blk, ex)
+	l.speculate(blk, ex, true)
 	return nil
 }
 

@@ -191,9 +191,14 @@ func (p *StateProof) Verify(h *chain.Header) error {
 
 // ProveState proves the record under a chain state key as of the head.
 func (l *Ledger) ProveState(key []byte) (*StateProof, error) {
-	l.mu.Lock() // not RLock: a speculative block in the tree is settled first
+	l.mu.Lock() // not RLock: a speculative block is taken out of the tree meanwhile
 	defer l.mu.Unlock()
-	l.settle()
+	if sp := l.spec; sp != nil {
+		// Prove against the head, then put the block back: tree updates only, so a client
+		// polling proofs does not make the next commit execute its block again.
+		l.revert(sp.ex)
+		defer l.updateTree(sp.ex)
+	}
 	v, err := l.db.Get(stateKey(key))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err

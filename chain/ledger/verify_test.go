@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/chain/ledger"
 )
 
 // VerifyBlock accepts a valid next block and refuses a bad one, changing nothing either way:
@@ -115,8 +116,29 @@ func TestSpeculationNeverLeaks(t *testing.T) {
 	if err := detour.l.VerifyBlock(blk2, s2); err != nil {
 		t.Fatal(err)
 	}
-	if err := detour.l.ApplyBlockWithSenders(blk2, s2, net.certify(t, blk2)); err != nil {
+	proveAlice(detour) // takes the speculation out of the tree and puts it back
+	reused := ledger.Reused(detour.l)
+	secondCommit := net.certify(t, blk2)
+	if err := detour.l.ApplyBlockWithSenders(blk2, s2, secondCommit); err != nil {
 		t.Fatal(err)
+	}
+	if got := ledger.Reused(detour.l); got != reused+1 {
+		t.Fatalf("the verified block was executed again (reused %d -> %d)", reused, got)
+	}
+	proveAlice(detour)
+
+	// A block built on a wrong certificate (BuildBlock takes it on trust) is refused by
+	// VerifyBlock and ApplyBlock although it was speculated, and changes nothing.
+	wrong, ws := build(detour, genesisTime+30, firstCommit) // height 1's certificate where 2's belongs
+	head := detour.l.Head()
+	if err := detour.l.VerifyBlock(wrong, ws); !errors.Is(err, chain.ErrBadBlock) {
+		t.Fatalf("verify a block with a wrong certificate: %v", err)
+	}
+	if err := detour.l.ApplyBlockWithSenders(wrong, ws, net.certify(t, wrong)); !errors.Is(err, chain.ErrBadBlock) {
+		t.Fatalf("apply a block with a wrong certificate: %v", err)
+	}
+	if detour.l.Head() != head {
+		t.Fatal("a refused block moved the head")
 	}
 	proveAlice(detour)
 	if detour.l.Head() != direct.l.Head() {

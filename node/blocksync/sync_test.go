@@ -123,8 +123,13 @@ func (x liar) Block(h uint64) (*chain.Block, error) {
 	}
 	return b, err
 }
-func (x liar) SeenCommit(h uint64) (*chain.Commit, error)       { return x.l.SeenCommit(h) }
-func (x liar) ApplyBlock(b *chain.Block, c *chain.Commit) error { return x.l.ApplyBlock(b, c) }
+func (x liar) SeenCommit(h uint64) (*chain.Commit, error) { return x.l.SeenCommit(h) }
+func (x liar) RecoverSenders(txs []*chain.Tx) ([]chain.Address, error) {
+	return x.l.RecoverSenders(txs)
+}
+func (x liar) ApplyBlockWithSenders(b *chain.Block, s []chain.Address, c *chain.Commit) error {
+	return x.l.ApplyBlockWithSenders(b, s, c)
+}
 
 // host starts a p2p host for key that serves sync requests from src.
 func host(t testing.TB, k *ecdsa.PrivateKey, g *chain.Genesis, observers []peer.ID, src blocksync.Ledger, bootstrap ...string) *p2p.Host {

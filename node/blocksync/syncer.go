@@ -18,7 +18,8 @@ type Ledger interface {
 	Head() ledger.Head
 	Block(height uint64) (*chain.Block, error)
 	SeenCommit(height uint64) (*chain.Commit, error)
-	ApplyBlock(blk *chain.Block, commit *chain.Commit) error
+	RecoverSenders(txs []*chain.Tx) ([]chain.Address, error)
+	ApplyBlockWithSenders(blk *chain.Block, senders []chain.Address, commit *chain.Commit) error
 }
 
 // Network is how the syncer reaches peers: the node's p2p host.
@@ -30,8 +31,9 @@ type Network interface {
 // Syncer serves blocks to peers and catches up from them. Serve is safe for concurrent use;
 // CatchUp runs in one goroutine at a time (the node's).
 type Syncer struct {
-	// Applied, if set, is called after each block CatchUp applies, with the time it took.
-	Applied func(blk *chain.Block, took time.Duration)
+	// Applied, if set, is called after each block CatchUp applies, with its transactions'
+	// senders and the time it took.
+	Applied func(blk *chain.Block, senders []chain.Address, took time.Duration)
 
 	l           Ledger
 	net         Network
@@ -215,14 +217,18 @@ func (s *Syncer) fetchFrom(ctx context.Context, p peer.ID, from, count uint64) (
 			return i, fmt.Errorf("%w: asked height %d, got %d", errBadBlock, from+uint64(i), bc.Block.Header.Height)
 		}
 		start := time.Now()
-		if err := s.l.ApplyBlock(bc.Block, bc.Commit); err != nil {
+		senders, err := s.l.RecoverSenders(bc.Block.Txs)
+		if err == nil {
+			err = s.l.ApplyBlockWithSenders(bc.Block, senders, bc.Commit)
+		}
+		if err != nil {
 			if s.l.Head().Height >= bc.Block.Header.Height {
 				continue // applied meanwhile by consensus: not the peer's fault
 			}
 			return i, fmt.Errorf("%w: height %d: %w", errBadBlock, bc.Block.Header.Height, err)
 		}
 		if s.Applied != nil {
-			s.Applied(bc.Block, time.Since(start))
+			s.Applied(bc.Block, senders, time.Since(start))
 		}
 	}
 	return len(blocks), nil

@@ -108,6 +108,9 @@ func (m *Mempool) Add(tx *chain.Tx, next NonceFunc, headTime uint64) (chain.Addr
 	if _, ok := m.mu.byHash[h]; ok {
 		return sender, duplicate(h)
 	}
+	if m.mu.recent.has(h) { // committed while its signature was being recovered
+		return sender, fmt.Errorf("%w: %s", ErrCommittedTx, h)
+	}
 	switch n := tx.Nonce; {
 	case n < committed:
 		return sender, fmt.Errorf("%w: nonce %d, next committed is %d", chain.ErrNonceTooLow, n, committed)

@@ -17,6 +17,7 @@ type recentSet struct {
 }
 
 func newRecentSet(n int) *recentSet {
+	n = max(n, 1)
 	return &recentSet{set: make(map[chain.Hash]struct{}, n), ring: make([]chain.Hash, 0, n)}
 }
 
