@@ -183,7 +183,10 @@ func TestFourValidatorsAgree(t *testing.T) {
 		customers[i] = newKey(t)
 		credits[i] = chain.Credit{To: addr(customers[i]), Amount: 100, OrderRef: "fund-" + strconv.Itoa(i)}
 	}
-	h.commit(0, h.c.Owner, &chain.Earn{Program: testnet.ClusterProgram, Credits: credits})
+	funded := h.commit(0, h.c.Owner, &chain.Earn{Program: testnet.ClusterProgram, Credits: credits})
+	// Every node must hold the funding before a transfer reaches it: a node tries a sender's
+	// next transaction against its own committed state and refuses an overdraft at once.
+	h.agree(funded.Height, all(4)...)
 
 	// Each customer sends 5 transfers to the owner, each to a different node.
 	var wg sync.WaitGroup
@@ -426,6 +429,7 @@ func TestObserverFollowsAndForwards(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.agree(info.Height, all(5)...) // validator 2 holds alice's points before she spends them there
 	sub, err = wallet.Send(ctx, h.c.Client(2), alice, &chain.Transfer{Program: testnet.ClusterProgram, To: addr(bob), Amount: 3}, 0)
 	if err != nil {
 		t.Fatal(err)
