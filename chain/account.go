@@ -65,36 +65,36 @@ func (a *Account) Encode() []byte {
 	for _, h := range a.Holdings {
 		n += 3 + len(h.Program) + 16 + len(h.Balance.Lots)*16 + len(h.Balance.EarnedDays)*12
 	}
-	e := encoder{buf: make([]byte, 0, n)}
-	e.u8(recordVersion)
-	e.u64(a.Nonce)
-	e.u32(uint32(len(a.Holdings)))
+	e := encoder{Buf: make([]byte, 0, n)}
+	e.U8(recordVersion)
+	e.U64(a.Nonce)
+	e.U32(uint32(len(a.Holdings)))
 	for i := range a.Holdings {
 		h := &a.Holdings[i]
-		e.str(h.Program)
+		e.Str(h.Program)
 		h.Balance.encodeTo(&e)
 	}
-	return e.buf
+	return e.Buf
 }
 
 // DecodeAccount strictly decodes an account record, as proven by an account proof.
 func DecodeAccount(buf []byte) (*Account, error) {
-	d := decoder{buf: buf}
-	if v := d.u8(); d.err == nil && v != recordVersion {
+	d := newDecoder(buf)
+	if v := d.U8(); d.Err == nil && v != recordVersion {
 		return nil, fmt.Errorf("%w: account record version %d", ErrUnknownVersion, v)
 	}
-	a := &Account{Nonce: d.u64()}
-	if n := d.count(1<<20, 3+16); n > 0 {
+	a := &Account{Nonce: d.U64()}
+	if n := d.Count(1<<20, 3+16); n > 0 {
 		a.Holdings = make([]Holding, n)
 		for i := range a.Holdings {
-			a.Holdings[i].Program = d.str(MaxSymbolLen)
+			a.Holdings[i].Program = d.Str(MaxSymbolLen)
 			a.Holdings[i].Balance.decodeFrom(&d)
-			if i > 0 && d.err == nil && a.Holdings[i-1].Program >= a.Holdings[i].Program {
-				d.fail("holdings not sorted by program")
+			if i > 0 && d.Err == nil && a.Holdings[i-1].Program >= a.Holdings[i].Program {
+				d.Fail("holdings not sorted by program")
 			}
 		}
 	}
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return nil, err
 	}
 	return a, nil

@@ -26,18 +26,18 @@ const headerSize = 2 + 8*3 + 32*3 + 20 + 32
 
 // Encode is the canonical encoding of the header: 'H' 1 then fixed-width fields.
 func (h *Header) Encode() []byte {
-	e := encoder{buf: make([]byte, 0, headerSize)}
-	e.u8(tagHeader)
-	e.u8(encodingVersion)
-	e.u64(h.ChainID)
-	e.u64(h.Height)
-	e.u64(h.Time)
-	e.hash(h.PrevHash)
-	e.hash(h.TxRoot)
-	e.hash(h.StateRoot)
-	e.address(h.Proposer)
-	e.hash(h.LastCommitHash)
-	return e.buf
+	e := encoder{Buf: make([]byte, 0, headerSize)}
+	e.U8(tagHeader)
+	e.U8(encodingVersion)
+	e.U64(h.ChainID)
+	e.U64(h.Height)
+	e.U64(h.Time)
+	e.Hash(h.PrevHash)
+	e.Hash(h.TxRoot)
+	e.Hash(h.StateRoot)
+	e.Address(h.Proposer)
+	e.Hash(h.LastCommitHash)
+	return e.Buf
 }
 
 // Hash is the block hash: keccak256 of the header encoding.
@@ -45,24 +45,24 @@ func (h *Header) Hash() Hash { return crypto.Keccak256Hash(h.Encode()) }
 
 // DecodeHeader strictly decodes a header.
 func DecodeHeader(b []byte) (*Header, error) {
-	d := decoder{buf: b}
+	d := newDecoder(b)
 	h := decodeHeader(&d)
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return nil, err
 	}
 	return h, nil
 }
 
 func decodeHeader(d *decoder) *Header {
-	if tag := d.u8(); d.err == nil && tag != tagHeader {
-		d.fail("not a header (tag %#x)", tag)
+	if tag := d.U8(); d.Err == nil && tag != tagHeader {
+		d.Fail("not a header (tag %#x)", tag)
 	}
-	if v := d.u8(); d.err == nil && v != encodingVersion {
-		d.err = fmt.Errorf("%w: header version %d", ErrUnknownVersion, v)
+	if v := d.U8(); d.Err == nil && v != encodingVersion {
+		d.Err = fmt.Errorf("%w: header version %d", ErrUnknownVersion, v)
 	}
 	return &Header{
-		ChainID: d.u64(), Height: d.u64(), Time: d.u64(), PrevHash: d.hash(), TxRoot: d.hash(),
-		StateRoot: d.hash(), Proposer: d.address(), LastCommitHash: d.hash(),
+		ChainID: d.U64(), Height: d.U64(), Time: d.U64(), PrevHash: d.Hash(), TxRoot: d.Hash(),
+		StateRoot: d.Hash(), Proposer: d.Address(), LastCommitHash: d.Hash(),
 	}
 }
 
@@ -147,20 +147,20 @@ func (b *Block) Size() int {
 // Encode is the canonical block encoding: 'B' 1, the header, the transactions each
 // length-prefixed, then the previous block's certificate if present.
 func (b *Block) Encode() []byte {
-	e := encoder{buf: make([]byte, 0, b.Size())}
-	e.u8(tagBlock)
-	e.u8(encodingVersion)
-	e.bytes(b.Header.Encode())
-	e.u32(uint32(len(b.Txs)))
+	e := encoder{Buf: make([]byte, 0, b.Size())}
+	e.U8(tagBlock)
+	e.U8(encodingVersion)
+	e.Bytes(b.Header.Encode())
+	e.U32(uint32(len(b.Txs)))
 	for _, tx := range b.Txs {
-		e.u32(uint32(tx.Size()))
+		e.U32(uint32(tx.Size()))
 		tx.encodeTo(&e)
 	}
-	e.bool(b.LastCommit != nil)
+	e.Bool(b.LastCommit != nil)
 	if b.LastCommit != nil {
-		e.bytes(b.LastCommit.Encode())
+		e.Bytes(b.LastCommit.Encode())
 	}
-	return e.buf
+	return e.Buf
 }
 
 // DecodeBlock strictly decodes a block and runs the stateless checks of its parts: every
@@ -170,28 +170,28 @@ func DecodeBlock(buf []byte) (*Block, error) {
 	if len(buf) > MaxBlockBytes {
 		return nil, fmt.Errorf("%w: block of %d bytes exceeds %d", ErrTooLarge, len(buf), MaxBlockBytes)
 	}
-	d := decoder{buf: buf}
-	if tag := d.u8(); d.err == nil && tag != tagBlock {
-		d.fail("not a block (tag %#x)", tag)
+	d := newDecoder(buf)
+	if tag := d.U8(); d.Err == nil && tag != tagBlock {
+		d.Fail("not a block (tag %#x)", tag)
 	}
-	if v := d.u8(); d.err == nil && v != encodingVersion {
+	if v := d.U8(); d.Err == nil && v != encodingVersion {
 		return nil, fmt.Errorf("%w: block version %d", ErrUnknownVersion, v)
 	}
-	h, err := DecodeHeader(d.bytes(headerSize))
-	if d.err != nil {
-		return nil, d.err
+	h, err := DecodeHeader(d.Bytes(headerSize))
+	if d.Err != nil {
+		return nil, d.Err
 	}
 	if err != nil {
 		return nil, err
 	}
 	b := &Block{Header: *h}
-	n := d.count(MaxBlockBytes/100, 100)
+	n := d.Count(MaxBlockBytes/100, 100)
 	if n > 0 {
 		b.Txs = make([]*Tx, 0, n)
 	}
-	for i := 0; i < n && d.err == nil; i++ {
-		raw := d.bytes(MaxTxBytes)
-		if d.err != nil {
+	for i := 0; i < n && d.Err == nil; i++ {
+		raw := d.Bytes(MaxTxBytes)
+		if d.Err != nil {
 			break
 		}
 		tx, err := DecodeTx(raw)
@@ -200,9 +200,9 @@ func DecodeBlock(buf []byte) (*Block, error) {
 		}
 		b.Txs = append(b.Txs, tx)
 	}
-	if d.bool() {
-		raw := d.bytes(MaxValidators*90 + 128)
-		if d.err == nil {
+	if d.Bool() {
+		raw := d.Bytes(MaxValidators*90 + 128)
+		if d.Err == nil {
 			c, err := DecodeCommit(raw)
 			if err != nil {
 				return nil, fmt.Errorf("last commit: %w", err)
@@ -210,7 +210,7 @@ func DecodeBlock(buf []byte) (*Block, error) {
 			b.LastCommit = c
 		}
 	}
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return nil, err
 	}
 	if err := b.CheckStructure(); err != nil {

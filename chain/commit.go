@@ -23,15 +23,15 @@ const (
 // fixed-width encoding of (chain id, vote type, height, round, block hash). A zero block
 // hash is a vote for nil.
 func VoteDigest(chainID uint64, t VoteType, height uint64, round uint32, block Hash) Hash {
-	e := encoder{buf: make([]byte, 0, 2+8+1+8+4+32)}
-	e.u8(tagVote)
-	e.u8(encodingVersion)
-	e.u64(chainID)
-	e.u8(uint8(t))
-	e.u64(height)
-	e.u32(round)
-	e.hash(block)
-	return crypto.Keccak256Hash(e.buf)
+	e := encoder{Buf: make([]byte, 0, 2+8+1+8+4+32)}
+	e.U8(tagVote)
+	e.U8(encodingVersion)
+	e.U64(chainID)
+	e.U8(uint8(t))
+	e.U64(height)
+	e.U32(round)
+	e.Hash(block)
+	return crypto.Keccak256Hash(e.Buf)
 }
 
 // CommitSig is one validator's precommit signature in a certificate.
@@ -75,18 +75,18 @@ type Commit struct {
 
 // Encode is the canonical encoding: 'C' 1 height round hash count (address sig)*.
 func (c *Commit) Encode() []byte {
-	e := encoder{buf: make([]byte, 0, 2+8+4+32+4+len(c.Sigs)*85)}
-	e.u8(tagCommit)
-	e.u8(encodingVersion)
-	e.u64(c.Height)
-	e.u32(c.Round)
-	e.hash(c.BlockHash)
-	e.u32(uint32(len(c.Sigs)))
+	e := encoder{Buf: make([]byte, 0, 2+8+4+32+4+len(c.Sigs)*85)}
+	e.U8(tagCommit)
+	e.U8(encodingVersion)
+	e.U64(c.Height)
+	e.U32(c.Round)
+	e.Hash(c.BlockHash)
+	e.U32(uint32(len(c.Sigs)))
 	for _, s := range c.Sigs {
-		e.address(s.Validator)
-		e.buf = append(e.buf, s.Sig[:]...)
+		e.Address(s.Validator)
+		e.Buf = append(e.Buf, s.Sig[:]...)
 	}
-	return e.buf
+	return e.Buf
 }
 
 // CommitSize is the encoded size of a certificate with n signatures.
@@ -97,23 +97,23 @@ func (c *Commit) Hash() Hash { return crypto.Keccak256Hash(c.Encode()) }
 
 // DecodeCommit strictly decodes a certificate (signature validity is VerifyCommit's job).
 func DecodeCommit(b []byte) (*Commit, error) {
-	d := decoder{buf: b}
-	if tag := d.u8(); d.err == nil && tag != tagCommit {
-		d.fail("not a commit (tag %#x)", tag)
+	d := newDecoder(b)
+	if tag := d.U8(); d.Err == nil && tag != tagCommit {
+		d.Fail("not a commit (tag %#x)", tag)
 	}
-	if v := d.u8(); d.err == nil && v != encodingVersion {
+	if v := d.U8(); d.Err == nil && v != encodingVersion {
 		return nil, fmt.Errorf("%w: commit version %d", ErrUnknownVersion, v)
 	}
-	c := &Commit{Height: d.u64(), Round: d.u32(), BlockHash: d.hash()}
-	n := d.count(MaxValidators, 85)
+	c := &Commit{Height: d.U64(), Round: d.U32(), BlockHash: d.Hash()}
+	n := d.Count(MaxValidators, 85)
 	if n > 0 {
 		c.Sigs = make([]CommitSig, n)
 	}
 	for i := range c.Sigs {
-		c.Sigs[i].Validator = d.address()
-		copy(c.Sigs[i].Sig[:], d.take(65))
+		c.Sigs[i].Validator = d.Address()
+		copy(c.Sigs[i].Sig[:], d.Take(65))
 	}
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return nil, err
 	}
 	for i, s := range c.Sigs {

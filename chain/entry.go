@@ -39,33 +39,33 @@ type Entry struct {
 // AppendBinary appends the entry's binary encoding (a version byte, then fixed-width and
 // length-prefixed fields) to b; the ledger stores history in this form.
 func (e *Entry) AppendBinary(b []byte) []byte {
-	enc := encoder{buf: b}
-	enc.u8(recordVersion)
-	enc.address(e.Account)
-	enc.str(e.Program)
-	enc.str(string(e.Cause))
-	enc.u64(e.Credit)
-	enc.u64(e.Debit)
-	enc.u64(e.Unrecovered)
-	enc.str(e.Ref)
-	enc.address(e.Counterparty)
-	enc.str(e.Route)
-	enc.u32(e.AvailableDay)
-	enc.u32(e.ExpiryDay)
-	return enc.buf
+	enc := encoder{Buf: b}
+	enc.U8(recordVersion)
+	enc.Address(e.Account)
+	enc.Str(e.Program)
+	enc.Str(string(e.Cause))
+	enc.U64(e.Credit)
+	enc.U64(e.Debit)
+	enc.U64(e.Unrecovered)
+	enc.Str(e.Ref)
+	enc.Address(e.Counterparty)
+	enc.Str(e.Route)
+	enc.U32(e.AvailableDay)
+	enc.U32(e.ExpiryDay)
+	return enc.Buf
 }
 
 // DecodeEntry decodes an entry written by AppendBinary, returning the bytes after it.
 func DecodeEntry(b []byte) (Entry, []byte, error) {
-	d := decoder{buf: b}
-	if v := d.u8(); d.err == nil && v != recordVersion {
+	d := newDecoder(b)
+	if v := d.U8(); d.Err == nil && v != recordVersion {
 		return Entry{}, nil, rejectf(ErrUnknownVersion, "entry version %d", v)
 	}
-	e := Entry{Account: d.address(), Program: d.str(MaxSymbolLen), Cause: Cause(d.str(32)),
-		Credit: d.u64(), Debit: d.u64(), Unrecovered: d.u64(), Ref: d.str(maxDecodeString),
-		Counterparty: d.address(), Route: d.str(2*MaxSymbolLen + 1), AvailableDay: d.u32(), ExpiryDay: d.u32()}
-	if d.err != nil {
-		return Entry{}, nil, d.err
+	e := Entry{Account: d.Address(), Program: d.Str(MaxSymbolLen), Cause: Cause(d.Str(32)),
+		Credit: d.U64(), Debit: d.U64(), Unrecovered: d.U64(), Ref: d.Str(maxDecodeString),
+		Counterparty: d.Address(), Route: d.Str(2*MaxSymbolLen + 1), AvailableDay: d.U32(), ExpiryDay: d.U32()}
+	if d.Err != nil {
+		return Entry{}, nil, d.Err
 	}
-	return e, b[d.off:], nil
+	return e, b[d.Off:], nil
 }

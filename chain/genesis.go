@@ -192,40 +192,40 @@ func (g *Genesis) Validate() error {
 // Encode is the canonical binary encoding of the genesis, the preimage of its hash.
 func (g *Genesis) Encode() []byte {
 	e := encoder{}
-	e.u8('G')
-	e.u8(encodingVersion)
-	e.u64(g.ChainID)
-	e.str(g.Network)
-	e.u64(g.GenesisTime)
-	e.u32(uint32(len(g.Partners)))
+	e.U8('G')
+	e.U8(encodingVersion)
+	e.U64(g.ChainID)
+	e.Str(g.Network)
+	e.U64(g.GenesisTime)
+	e.U32(uint32(len(g.Partners)))
 	for _, p := range g.Partners {
-		e.str(p.Name)
-		e.address(p.Address)
+		e.Str(p.Name)
+		e.Address(p.Address)
 	}
-	e.u32(uint32(len(g.Validators)))
+	e.U32(uint32(len(g.Validators)))
 	for _, v := range g.Validators {
-		e.str(v.Name)
-		e.address(v.Partner)
-		e.bytes(v.PubKey)
-		e.address(v.Address)
-		e.u32(uint32(len(v.Addrs)))
+		e.Str(v.Name)
+		e.Address(v.Partner)
+		e.Bytes(v.PubKey)
+		e.Address(v.Address)
+		e.U32(uint32(len(v.Addrs)))
 		for _, a := range v.Addrs {
-			e.str(a)
+			e.Str(a)
 		}
 	}
 	p := g.Params
 	for _, v := range []int{p.MaxBlockTxs, p.MaxBlockBytes, p.MaxTxBytes, p.MaxRefLen, p.MaxMemoLen, p.MaxCreditsPerEarn, p.MaxLots} {
-		e.u64(uint64(v))
+		e.U64(uint64(v))
 	}
-	e.u32(uint32(len(g.Programs)))
+	e.U32(uint32(len(g.Programs)))
 	for _, pr := range g.Programs {
-		e.str(pr.Symbol)
-		e.str(pr.Name)
-		e.address(pr.Owner)
+		e.Str(pr.Symbol)
+		e.Str(pr.Name)
+		e.Address(pr.Owner)
 		encodeAddresses(&e, pr.Operators)
 		pr.Policy.encode(&e)
 	}
-	return e.buf
+	return e.Buf
 }
 
 // Hash is the chain's identity: keccak256 of the canonical genesis encoding.

@@ -29,28 +29,28 @@ const (
 )
 
 func (p *Policy) encode(e *encoder) {
-	e.u32(p.PendingDays)
-	e.u32(p.ExpiryDays)
-	e.u32(p.TierWindowDays)
-	e.u32(uint32(len(p.Tiers)))
+	e.U32(p.PendingDays)
+	e.U32(p.ExpiryDays)
+	e.U32(p.TierWindowDays)
+	e.U32(uint32(len(p.Tiers)))
 	for _, t := range p.Tiers {
-		e.str(t.Name)
-		e.u64(t.Threshold)
+		e.Str(t.Name)
+		e.U64(t.Threshold)
 	}
 }
 
 func (p *Policy) decode(d *decoder) {
-	p.PendingDays = d.u32()
-	p.ExpiryDays = d.u32()
-	p.TierWindowDays = d.u32()
-	n := d.count(maxDecodeTiers, 10)
+	p.PendingDays = d.U32()
+	p.ExpiryDays = d.U32()
+	p.TierWindowDays = d.U32()
+	n := d.Count(maxDecodeTiers, 10)
 	p.Tiers = nil
 	if n > 0 {
 		p.Tiers = make([]Tier, n)
 	}
 	for i := range p.Tiers {
-		p.Tiers[i].Name = d.str(maxTierNameLen)
-		p.Tiers[i].Threshold = d.u64()
+		p.Tiers[i].Name = d.Str(maxTierNameLen)
+		p.Tiers[i].Threshold = d.U64()
 	}
 }
 
@@ -77,20 +77,20 @@ func (p *Policy) check() error {
 }
 
 func encodeAddresses(e *encoder, as []Address) {
-	e.u32(uint32(len(as)))
+	e.U32(uint32(len(as)))
 	for _, a := range as {
-		e.address(a)
+		e.Address(a)
 	}
 }
 
 func decodeAddresses(d *decoder, max int) []Address {
-	n := d.count(max, 20)
+	n := d.Count(max, 20)
 	if n == 0 {
 		return nil
 	}
 	as := make([]Address, n)
 	for i := range as {
-		as[i] = d.address()
+		as[i] = d.Address()
 	}
 	return as
 }
@@ -155,15 +155,15 @@ type RegisterProgram struct {
 func (*RegisterProgram) Kind() Kind { return KindRegisterProgram }
 
 func (p *RegisterProgram) encode(e *encoder) {
-	e.str(p.Symbol)
-	e.str(p.Name)
+	e.Str(p.Symbol)
+	e.Str(p.Name)
 	p.Policy.encode(e)
 	encodeAddresses(e, p.Operators)
 }
 
 func (p *RegisterProgram) decode(d *decoder) {
-	p.Symbol = d.str(MaxSymbolLen)
-	p.Name = d.str(maxDecodeString)
+	p.Symbol = d.Str(MaxSymbolLen)
+	p.Name = d.Str(maxDecodeString)
 	p.Policy.decode(d)
 	p.Operators = decodeAddresses(d, maxDecodeOperators)
 }
@@ -198,23 +198,23 @@ type UpdateProgram struct {
 func (*UpdateProgram) Kind() Kind { return KindUpdateProgram }
 
 func (p *UpdateProgram) encode(e *encoder) {
-	e.str(p.Program)
-	e.bool(p.SetPolicy)
+	e.Str(p.Program)
+	e.Bool(p.SetPolicy)
 	p.Policy.encode(e)
-	e.bool(p.SetOperators)
+	e.Bool(p.SetOperators)
 	encodeAddresses(e, p.Operators)
-	e.address(p.NewOwner)
-	e.bool(p.Retire)
+	e.Address(p.NewOwner)
+	e.Bool(p.Retire)
 }
 
 func (p *UpdateProgram) decode(d *decoder) {
-	p.Program = d.str(MaxSymbolLen)
-	p.SetPolicy = d.bool()
+	p.Program = d.Str(MaxSymbolLen)
+	p.SetPolicy = d.Bool()
 	p.Policy.decode(d)
-	p.SetOperators = d.bool()
+	p.SetOperators = d.Bool()
 	p.Operators = decodeAddresses(d, maxDecodeOperators)
-	p.NewOwner = d.address()
-	p.Retire = d.bool()
+	p.NewOwner = d.Address()
+	p.Retire = d.Bool()
 }
 
 func (p *UpdateProgram) check() error {
@@ -253,25 +253,25 @@ type Earn struct {
 func (*Earn) Kind() Kind { return KindEarn }
 
 func (p *Earn) encode(e *encoder) {
-	e.str(p.Program)
-	e.u32(uint32(len(p.Credits)))
+	e.Str(p.Program)
+	e.U32(uint32(len(p.Credits)))
 	for _, c := range p.Credits {
-		e.address(c.To)
-		e.u64(c.Amount)
-		e.str(c.OrderRef)
+		e.Address(c.To)
+		e.U64(c.Amount)
+		e.Str(c.OrderRef)
 	}
 }
 
 func (p *Earn) decode(d *decoder) {
-	p.Program = d.str(MaxSymbolLen)
-	n := d.count(maxDecodeCredits, 30)
+	p.Program = d.Str(MaxSymbolLen)
+	n := d.Count(maxDecodeCredits, 30)
 	if n > 0 {
 		p.Credits = make([]Credit, n)
 	}
 	for i := range p.Credits {
-		p.Credits[i].To = d.address()
-		p.Credits[i].Amount = d.u64()
-		p.Credits[i].OrderRef = d.str(maxDecodeString)
+		p.Credits[i].To = d.Address()
+		p.Credits[i].Amount = d.U64()
+		p.Credits[i].OrderRef = d.Str(maxDecodeString)
 	}
 }
 
@@ -310,15 +310,15 @@ type Reverse struct {
 func (*Reverse) Kind() Kind { return KindReverse }
 
 func (p *Reverse) encode(e *encoder) {
-	e.str(p.Program)
-	e.str(p.OrderRef)
-	e.u64(p.Amount)
+	e.Str(p.Program)
+	e.Str(p.OrderRef)
+	e.U64(p.Amount)
 }
 
 func (p *Reverse) decode(d *decoder) {
-	p.Program = d.str(MaxSymbolLen)
-	p.OrderRef = d.str(maxDecodeString)
-	p.Amount = d.u64()
+	p.Program = d.Str(MaxSymbolLen)
+	p.OrderRef = d.Str(maxDecodeString)
+	p.Amount = d.U64()
 }
 
 func (p *Reverse) check() error {
@@ -343,17 +343,17 @@ type Transfer struct {
 func (*Transfer) Kind() Kind { return KindTransfer }
 
 func (p *Transfer) encode(e *encoder) {
-	e.str(p.Program)
-	e.address(p.To)
-	e.u64(p.Amount)
-	e.str(p.Memo)
+	e.Str(p.Program)
+	e.Address(p.To)
+	e.U64(p.Amount)
+	e.Str(p.Memo)
 }
 
 func (p *Transfer) decode(d *decoder) {
-	p.Program = d.str(MaxSymbolLen)
-	p.To = d.address()
-	p.Amount = d.u64()
-	p.Memo = d.str(maxDecodeString)
+	p.Program = d.Str(MaxSymbolLen)
+	p.To = d.Address()
+	p.Amount = d.U64()
+	p.Memo = d.Str(maxDecodeString)
 }
 
 func (p *Transfer) check() error {
@@ -380,15 +380,15 @@ type Redeem struct {
 func (*Redeem) Kind() Kind { return KindRedeem }
 
 func (p *Redeem) encode(e *encoder) {
-	e.str(p.Program)
-	e.u64(p.Amount)
-	e.str(p.RewardRef)
+	e.Str(p.Program)
+	e.U64(p.Amount)
+	e.Str(p.RewardRef)
 }
 
 func (p *Redeem) decode(d *decoder) {
-	p.Program = d.str(MaxSymbolLen)
-	p.Amount = d.u64()
-	p.RewardRef = d.str(maxDecodeString)
+	p.Program = d.Str(MaxSymbolLen)
+	p.Amount = d.U64()
+	p.RewardRef = d.Str(maxDecodeString)
 }
 
 func (p *Redeem) check() error {
@@ -417,19 +417,19 @@ type SetRate struct {
 func (*SetRate) Kind() Kind { return KindSetRate }
 
 func (p *SetRate) encode(e *encoder) {
-	e.str(p.From)
-	e.str(p.To)
-	e.u64(p.Numerator)
-	e.u64(p.Denominator)
-	e.u64(p.DailyCap)
+	e.Str(p.From)
+	e.Str(p.To)
+	e.U64(p.Numerator)
+	e.U64(p.Denominator)
+	e.U64(p.DailyCap)
 }
 
 func (p *SetRate) decode(d *decoder) {
-	p.From = d.str(MaxSymbolLen)
-	p.To = d.str(MaxSymbolLen)
-	p.Numerator = d.u64()
-	p.Denominator = d.u64()
-	p.DailyCap = d.u64()
+	p.From = d.Str(MaxSymbolLen)
+	p.To = d.Str(MaxSymbolLen)
+	p.Numerator = d.U64()
+	p.Denominator = d.U64()
+	p.DailyCap = d.U64()
 }
 
 func (p *SetRate) check() error {
@@ -463,17 +463,17 @@ type Exchange struct {
 func (*Exchange) Kind() Kind { return KindExchange }
 
 func (p *Exchange) encode(e *encoder) {
-	e.str(p.From)
-	e.str(p.To)
-	e.u64(p.Amount)
-	e.u64(p.MinOut)
+	e.Str(p.From)
+	e.Str(p.To)
+	e.U64(p.Amount)
+	e.U64(p.MinOut)
 }
 
 func (p *Exchange) decode(d *decoder) {
-	p.From = d.str(MaxSymbolLen)
-	p.To = d.str(MaxSymbolLen)
-	p.Amount = d.u64()
-	p.MinOut = d.u64()
+	p.From = d.Str(MaxSymbolLen)
+	p.To = d.Str(MaxSymbolLen)
+	p.Amount = d.U64()
+	p.MinOut = d.U64()
 }
 
 func (p *Exchange) check() error {
@@ -501,15 +501,15 @@ type Settle struct {
 func (*Settle) Kind() Kind { return KindSettle }
 
 func (p *Settle) encode(e *encoder) {
-	e.str(p.Program)
-	e.str(p.Counterparty)
-	e.u64(p.Amount)
+	e.Str(p.Program)
+	e.Str(p.Counterparty)
+	e.U64(p.Amount)
 }
 
 func (p *Settle) decode(d *decoder) {
-	p.Program = d.str(MaxSymbolLen)
-	p.Counterparty = d.str(MaxSymbolLen)
-	p.Amount = d.u64()
+	p.Program = d.Str(MaxSymbolLen)
+	p.Counterparty = d.Str(MaxSymbolLen)
+	p.Amount = d.U64()
 }
 
 func (p *Settle) check() error {

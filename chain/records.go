@@ -36,32 +36,32 @@ type Balance struct {
 }
 
 func (b *Balance) encodeTo(e *encoder) {
-	e.u64(b.Earned)
-	e.u32(uint32(len(b.Lots)))
+	e.U64(b.Earned)
+	e.U32(uint32(len(b.Lots)))
 	for _, l := range b.Lots {
-		e.u64(l.Amount)
-		e.u32(l.Expiry)
-		e.u32(l.Available)
+		e.U64(l.Amount)
+		e.U32(l.Expiry)
+		e.U32(l.Available)
 	}
-	e.u32(uint32(len(b.EarnedDays)))
+	e.U32(uint32(len(b.EarnedDays)))
 	for _, d := range b.EarnedDays {
-		e.u32(d.Day)
-		e.u64(d.Amount)
+		e.U32(d.Day)
+		e.U64(d.Amount)
 	}
 }
 
 func (b *Balance) decodeFrom(d *decoder) {
-	b.Earned = d.u64()
-	if n := d.count(1<<20, 16); n > 0 {
+	b.Earned = d.U64()
+	if n := d.Count(1<<20, 16); n > 0 {
 		b.Lots = make([]Lot, n)
 		for i := range b.Lots {
-			b.Lots[i] = Lot{Amount: d.u64(), Expiry: d.u32(), Available: d.u32()}
+			b.Lots[i] = Lot{Amount: d.U64(), Expiry: d.U32(), Available: d.U32()}
 		}
 	}
-	if n := d.count(1<<20, 12); n > 0 {
+	if n := d.Count(1<<20, 12); n > 0 {
 		b.EarnedDays = make([]DayAmount, n)
 		for i := range b.EarnedDays {
-			b.EarnedDays[i] = DayAmount{Day: d.u32(), Amount: d.u64()}
+			b.EarnedDays[i] = DayAmount{Day: d.U32(), Amount: d.U64()}
 		}
 	}
 }
@@ -101,38 +101,38 @@ type Program struct {
 }
 
 func (p *Program) encode() []byte {
-	e := encoder{buf: make([]byte, 0, 160)}
-	e.u8(recordVersion)
-	e.str(p.Symbol)
-	e.str(p.Name)
-	e.address(p.Owner)
+	e := encoder{Buf: make([]byte, 0, 160)}
+	e.U8(recordVersion)
+	e.Str(p.Symbol)
+	e.Str(p.Name)
+	e.Address(p.Owner)
 	encodeAddresses(&e, p.Operators)
 	p.Policy.encode(&e)
-	e.bool(p.Retired)
-	e.u32(p.ExpiredThrough)
+	e.Bool(p.Retired)
+	e.U32(p.ExpiredThrough)
 	s := &p.Stats
 	for _, v := range []uint64{s.Earned, s.Reversed, s.Unrecovered, s.Redeemed, s.Expired, s.ExchangedIn, s.ExchangedOut} {
-		e.u64(v)
+		e.U64(v)
 	}
-	return e.buf
+	return e.Buf
 }
 
 // DecodeProgram decodes a program record.
 func DecodeProgram(buf []byte) (*Program, error) {
-	d := decoder{buf: buf}
-	if v := d.u8(); d.err == nil && v != recordVersion {
+	d := newDecoder(buf)
+	if v := d.U8(); d.Err == nil && v != recordVersion {
 		return nil, fmt.Errorf("%w: program record version %d", ErrUnknownVersion, v)
 	}
-	p := &Program{Symbol: d.str(MaxSymbolLen), Name: d.str(maxDecodeString), Owner: d.address()}
+	p := &Program{Symbol: d.Str(MaxSymbolLen), Name: d.Str(maxDecodeString), Owner: d.Address()}
 	p.Operators = decodeAddresses(&d, maxDecodeOperators)
 	p.Policy.decode(&d)
-	p.Retired = d.bool()
-	p.ExpiredThrough = d.u32()
+	p.Retired = d.Bool()
+	p.ExpiredThrough = d.U32()
 	s := &p.Stats
 	for _, v := range []*uint64{&s.Earned, &s.Reversed, &s.Unrecovered, &s.Redeemed, &s.Expired, &s.ExchangedIn, &s.ExchangedOut} {
-		*v = d.u64()
+		*v = d.U64()
 	}
-	return p, d.finish()
+	return p, d.Finish()
 }
 
 // IsOperator reports whether a may earn and reverse in the program (owner or operator).
@@ -161,26 +161,26 @@ type Order struct {
 }
 
 func (o *Order) encode() []byte {
-	e := encoder{buf: make([]byte, 0, 64)}
-	e.u8(recordVersion)
-	e.address(o.To)
-	e.u64(o.Amount)
-	e.u64(o.Reversed)
-	e.u32(o.EarnedDay)
-	e.u32(o.Expiry)
-	e.u32(o.Available)
-	e.u64(o.Height)
-	return e.buf
+	e := encoder{Buf: make([]byte, 0, 64)}
+	e.U8(recordVersion)
+	e.Address(o.To)
+	e.U64(o.Amount)
+	e.U64(o.Reversed)
+	e.U32(o.EarnedDay)
+	e.U32(o.Expiry)
+	e.U32(o.Available)
+	e.U64(o.Height)
+	return e.Buf
 }
 
 // DecodeOrder decodes an order record.
 func DecodeOrder(buf []byte) (*Order, error) {
-	d := decoder{buf: buf}
-	if v := d.u8(); d.err == nil && v != recordVersion {
+	d := newDecoder(buf)
+	if v := d.U8(); d.Err == nil && v != recordVersion {
 		return nil, fmt.Errorf("%w: order record version %d", ErrUnknownVersion, v)
 	}
-	o := &Order{To: d.address(), Amount: d.u64(), Reversed: d.u64(), EarnedDay: d.u32(), Expiry: d.u32(), Available: d.u32(), Height: d.u64()}
-	return o, d.finish()
+	o := &Order{To: d.Address(), Amount: d.U64(), Reversed: d.U64(), EarnedDay: d.U32(), Expiry: d.U32(), Available: d.U32(), Height: d.U64()}
+	return o, d.Finish()
 }
 
 // RateSide is one owner's proposal for a route.
@@ -220,31 +220,31 @@ func (r *Route) Cap() uint64 {
 }
 
 func (r *Route) encode() []byte {
-	e := encoder{buf: make([]byte, 0, 64)}
-	e.u8(recordVersion)
+	e := encoder{Buf: make([]byte, 0, 64)}
+	e.U8(recordVersion)
 	for _, s := range []RateSide{r.FromSide, r.ToSide} {
-		e.u64(s.Numerator)
-		e.u64(s.Denominator)
-		e.u64(s.DailyCap)
+		e.U64(s.Numerator)
+		e.U64(s.Denominator)
+		e.U64(s.DailyCap)
 	}
-	e.u32(r.Day)
-	e.u64(r.Used)
-	return e.buf
+	e.U32(r.Day)
+	e.U64(r.Used)
+	return e.Buf
 }
 
 // DecodeRoute decodes a route record.
 func DecodeRoute(buf []byte) (*Route, error) {
-	d := decoder{buf: buf}
-	if v := d.u8(); d.err == nil && v != recordVersion {
+	d := newDecoder(buf)
+	if v := d.U8(); d.Err == nil && v != recordVersion {
 		return nil, fmt.Errorf("%w: route record version %d", ErrUnknownVersion, v)
 	}
 	r := &Route{}
 	for _, s := range []*RateSide{&r.FromSide, &r.ToSide} {
-		s.Numerator, s.Denominator, s.DailyCap = d.u64(), d.u64(), d.u64()
+		s.Numerator, s.Denominator, s.DailyCap = d.U64(), d.U64(), d.U64()
 	}
-	r.Day = d.u32()
-	r.Used = d.u64()
-	return r, d.finish()
+	r.Day = d.U32()
+	r.Used = d.U64()
+	return r, d.Finish()
 }
 
 // Position is what the owner of a debtor program owes the owner of a creditor program for
@@ -258,19 +258,19 @@ type Position struct {
 func (p Position) Open() uint64 { return p.Owed - p.Settled }
 
 func (p *Position) encode() []byte {
-	e := encoder{buf: make([]byte, 0, 17)}
-	e.u8(recordVersion)
-	e.u64(p.Owed)
-	e.u64(p.Settled)
-	return e.buf
+	e := encoder{Buf: make([]byte, 0, 17)}
+	e.U8(recordVersion)
+	e.U64(p.Owed)
+	e.U64(p.Settled)
+	return e.Buf
 }
 
 // DecodePosition decodes a settlement position record.
 func DecodePosition(buf []byte) (*Position, error) {
-	d := decoder{buf: buf}
-	if v := d.u8(); d.err == nil && v != recordVersion {
+	d := newDecoder(buf)
+	if v := d.U8(); d.Err == nil && v != recordVersion {
 		return nil, fmt.Errorf("%w: position record version %d", ErrUnknownVersion, v)
 	}
-	p := &Position{Owed: d.u64(), Settled: d.u64()}
-	return p, d.finish()
+	p := &Position{Owed: d.U64(), Settled: d.U64()}
+	return p, d.Finish()
 }

@@ -272,22 +272,22 @@ func (s *State) programList() []string {
 	if !ok {
 		return nil
 	}
-	d := decoder{buf: v}
-	n := d.count(1<<24, 3)
+	d := newDecoder(v)
+	n := d.Count(1<<24, 3)
 	out := make([]string, 0, n)
 	for i := 0; i < n; i++ {
-		out = append(out, d.str(MaxSymbolLen))
+		out = append(out, d.Str(MaxSymbolLen))
 	}
 	return out
 }
 
 func (s *State) putProgramList(list []string) {
 	e := encoder{}
-	e.u32(uint32(len(list)))
+	e.U32(uint32(len(list)))
 	for _, sym := range list {
-		e.str(sym)
+		e.Str(sym)
 	}
-	s.set(ProgramListKey(), e.buf)
+	s.set(ProgramListKey(), e.Buf)
 }
 
 // balance returns a copy of a's balance in a program, to be written back with putBalance.

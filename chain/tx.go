@@ -114,20 +114,20 @@ func (tx *Tx) Size() int {
 // Encode returns the canonical binary encoding:
 // 'T' 1 kind chain_id nonce valid_until payload signature.
 func (tx *Tx) Encode() []byte {
-	e := encoder{buf: make([]byte, 0, 160)}
+	e := encoder{Buf: make([]byte, 0, 160)}
 	tx.encodeTo(&e)
-	return e.buf
+	return e.Buf
 }
 
 func (tx *Tx) encodeTo(e *encoder) {
-	e.u8(tagTx)
-	e.u8(encodingVersion)
-	e.u8(uint8(tx.Payload.Kind()))
-	e.u64(tx.ChainID)
-	e.u64(tx.Nonce)
-	e.u64(tx.ValidUntil)
+	e.U8(tagTx)
+	e.U8(encodingVersion)
+	e.U8(uint8(tx.Payload.Kind()))
+	e.U64(tx.ChainID)
+	e.U64(tx.Nonce)
+	e.U64(tx.ValidUntil)
 	tx.Payload.encode(e)
-	e.buf = append(e.buf, tx.Sig[:]...)
+	e.Buf = append(e.Buf, tx.Sig[:]...)
 }
 
 // DecodeTx strictly decodes a canonical transaction and runs the stateless checks (field
@@ -136,12 +136,12 @@ func DecodeTx(b []byte) (*Tx, error) {
 	if len(b) > MaxTxBytes {
 		return nil, fmt.Errorf("%w: transaction of %d bytes exceeds %d", ErrTooLarge, len(b), MaxTxBytes)
 	}
-	d := decoder{buf: b}
+	d := newDecoder(b)
 	tx, err := decodeTx(&d)
 	if err != nil {
 		return nil, err
 	}
-	if err := d.finish(); err != nil {
+	if err := d.Finish(); err != nil {
 		return nil, err
 	}
 	if err := tx.Check(); err != nil {
@@ -154,25 +154,25 @@ func DecodeTx(b []byte) (*Tx, error) {
 }
 
 func decodeTx(d *decoder) (*Tx, error) {
-	if tag := d.u8(); d.err == nil && tag != tagTx {
+	if tag := d.U8(); d.Err == nil && tag != tagTx {
 		return nil, fmt.Errorf("%w: not a transaction (tag %#x)", ErrMalformed, tag)
 	}
-	if v := d.u8(); d.err == nil && v != encodingVersion {
+	if v := d.U8(); d.Err == nil && v != encodingVersion {
 		return nil, fmt.Errorf("%w: transaction version %d", ErrUnknownVersion, v)
 	}
-	kind := Kind(d.u8())
-	if d.err != nil {
-		return nil, d.err
+	kind := Kind(d.U8())
+	if d.Err != nil {
+		return nil, d.Err
 	}
 	p := newPayload(kind)
 	if p == nil {
 		return nil, fmt.Errorf("%w: %d", ErrUnknownKind, uint8(kind))
 	}
-	tx := &Tx{ChainID: d.u64(), Nonce: d.u64(), ValidUntil: d.u64(), Payload: p}
+	tx := &Tx{ChainID: d.U64(), Nonce: d.U64(), ValidUntil: d.U64(), Payload: p}
 	p.decode(d)
-	copy(tx.Sig[:], d.take(65))
-	if d.err != nil {
-		return nil, d.err
+	copy(tx.Sig[:], d.Take(65))
+	if d.Err != nil {
+		return nil, d.Err
 	}
 	return tx, nil
 }

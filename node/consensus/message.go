@@ -6,6 +6,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/internal/wire"
 )
 
 // MaxRound is the highest round any message may carry, so that a POLRound (an int32) can
@@ -43,16 +44,16 @@ type Vote struct {
 // uint32. Its tag differs from chain.VoteDigest's ('V'), so no proposal signature is ever
 // a vote signature.
 func ProposalDigest(chainID, height uint64, round uint32, polRound int32, blockHash chain.Hash, blockTime uint64) chain.Hash {
-	e := encoder{buf: make([]byte, 0, 2+8+8+4+4+32+8)}
-	e.u8(tagProposalDigest)
-	e.u8(encodingVersion)
-	e.u64(chainID)
-	e.u64(height)
-	e.u32(round)
-	e.u32(uint32(polRound))
-	e.hash(blockHash)
-	e.u64(blockTime)
-	return crypto.Keccak256Hash(e.buf)
+	e := encoder{wire.Encoder{Buf: make([]byte, 0, 2+8+8+4+4+32+8)}}
+	e.U8(tagProposalDigest)
+	e.U8(encodingVersion)
+	e.U64(chainID)
+	e.U64(height)
+	e.U32(round)
+	e.U32(uint32(polRound))
+	e.Hash(blockHash)
+	e.U64(blockTime)
+	return crypto.Keccak256Hash(e.Buf)
 }
 
 // Digest is the proposal's ProposalDigest under chainID.
