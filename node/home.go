@@ -14,6 +14,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/internal/fsutil"
 )
 
 // The files of a node's home directory.
@@ -107,7 +108,7 @@ func WriteHome(home string, cfg Config, g *chain.Genesis, consensus *ecdsa.Priva
 	}()
 	write := func(name string, data []byte, mode fs.FileMode) error {
 		path := filepath.Join(home, name)
-		if err := writeFileExclusive(path, data, mode); err != nil {
+		if err := fsutil.WriteFileExclusive(path, data, mode); err != nil {
 			return fmt.Errorf("node: init: %w", err)
 		}
 		created = append(created, path)
@@ -175,25 +176,6 @@ func DevGenesis(o InitOptions, consensus *ecdsa.PrivateKey) *chain.Genesis {
 		}},
 		Params: chain.DefaultParams(),
 	}
-}
-
-// writeFileExclusive creates path with data, failing if it exists, and syncs it.
-func writeFileExclusive(path string, data []byte, mode fs.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(path)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(path)
-		return err
-	}
-	return f.Close()
 }
 
 func encodeKey(k *ecdsa.PrivateKey) []byte {

@@ -17,6 +17,7 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/internal/fsutil"
 	"github.com/loyal-ledger/loyal/node/blocksync"
 	"github.com/loyal-ledger/loyal/node/consensus"
 	"github.com/loyal-ledger/loyal/p2p"
@@ -315,7 +316,7 @@ func (r *replica) handle(acts []consensus.Action) error {
 	for _, a := range acts {
 		switch a := a.(type) {
 		case consensus.Persist:
-			if err := writeFileAtomic(r.n.signedStatePath(), a.State.Encode()); err != nil {
+			if err := fsutil.WriteFileAtomic(r.n.signedStatePath(), a.State.Encode(), 0o600); err != nil {
 				return fmt.Errorf("node: persist signed state: %w", err)
 			}
 		case consensus.Broadcast:
@@ -649,36 +650,6 @@ func (r *replica) syncLoop(ctx context.Context) {
 	}
 }
 
-// writeFileAtomic replaces path with data durably: a synced temp file renamed over it, and
-// the directory synced, so a crash leaves the old or the new content.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
-}
-
 // P2PAddrs are the node's libp2p addresses with its peer id (nil on a single-validator
 // network).
 func (n *Node) P2PAddrs() []ma.Multiaddr {
@@ -703,28 +674,32 @@ func (n *Node) AddPeer(addr ma.Multiaddr) error {
 // BlockPeer cuts the node off from another validator or observer until UnblockPeer (an
 // operator's emergency brake; tests use it to partition a network).
 func (n *Node) BlockPeer(a chain.Address) error {
-	if n.replica == nil {
-		return errors.New("node: a single-validator network has no peers")
+	id, err := n.knownPeer(a)
+	if err == nil {
+		n.replica.host.Block(id)
 	}
-	id, ok := n.replica.host.PeerIDFor(a)
-	if !ok {
-		return fmt.Errorf("node: %s is not a known peer", a.Hex())
-	}
-	n.replica.host.Block(id)
-	return nil
+	return err
 }
 
 // UnblockPeer undoes BlockPeer.
 func (n *Node) UnblockPeer(a chain.Address) error {
+	id, err := n.knownPeer(a)
+	if err == nil {
+		n.replica.host.Unblock(id)
+	}
+	return err
+}
+
+// knownPeer is the peer id of an allowed validator or observer.
+func (n *Node) knownPeer(a chain.Address) (peer.ID, error) {
 	if n.replica == nil {
-		return errors.New("node: a single-validator network has no peers")
+		return "", errors.New("node: a single-validator network has no peers")
 	}
 	id, ok := n.replica.host.PeerIDFor(a)
 	if !ok {
-		return fmt.Errorf("node: %s is not a known peer", a.Hex())
+		return "", fmt.Errorf("node: %s is not a known peer", a.Hex())
 	}
-	n.replica.host.Unblock(id)
-	return nil
+	return id, nil
 }
 
 // senders returns the senders of a proposed block's transactions: from the mempool, which

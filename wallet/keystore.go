@@ -18,6 +18,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/internal/fsutil"
 )
 
 // EnvKeystore names the environment variable that overrides the default keystore directory.
@@ -108,6 +109,18 @@ func checkName(name string) error {
 
 // New creates a key, encrypts it with passphrase and names it.
 func (k *Keystore) New(name, passphrase string) (KeyInfo, error) {
+	return k.add(name, func(map[string]chain.Address) (accounts.Account, error) {
+		acc, err := k.ks.NewAccount(passphrase)
+		if err != nil {
+			return acc, fmt.Errorf("wallet: new key: %w", err)
+		}
+		return acc, nil
+	})
+}
+
+// add stores a key under a new name: with the keystore locked and the name free, create makes
+// the account (it gets the current names), and the name is recorded.
+func (k *Keystore) add(name string, create func(names map[string]chain.Address) (accounts.Account, error)) (KeyInfo, error) {
 	if err := checkName(name); err != nil {
 		return KeyInfo{}, err
 	}
@@ -120,9 +133,9 @@ func (k *Keystore) New(name, passphrase string) (KeyInfo, error) {
 	if _, ok := names[name]; ok {
 		return KeyInfo{}, fmt.Errorf("%w: %q", ErrDuplicateName, name)
 	}
-	acc, err := k.ks.NewAccount(passphrase)
+	acc, err := create(names)
 	if err != nil {
-		return KeyInfo{}, fmt.Errorf("wallet: new key: %w", err)
+		return KeyInfo{}, err
 	}
 	return k.name(names, name, acc)
 }
@@ -131,18 +144,13 @@ func (k *Keystore) New(name, passphrase string) (KeyInfo, error) {
 // (decrypted with filePassphrase) or a hex private key (64 hex digits, optionally 0x).
 // The stored copy is encrypted with newPassphrase and this keystore's scrypt parameters.
 func (k *Keystore) Import(name, source, filePassphrase, newPassphrase string) (KeyInfo, error) {
-	if err := checkName(name); err != nil {
-		return KeyInfo{}, err
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	names, err := k.readNames()
-	if err != nil {
-		return KeyInfo{}, err
-	}
-	if _, ok := names[name]; ok {
-		return KeyInfo{}, fmt.Errorf("%w: %q", ErrDuplicateName, name)
-	}
+	return k.add(name, func(names map[string]chain.Address) (accounts.Account, error) {
+		return k.importAccount(names, source, filePassphrase, newPassphrase)
+	})
+}
+
+// importAccount decrypts or parses source and stores it encrypted with newPassphrase.
+func (k *Keystore) importAccount(names map[string]chain.Address, source, filePassphrase, newPassphrase string) (accounts.Account, error) {
 	var (
 		acc       accounts.Account
 		importErr error
@@ -150,21 +158,21 @@ func (k *Keystore) Import(name, source, filePassphrase, newPassphrase string) (K
 	if fi, statErr := os.Stat(source); statErr == nil && fi.Mode().IsRegular() {
 		data, err := readFileLimited(source, maxKeyFileBytes)
 		if err != nil {
-			return KeyInfo{}, fmt.Errorf("wallet: import: %w", err)
+			return accounts.Account{}, fmt.Errorf("wallet: import: %w", err)
 		}
 		acc, importErr = k.ks.Import(data, filePassphrase, newPassphrase)
 		if errors.Is(importErr, keystore.ErrDecrypt) {
-			return KeyInfo{}, fmt.Errorf("%w for key file %s", ErrWrongPassphrase, source)
+			return accounts.Account{}, fmt.Errorf("%w for key file %s", ErrWrongPassphrase, source)
 		}
 	} else if hexKey, ok := parseHexKey(source); ok {
 		priv, err := crypto.HexToECDSA(hexKey)
 		if err != nil {
-			return KeyInfo{}, fmt.Errorf("wallet: import: invalid private key: %w", err)
+			return accounts.Account{}, fmt.Errorf("wallet: import: invalid private key: %w", err)
 		}
 		acc, importErr = k.ks.ImportECDSA(priv, newPassphrase)
 		ZeroKey(priv)
 	} else {
-		return KeyInfo{}, fmt.Errorf("wallet: import: %q is neither a key file nor a hex private key of 64 digits", redact(source))
+		return accounts.Account{}, fmt.Errorf("wallet: import: %q is neither a key file nor a hex private key of 64 digits", redact(source))
 	}
 	if errors.Is(importErr, keystore.ErrAccountAlreadyExists) {
 		// The keystore reports the duplicate's address with the error.
@@ -174,12 +182,12 @@ func (k *Keystore) Import(name, source, filePassphrase, newPassphrase string) (K
 				msg += fmt.Sprintf(" (named %q)", n)
 			}
 		}
-		return KeyInfo{}, fmt.Errorf("%w: %s", ErrDuplicateKey, msg)
+		return accounts.Account{}, fmt.Errorf("%w: %s", ErrDuplicateKey, msg)
 	}
 	if importErr != nil {
-		return KeyInfo{}, fmt.Errorf("wallet: import: %w", importErr)
+		return accounts.Account{}, fmt.Errorf("wallet: import: %w", importErr)
 	}
-	return k.name(names, name, acc)
+	return acc, nil
 }
 
 // redact keeps a mistyped private key out of error messages.
@@ -373,8 +381,7 @@ func (k *Keystore) readNames() (map[string]chain.Address, error) {
 	return names, nil
 }
 
-// writeNames replaces the names file atomically: a 0600 temporary file in the same
-// directory, synced, then renamed over the old one. Call with k.mu held.
+// writeNames replaces the names file atomically (0600). Call with k.mu held.
 func (k *Keystore) writeNames(names map[string]chain.Address) error {
 	raw := make(map[string]string, len(names))
 	for n, a := range names {
@@ -388,29 +395,9 @@ func (k *Keystore) writeNames(names map[string]chain.Address) error {
 	if err := os.MkdirAll(k.dir, 0o700); err != nil {
 		return err
 	}
-	// A leading dot keeps go-ethereum's directory watcher from reading it as a key file.
-	f, err := os.CreateTemp(k.dir, "."+NamesFile+".tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // fails harmlessly once renamed
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(k.dir, NamesFile))
+	// fsutil's temporary name starts with a dot, which keeps go-ethereum's directory watcher
+	// from reading it as a key file.
+	return fsutil.WriteFileAtomic(filepath.Join(k.dir, NamesFile), data, 0o600)
 }
 
 // readFileLimited reads at most limit bytes of a file and fails if it is longer.

@@ -206,113 +206,60 @@ func programUpdate(c *cli.Context) error {
 }
 
 func earn(c *cli.Context) error {
-	if _, err := args(c, 0); err != nil {
-		return err
+	f := readFlags(c, 0, "program")
+	p := &chain.Earn{Program: f.symbol("program")}
+	if f.err != nil {
+		return f.err
 	}
-	if err := need(c, "program"); err != nil {
-		return err
-	}
-	sym, err := symbol(c, "program")
-	if err != nil {
-		return err
-	}
-	var credits []chain.Credit
 	if c.IsSet("credits") {
 		if c.IsSet("to") || c.IsSet("amount") || c.IsSet("order-ref") {
 			return usagef("earn: give either --credits or --to, --amount and --order-ref")
 		}
-		f, err := os.Open(c.String("credits"))
+		file, err := os.Open(c.String("credits"))
 		if err != nil {
 			return fmt.Errorf("--credits: %w", err)
 		}
-		credits, err = wallet.ParseCredits(f)
-		f.Close()
+		p.Credits, err = wallet.ParseCredits(file)
+		file.Close()
 		if err != nil {
 			return fmt.Errorf("--credits %s: %w", c.String("credits"), err)
 		}
-	} else {
-		if err := need(c, "to", "amount", "order-ref"); err != nil {
-			return err
-		}
-		n, err := amount(c, "amount", true)
-		if err != nil {
-			return err
-		}
-		to, err := account(c, c.String("to"))
-		if err != nil {
-			return err
-		}
-		credits = []chain.Credit{{To: to, Amount: n, OrderRef: c.String("order-ref")}}
+		return sendTx(c, p)
 	}
-	return sendTx(c, &chain.Earn{Program: sym, Credits: credits})
+	if err := need(c, "to", "amount", "order-ref"); err != nil {
+		return err
+	}
+	p.Credits = []chain.Credit{{Amount: f.amount("amount", true), To: f.account("to"), OrderRef: c.String("order-ref")}}
+	if f.err != nil {
+		return f.err
+	}
+	return sendTx(c, p)
 }
 
 func reverse(c *cli.Context) error {
-	if _, err := args(c, 0); err != nil {
-		return err
+	f := readFlags(c, 0, "program", "order-ref", "amount")
+	p := &chain.Reverse{Program: f.symbol("program"), OrderRef: c.String("order-ref"), Amount: f.amount("amount", true)}
+	if f.err != nil {
+		return f.err
 	}
-	if err := need(c, "program", "order-ref", "amount"); err != nil {
-		return err
-	}
-	sym, err := symbol(c, "program")
-	if err != nil {
-		return err
-	}
-	n, err := amount(c, "amount", true)
-	if err != nil {
-		return err
-	}
-	return sendTx(c, &chain.Reverse{Program: sym, OrderRef: c.String("order-ref"), Amount: n})
+	return sendTx(c, p)
 }
 
 func rateSet(c *cli.Context) error {
-	if _, err := args(c, 0); err != nil {
-		return err
+	f := readFlags(c, 0, "from-program", "to-program", "num", "den")
+	p := &chain.SetRate{From: f.symbol("from-program"), To: f.symbol("to-program"),
+		Numerator: f.amount("num", false), Denominator: f.amount("den", true), DailyCap: f.amount("daily-cap", false)}
+	if f.err != nil {
+		return f.err
 	}
-	if err := need(c, "from-program", "to-program", "num", "den"); err != nil {
-		return err
-	}
-	fromSym, err := symbol(c, "from-program")
-	if err != nil {
-		return err
-	}
-	toSym, err := symbol(c, "to-program")
-	if err != nil {
-		return err
-	}
-	num, err := amount(c, "num", false)
-	if err != nil {
-		return err
-	}
-	den, err := amount(c, "den", true)
-	if err != nil {
-		return err
-	}
-	dailyCap, err := amount(c, "daily-cap", false)
-	if err != nil {
-		return err
-	}
-	return sendTx(c, &chain.SetRate{From: fromSym, To: toSym, Numerator: num, Denominator: den, DailyCap: dailyCap})
+	return sendTx(c, p)
 }
 
 func settle(c *cli.Context) error {
-	if _, err := args(c, 0); err != nil {
-		return err
+	f := readFlags(c, 0, "program", "counterparty", "amount")
+	p := &chain.Settle{Program: f.symbol("program"), Counterparty: f.symbol("counterparty"), Amount: f.amount("amount", true)}
+	if f.err != nil {
+		return f.err
 	}
-	if err := need(c, "program", "counterparty", "amount"); err != nil {
-		return err
-	}
-	sym, err := symbol(c, "program")
-	if err != nil {
-		return err
-	}
-	other, err := symbol(c, "counterparty")
-	if err != nil {
-		return err
-	}
-	n, err := amount(c, "amount", true)
-	if err != nil {
-		return err
-	}
-	return sendTx(c, &chain.Settle{Program: sym, Counterparty: other, Amount: n})
+	return sendTx(c, p)
 }

@@ -96,67 +96,28 @@ func sendTx(c *cli.Context, payload chain.Payload) error {
 }
 
 func transfer(c *cli.Context) error {
-	if _, err := args(c, 0); err != nil {
-		return err
+	f := readFlags(c, 0, "program", "to", "amount")
+	p := &chain.Transfer{Program: f.symbol("program"), Amount: f.amount("amount", true), To: f.account("to"), Memo: c.String("memo")}
+	if f.err != nil {
+		return f.err
 	}
-	if err := need(c, "program", "to", "amount"); err != nil {
-		return err
-	}
-	sym, err := symbol(c, "program")
-	if err != nil {
-		return err
-	}
-	n, err := amount(c, "amount", true)
-	if err != nil {
-		return err
-	}
-	to, err := account(c, c.String("to"))
-	if err != nil {
-		return err
-	}
-	return sendTx(c, &chain.Transfer{Program: sym, To: to, Amount: n, Memo: c.String("memo")})
+	return sendTx(c, p)
 }
 
 func redeem(c *cli.Context) error {
-	if _, err := args(c, 0); err != nil {
-		return err
+	f := readFlags(c, 0, "program", "amount", "reward-ref")
+	p := &chain.Redeem{Program: f.symbol("program"), Amount: f.amount("amount", true), RewardRef: c.String("reward-ref")}
+	if f.err != nil {
+		return f.err
 	}
-	if err := need(c, "program", "amount", "reward-ref"); err != nil {
-		return err
-	}
-	sym, err := symbol(c, "program")
-	if err != nil {
-		return err
-	}
-	n, err := amount(c, "amount", true)
-	if err != nil {
-		return err
-	}
-	return sendTx(c, &chain.Redeem{Program: sym, Amount: n, RewardRef: c.String("reward-ref")})
+	return sendTx(c, p)
 }
 
 func exchange(c *cli.Context) error {
-	if _, err := args(c, 0); err != nil {
-		return err
+	f := readFlags(c, 0, "from-program", "to-program", "amount")
+	p := &chain.Exchange{From: f.symbol("from-program"), To: f.symbol("to-program"), Amount: f.amount("amount", true), MinOut: f.amount("min-out", false)}
+	if f.err != nil {
+		return f.err
 	}
-	if err := need(c, "from-program", "to-program", "amount"); err != nil {
-		return err
-	}
-	fromSym, err := symbol(c, "from-program")
-	if err != nil {
-		return err
-	}
-	toSym, err := symbol(c, "to-program")
-	if err != nil {
-		return err
-	}
-	n, err := amount(c, "amount", true)
-	if err != nil {
-		return err
-	}
-	minOut, err := amount(c, "min-out", false)
-	if err != nil {
-		return err
-	}
-	return sendTx(c, &chain.Exchange{From: fromSym, To: toSym, Amount: n, MinOut: minOut})
+	return sendTx(c, p)
 }

@@ -189,3 +189,47 @@ func output(c *cli.Context, v any, human func(io.Writer) error) error {
 	}
 	return human(c.App.Writer)
 }
+
+// flagReader reads a command's flags keeping the first error, so that an action builds its
+// payload straight through and checks once. Its methods return zero values after an error.
+type flagReader struct {
+	c   *cli.Context
+	err error
+}
+
+// readFlags checks that the command got nargs arguments and the required flags.
+func readFlags(c *cli.Context, nargs int, required ...string) *flagReader {
+	f := &flagReader{c: c}
+	if _, f.err = args(c, nargs); f.err == nil {
+		f.err = need(c, required...)
+	}
+	return f
+}
+
+func (f *flagReader) symbol(name string) string {
+	if f.err != nil {
+		return ""
+	}
+	s, err := symbol(f.c, name)
+	f.err = err
+	return s
+}
+
+func (f *flagReader) amount(name string, positive bool) uint64 {
+	if f.err != nil {
+		return 0
+	}
+	n, err := amount(f.c, name, positive)
+	f.err = err
+	return n
+}
+
+// account resolves the flag's value as an address or a key name.
+func (f *flagReader) account(name string) chain.Address {
+	if f.err != nil {
+		return chain.Address{}
+	}
+	a, err := account(f.c, f.c.String(name))
+	f.err = err
+	return a
+}

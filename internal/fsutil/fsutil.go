@@ -1,0 +1,68 @@
+// Package fsutil writes small files durably: the node's signed consensus state and the
+// wallet's key names must survive a crash either old or new, never half-written.
+package fsutil
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// WriteFileAtomic replaces path with data durably: a temporary file in the same directory
+// (named with a leading dot, so directory watchers such as go-ethereum's keystore skip it)
+// gets perm, data and a sync, is renamed over path, and the directory is synced. A crash
+// leaves the old or the new content.
+func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // fails harmlessly once renamed
+	if err := writeSynced(f, data, perm); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// WriteFileExclusive creates path with data and perm, failing if it exists, and syncs it; on
+// failure nothing is left behind.
+func WriteFileExclusive(path string, data []byte, perm fs.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	if err := writeSynced(f, data, perm); err != nil {
+		os.Remove(path)
+		return err
+	}
+	return nil
+}
+
+// writeSynced sets f's mode, writes data, syncs and closes f.
+func writeSynced(f *os.File, data []byte, perm fs.FileMode) error {
+	err := f.Chmod(perm)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
