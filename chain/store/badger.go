@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
@@ -26,8 +28,9 @@ const (
 	badgerTxnKeyLen = 11
 	// badgerMaxKeyLen is the longest key badger accepts.
 	badgerMaxKeyLen = 65000
-	// badgerRetainedBuf is the largest batch buffer kept for reuse after Commit.
-	badgerRetainedBuf = 4 << 20
+	// badgerRetainedBuf is the largest batch buffer kept for reuse after
+	// Commit or Close: a block of 10,000 transfers needs about 7 MiB.
+	badgerRetainedBuf = 32 << 20
 )
 
 // badgerReservedPrefix starts badger's internal keys; user keys may not.
@@ -53,9 +56,11 @@ func badgerSizes(maxBatchBytes int) (memTableSize, txnBytes int64) {
 	return memTableSize, txnBytes
 }
 
-// badgerDB is a DB backed by github.com/dgraph-io/badger/v4. Each Batch is
-// committed as one badger transaction, never through badger's WriteBatch,
-// which splits large batches into several non-atomic transactions.
+// badgerDB is a DB backed by github.com/dgraph-io/badger/v4, in badger's
+// managed mode: the store numbers the versions itself (badgerVersions), and
+// commits each Batch as one atomic badger write (badger_commit.go), never
+// through badger's WriteBatch, which splits large batches into several
+// non-atomic transactions.
 type badgerDB struct {
 	db       *badger.DB
 	dir      string
@@ -63,6 +68,14 @@ type badgerDB struct {
 	maxBatch int   // effective Options.MaxBatchBytes, for error messages
 	valueMin int64 // badger's ValueThreshold: values this long go to the value log
 	gate     *gate
+	versions *badgerVersions
+	spare    atomic.Pointer[badgerBuffers] // a closed batch's buffers, for the next batch
+
+	// commitMu serialises commits: versions are published in the order
+	// they are written. It also guards scratch and failed.
+	commitMu sync.Mutex
+	scratch  badgerScratch
+	failed   error // a write that may have left part of a batch in the memtable
 }
 
 var (
@@ -110,7 +123,7 @@ func OpenBadger(dir string, opts *Options) (DB, error) {
 	bo.ChecksumVerificationMode = options.OnTableRead
 	bo.ValueThreshold = min(badgerValueThreshold, txnBytes)
 
-	db, err := badger.Open(bo)
+	db, err := badger.OpenManaged(bo)
 	if err != nil {
 		return nil, badgerErr("open badger "+dir, err)
 	}
@@ -121,7 +134,26 @@ func OpenBadger(dir string, opts *Options) (DB, error) {
 		return nil, fmt.Errorf("store: open badger %s: transaction limit %d is below the %d needed for MaxBatchBytes %d",
 			dir, db.MaxBatchSize(), txnBytes, maxBatch)
 	}
-	return &badgerDB{db: db, dir: dir, readOnly: bo.ReadOnly, maxBatch: maxBatch, valueMin: bo.ValueThreshold, gate: newGate()}, nil
+	// Every batch is written at one version above the last, so the newest
+	// version in the store is the last batch committed (badger's MaxVersion
+	// reads it from table and memtable metadata, without a scan).
+	committed := db.MaxVersion()
+	if !bo.ReadOnly {
+		db.SetDiscardTs(committed)
+	}
+	return &badgerDB{
+		db: db, dir: dir, readOnly: bo.ReadOnly, maxBatch: maxBatch, valueMin: bo.ValueThreshold,
+		gate: newGate(), versions: newBadgerVersions(committed),
+	}, nil
+}
+
+// read runs fn in a read transaction at the last committed version.
+func (d *badgerDB) read(fn func(txn *badger.Txn) error) error {
+	ts := d.versions.acquire()
+	defer d.versions.release(ts)
+	txn := d.db.NewTransactionAt(ts, false)
+	defer txn.Discard()
+	return fn(txn)
 }
 
 // badgerErr wraps a badger error with the "store: " prefix and op, marking it
@@ -145,17 +177,19 @@ func (d *badgerDB) Get(key []byte) ([]byte, error) {
 		return nil, ErrClosed
 	}
 	defer d.gate.exit()
-	txn := d.db.NewTransaction(false)
-	defer txn.Discard()
-	item, err := txn.Get(key)
+	var v []byte
+	err := d.read(func(txn *badger.Txn) error {
+		item, err := txn.Get(key)
+		if err != nil {
+			return err
+		}
+		v, err = item.ValueCopy(nil)
+		return err
+	})
 	if err != nil {
 		if errors.Is(err, badger.ErrKeyNotFound) || errors.Is(err, badger.ErrEmptyKey) {
 			return nil, ErrNotFound
 		}
-		return nil, badgerErr("badger get", err)
-	}
-	v, err := item.ValueCopy(nil)
-	if err != nil {
 		return nil, badgerErr("badger get", err)
 	}
 	if v == nil {
@@ -170,9 +204,10 @@ func (d *badgerDB) Has(key []byte) (bool, error) {
 		return false, ErrClosed
 	}
 	defer d.gate.exit()
-	txn := d.db.NewTransaction(false)
-	defer txn.Discard()
-	_, err := txn.Get(key)
+	err := d.read(func(txn *badger.Txn) error {
+		_, err := txn.Get(key)
+		return err
+	})
 	if err != nil {
 		if errors.Is(err, badger.ErrKeyNotFound) || errors.Is(err, badger.ErrEmptyKey) {
 			return false, nil
@@ -197,37 +232,50 @@ func (d *badgerDB) Iterate(lower, upper []byte, fn func(key, value []byte) error
 	if upper != nil && bytes.Compare(lower, upper) >= 0 {
 		return nil
 	}
-	txn := d.db.NewTransaction(false)
-	defer txn.Discard()
-	// No Prefix: bounds are arbitrary. Values are fetched one at a time.
-	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false})
-	defer it.Close()
-	var val []byte
-	for it.Seek(lower); it.Valid(); it.Next() {
-		item := it.Item()
-		key := item.Key()
-		if upper != nil && bytes.Compare(key, upper) >= 0 {
-			break
+	return d.read(func(txn *badger.Txn) error {
+		// No Prefix: bounds are arbitrary. Values are fetched one at a time.
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: false})
+		defer it.Close()
+		var val []byte
+		for it.Seek(lower); it.Valid(); it.Next() {
+			item := it.Item()
+			key := item.Key()
+			if upper != nil && bytes.Compare(key, upper) >= 0 {
+				break
+			}
+			var err error
+			if val, err = item.ValueCopy(val[:0]); err != nil {
+				return badgerErr("badger iterate", err)
+			}
+			if val == nil {
+				val = []byte{}
+			}
+			if err := fn(key, val); err != nil {
+				return err
+			}
 		}
-		var err error
-		if val, err = item.ValueCopy(val[:0]); err != nil {
-			return badgerErr("badger iterate", err)
-		}
-		if val == nil {
-			val = []byte{}
-		}
-		if err := fn(key, val); err != nil {
-			return err
-		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // NewBatch returns an empty batch.
-func (d *badgerDB) NewBatch() Batch { return &badgerBatch{db: d} }
+func (d *badgerDB) NewBatch() Batch { return d.NewBatchSized(0) }
 
-// NewBatchSized is NewBatch: badger buffers writes in its transaction, sized as it goes.
-func (d *badgerDB) NewBatchSized(int) Batch { return d.NewBatch() }
+// NewBatchSized returns an empty batch whose buffer holds sizeHint bytes of
+// keys and values without growing. It reuses the buffer of a batch closed
+// before it: a block's batch is several MiB, and memory touched for the first
+// time costs a page fault per 4 KiB page, which on some virtual machines costs
+// more than writing the data.
+func (d *badgerDB) NewBatchSized(sizeHint int) Batch {
+	b := &badgerBatch{db: d}
+	if spare := d.spare.Swap(nil); spare != nil {
+		b.buf, b.ops = spare.buf[:0], spare.ops[:0]
+	}
+	if sizeHint > cap(b.buf) && sizeHint <= badgerRetainedBuf {
+		b.buf = make([]byte, 0, sizeHint)
+	}
+	return b
+}
 
 // Close waits for calls in progress, then closes badger, which flushes its
 // memtable. A second Close returns ErrClosed.
@@ -248,8 +296,15 @@ type badgerOp struct {
 	del             bool
 }
 
+// badgerBuffers are a batch's buffers, handed to the next batch once it is
+// closed.
+type badgerBuffers struct {
+	buf []byte
+	ops []badgerOp
+}
+
 // badgerBatch records operations in one buffer and applies them in a single
-// badger transaction on Commit.
+// atomic badger write on Commit.
 type badgerBatch struct {
 	db     *badgerDB
 	buf    []byte
@@ -293,88 +348,6 @@ func (b *badgerBatch) Len() int { return len(b.ops) }
 // Size returns the bytes of keys and values recorded.
 func (b *badgerBatch) Size() int { return b.size }
 
-// fits reports, with the arithmetic of badger's Txn.checkSize, whether the
-// batch fits in one transaction, so that an oversized batch is refused before
-// anything is handed to badger.
-func (b *badgerBatch) fits() error {
-	count := int64(1)                   // the transaction's end marker
-	size := int64(badgerTxnKeyLen + 10) // likewise
-	for _, op := range b.ops {
-		count++
-		if int64(op.vlen) < b.db.valueMin {
-			size += int64(op.klen+op.vlen) + 2 + 10 // meta bytes, version
-		} else {
-			size += int64(op.klen) + 12 + 2 + 10 // value pointer instead of value
-		}
-	}
-	maxCount, maxSize := b.db.db.MaxBatchCount(), b.db.db.MaxBatchSize()
-	if count >= maxCount || size >= maxSize {
-		return fmt.Errorf("store: badger batch of %d ops, %d bytes (badger estimate %d entries, %d bytes) exceeds one transaction's limit of %d entries, %d bytes (MaxBatchBytes %d): %w",
-			len(b.ops), b.size, count, size, maxCount, maxSize, b.db.maxBatch, ErrBatchTooLarge)
-	}
-	return nil
-}
-
-// Commit applies the batch as one badger transaction. Badger syncs every
-// commit, so sync is implied.
-func (b *badgerBatch) Commit(sync bool) error {
-	if b.closed {
-		return ErrClosed
-	}
-	if b.err != nil {
-		return b.err
-	}
-	if !b.db.gate.enter() {
-		return ErrClosed
-	}
-	defer b.db.gate.exit()
-	if b.db.readOnly {
-		return fmt.Errorf("store: badger commit: %w", ErrReadOnly)
-	}
-	if len(b.ops) == 0 {
-		return nil
-	}
-	if err := b.fits(); err != nil {
-		b.err = err
-		return err
-	}
-	txn := b.db.db.NewTransaction(true)
-	defer txn.Discard()
-	for _, op := range b.ops {
-		// Full slice expressions: badger must not append into the buffer.
-		k := b.buf[op.off : op.off+op.klen : op.off+op.klen]
-		var err error
-		if op.del {
-			err = txn.Delete(k)
-		} else {
-			v := b.buf[op.off+op.klen : op.off+op.klen+op.vlen : op.off+op.klen+op.vlen]
-			err = txn.Set(k, v)
-		}
-		if err != nil {
-			return b.txnErr(err)
-		}
-	}
-	if err := txn.Commit(); err != nil {
-		return b.txnErr(err)
-	}
-	b.reset()
-	return nil
-}
-
-// txnErr maps an error from a badger write transaction.
-func (b *badgerBatch) txnErr(err error) error {
-	switch {
-	case errors.Is(err, badger.ErrTxnTooBig):
-		b.err = fmt.Errorf("store: badger batch of %d ops, %d bytes (MaxBatchBytes %d): %w: %w",
-			len(b.ops), b.size, b.db.maxBatch, ErrBatchTooLarge, err)
-		return b.err
-	case errors.Is(err, badger.ErrEmptyKey) || errors.Is(err, badger.ErrInvalidKey):
-		b.err = fmt.Errorf("store: badger batch: %w: %w", ErrInvalidKey, err)
-		return b.err
-	}
-	return badgerErr("badger commit", err)
-}
-
 func (b *badgerBatch) reset() {
 	if cap(b.buf) > badgerRetainedBuf {
 		b.buf, b.ops = nil, nil
@@ -384,8 +357,12 @@ func (b *badgerBatch) reset() {
 	b.size = 0
 }
 
-// Close releases the batch. It is safe to call more than once.
+// Close releases the batch, handing its buffers to the next batch. It is
+// safe to call more than once.
 func (b *badgerBatch) Close() {
+	if !b.closed && cap(b.buf) > 0 && cap(b.buf) <= badgerRetainedBuf {
+		b.db.spare.Store(&badgerBuffers{buf: b.buf[:0], ops: b.ops[:0]})
+	}
 	b.closed = true
 	b.buf, b.ops, b.err = nil, nil, nil
 }

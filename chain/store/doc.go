@@ -59,4 +59,10 @@
 // reserves keys longer than 65,000 bytes or starting with "!badger!"; pebble
 // accepts batches up to 4 GiB. The storetest package checks a backend against
 // this contract.
+//
+// Badger runs in its managed mode: the store numbers one version per batch
+// and reads at the last one committed, and writes a batch in key order with
+// badger's own transaction markers (badger_commit.go says why and how). A
+// badger write that fails part-way leaves the store refusing commits until it
+// is reopened, since part of the batch may already be in badger's memtable.
 package store
