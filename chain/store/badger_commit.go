@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -54,8 +55,37 @@ var badgerLoaderMaxBytes int64 = 99 << 20
 
 // badgerScratch is the commit path's reusable memory, guarded by commitMu.
 type badgerScratch struct {
-	order []int32
+	order []sortedOp
 	kvs   []pb.KV
+}
+
+// sortedOp is an operation's index with the first 8 bytes of its key, so
+// that sorting compares integers and reaches into the batch's buffer only
+// when two keys share their first 8 bytes (random reads into a buffer of
+// several MiB made the sort cost as much as badger's write).
+type sortedOp struct {
+	prefix uint64
+	op     int32
+}
+
+// sortedOps appends the batch's operations to order sorted by key, operations
+// on the same key in batch order, so that the later write wins.
+func (b *badgerBatch) sortedOps(order []sortedOp) []sortedOp {
+	for i := range b.ops {
+		var p [8]byte
+		copy(p[:], b.key(int32(i)))
+		order = append(order, sortedOp{prefix: binary.BigEndian.Uint64(p[:]), op: int32(i)})
+	}
+	slices.SortFunc(order, func(x, y sortedOp) int {
+		if x.prefix != y.prefix {
+			return cmp.Compare(x.prefix, y.prefix)
+		}
+		if c := bytes.Compare(b.key(x.op), b.key(y.op)); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.op, y.op)
+	})
+	return order
 }
 
 // badgerMaxScratch bounds the entries whose scratch is kept between commits.
@@ -122,16 +152,7 @@ func (b *badgerBatch) key(i int32) []byte {
 // key order, as one write closed by badger's transaction marker.
 func (b *badgerBatch) writeOrdered(ts uint64) error {
 	sc := &b.db.scratch
-	order := sc.order[:0]
-	for i := range b.ops {
-		order = append(order, int32(i))
-	}
-	slices.SortFunc(order, func(x, y int32) int {
-		if c := bytes.Compare(b.key(x), b.key(y)); c != 0 {
-			return c
-		}
-		return cmp.Compare(x, y) // the same key: written in batch order, so the later write wins
-	})
+	order := b.sortedOps(sc.order[:0])
 	kvs := slices.Grow(sc.kvs[:0], len(order)+1)[:len(order)+1]
 	defer func() {
 		clear(kvs) // drop the references into the batch's buffer
@@ -144,7 +165,8 @@ func (b *badgerBatch) writeOrdered(ts uint64) error {
 
 	set, del := []byte{badgerBitTxn}, []byte{badgerBitTxn | badgerBitDelete}
 	l := b.db.db.NewKVLoader(1)
-	for i, j := range order {
+	for i, o := range order {
+		j := o.op
 		op, kv := b.ops[j], &kvs[i]
 		kv.Key, kv.Version = b.key(j), ts
 		if op.del {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -594,6 +595,45 @@ func BenchmarkBatchCommit(b *testing.B) {
 				batch.Close()
 			}
 			b.ReportMetric(float64(next)/b.Elapsed().Seconds(), "keys/s")
+		})
+	}
+}
+
+// BenchmarkBlockBatch commits batches shaped like a ledger block of 10,000
+// transfers: 49,000 keys in random order (hashed), 140-byte values, with the
+// ledger's MaxBatchBytes, into a store already holding 300,000 keys.
+func BenchmarkBlockBatch(b *testing.B) {
+	const keys, valueLen, prefill = 49_000, 140, 300_000
+	for _, backend := range store.Backends {
+		b.Run(backend, func(b *testing.B) {
+			db, err := store.Open(backend, b.TempDir(), &store.Options{MaxBatchBytes: 65 << 20})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			value := make([]byte, valueLen)
+			next := uint64(0)
+			commit := func(n int) {
+				batch := db.NewBatchSized(n * (valueLen + 40))
+				defer batch.Close()
+				for range n {
+					h := sha256.Sum256(binary.BigEndian.AppendUint64(nil, next%(prefill+keys)))
+					binary.BigEndian.PutUint64(value, next)
+					batch.Set(h[:20], value)
+					next++
+				}
+				if err := batch.Commit(true); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for range prefill / keys {
+				commit(keys)
+			}
+			b.ResetTimer()
+			for range b.N {
+				commit(keys)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*keys), "ns/key")
 		})
 	}
 }
