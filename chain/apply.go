@@ -162,10 +162,10 @@ func (s *State) operatedProgram(sender Address, symbol string) (*Program, error)
 
 // loadBalance reads and normalizes a balance as of today, returning the points that expired
 // out of it since it was last touched (for history; the program counted them already).
-func (s *State) loadBalance(a Address, symbol string) (*Balance, uint64, error) {
+func (s *State) loadBalance(a Address, symbol string) (Balance, uint64, error) {
 	b, err := s.balance(a, symbol)
 	if err != nil {
-		return nil, 0, err
+		return Balance{}, 0, err
 	}
 	expired, moves := b.normalize(s.today, s.params.MaxLots)
 	s.applyMoves(symbol, moves)
@@ -240,7 +240,7 @@ func (s *State) earn(sender Address, p *Earn) ([]Entry, error) {
 		b.recordEarn(c.Amount, s.today, prog.Policy.TierWindowDays)
 		s.scheduleExpiry(p.Program, expiry, c.Amount, 0)
 		s.applyMoves(p.Program, b.add(Lot{Amount: c.Amount, Expiry: expiry, Available: available}, s.params.MaxLots))
-		s.putBalance(c.To, p.Program, b)
+		s.putBalance(c.To, p.Program, &b)
 		o := Order{To: c.To, Amount: c.Amount, EarnedDay: s.today, Expiry: expiry, Available: available, Height: s.height}
 		s.set(OrderKey(p.Program, c.OrderRef), o.encode())
 		entries = append(entries, Entry{
@@ -294,7 +294,7 @@ func (s *State) reverse(sender Address, p *Reverse) ([]Entry, error) {
 	}
 	unrecovered := p.Amount - recovered
 	b.recordReversal(p.Amount, o.EarnedDay)
-	s.putBalance(o.To, p.Program, b)
+	s.putBalance(o.To, p.Program, &b)
 
 	o.Reversed += p.Amount
 	s.set(OrderKey(p.Program, p.OrderRef), o.encode())
@@ -308,15 +308,16 @@ func (s *State) reverse(sender Address, p *Reverse) ([]Entry, error) {
 }
 
 // spendAvailable loads the sender's balance and removes amount of available points.
-func (s *State) spendAvailable(a Address, symbol string, amount uint64) (*Balance, []Lot, []Entry, error) {
+func (s *State) spendAvailable(a Address, symbol string, amount uint64) (Balance, []Lot, []Entry, error) {
 	b, expired, err := s.loadBalance(a, symbol)
 	if err != nil {
-		return nil, nil, nil, err
+		return Balance{}, nil, nil, err
 	}
 	if have := b.Available(s.today); have < amount {
-		return nil, nil, nil, rejectf(ErrInsufficientPoints, "%s has %d available %s, needs %d", a, have, symbol, amount)
+		return Balance{}, nil, nil, rejectf(ErrInsufficientPoints, "%s has %d available %s, needs %d", a, have, symbol, amount)
 	}
-	return b, b.spend(amount, s.today), expireEntry(a, symbol, expired), nil
+	taken := b.spend(amount, s.today) // before b is returned: it changes b
+	return b, taken, expireEntry(a, symbol, expired), nil
 }
 
 func (s *State) transfer(sender Address, p *Transfer) ([]Entry, error) {
@@ -333,7 +334,7 @@ func (s *State) transfer(sender Address, p *Transfer) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.putBalance(sender, p.Program, from)
+	s.putBalance(sender, p.Program, &from)
 	to, expired, err := s.loadBalance(p.To, p.Program)
 	if err != nil {
 		return nil, err
@@ -342,7 +343,7 @@ func (s *State) transfer(sender Address, p *Transfer) ([]Entry, error) {
 	for _, l := range taken {
 		s.applyMoves(p.Program, to.add(l, s.params.MaxLots))
 	}
-	s.putBalance(p.To, p.Program, to)
+	s.putBalance(p.To, p.Program, &to)
 	return append(entries,
 		Entry{Account: sender, Program: p.Program, Cause: CauseTransferOut, Debit: p.Amount, Ref: p.Memo, Counterparty: p.To},
 		Entry{Account: p.To, Program: p.Program, Cause: CauseTransferIn, Credit: p.Amount, Ref: p.Memo, Counterparty: sender},
@@ -364,7 +365,7 @@ func (s *State) redeem(sender Address, p *Redeem) ([]Entry, error) {
 	for _, l := range taken {
 		s.scheduleExpiry(p.Program, l.Expiry, 0, l.Amount)
 	}
-	s.putBalance(sender, p.Program, b)
+	s.putBalance(sender, p.Program, &b)
 	prog.Stats.Redeemed += p.Amount
 	s.putProgram(prog)
 	return append(entries, Entry{Account: sender, Program: p.Program, Cause: CauseRedeem, Debit: p.Amount, Ref: p.RewardRef}), nil
@@ -458,7 +459,7 @@ func (s *State) exchange(sender Address, p *Exchange) ([]Entry, error) {
 	for _, l := range taken {
 		s.scheduleExpiry(p.From, l.Expiry, 0, l.Amount)
 	}
-	s.putBalance(sender, p.From, src)
+	s.putBalance(sender, p.From, &src)
 	from.Stats.ExchangedOut += p.Amount
 	s.putProgram(from)
 
@@ -473,7 +474,7 @@ func (s *State) exchange(sender Address, p *Exchange) ([]Entry, error) {
 	entries = append(entries, expireEntry(sender, p.To, expired)...)
 	s.scheduleExpiry(p.To, expiry, out, 0)
 	s.applyMoves(p.To, dst.add(Lot{Amount: out, Expiry: expiry}, s.params.MaxLots))
-	s.putBalance(sender, p.To, dst)
+	s.putBalance(sender, p.To, &dst)
 	s.putProgram(to)
 
 	r.Used += p.Amount

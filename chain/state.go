@@ -84,15 +84,11 @@ type State struct {
 	today   Day
 
 	block map[string][]byte // this block's writes; a nil value is a deletion
-	// Accounts are kept decoded for the whole block and encoded once in Changes: a block of
-	// transfers touches each account record many times.
-	accounts map[Address]*Account
-	dirty    map[Address]bool
-	snaps    map[Address]accountSnap // the running transaction's first-touch copies, for rollback
-	reads    map[string][]byte       // committed values read so far (nil = absent): each key hits the store once
-	tx       map[string][]byte       // the running transaction's writes
-	inTx     bool
-	err      error // first read error from base: a storage failure, never a rejection
+	accts accounts          // the accounts the block loaded, decoded (state_accounts.go)
+	reads map[string][]byte // committed values read so far (nil = absent): each key hits the store once
+	tx    map[string][]byte // the running transaction's writes
+	inTx  bool
+	err   error // first read error from base: a storage failure, never a rejection
 }
 
 // NewState starts executing block height at block time over committed state base, for the
@@ -100,12 +96,10 @@ type State struct {
 func NewState(base store.Reader, chainID uint64, params Params, height, time uint64) *State {
 	return &State{
 		base: base, chainID: chainID, params: params, height: height, time: time, today: DayOf(time),
-		block:    make(map[string][]byte),
-		reads:    make(map[string][]byte),
-		accounts: make(map[Address]*Account),
-		dirty:    make(map[Address]bool),
-		snaps:    make(map[Address]accountSnap),
-		tx:       make(map[string][]byte),
+		block: make(map[string][]byte),
+		accts: accounts{index: make(map[Address]int32)},
+		reads: make(map[string][]byte),
+		tx:    make(map[string][]byte),
 	}
 }
 
@@ -143,6 +137,11 @@ func (s *State) get(key []byte) ([]byte, bool) {
 }
 
 func (s *State) set(key, value []byte) {
+	if len(key) > 0 && key[0] == nsAccount {
+		// Accounts are written through their entries (state_accounts.go); Changes and
+		// loadAccount rely on account keys never being in these layers.
+		panic("chain: account record written with set")
+	}
 	if s.inTx {
 		s.tx[string(key)] = value
 	} else {
@@ -154,7 +153,7 @@ func (s *State) del(key []byte) { s.set(key, nil) }
 
 func (s *State) begin() {
 	clear(s.tx)
-	clear(s.snaps)
+	s.accts.begin()
 	s.inTx = true
 }
 
@@ -163,58 +162,14 @@ func (s *State) commitTx() {
 		s.block[k] = v
 	}
 	clear(s.tx)
-	clear(s.snaps)
+	s.accts.commit()
 	s.inTx = false
 }
 
 func (s *State) rollbackTx() {
-	for a, snap := range s.snaps {
-		if snap.acc == nil {
-			delete(s.accounts, a)
-			delete(s.dirty, a)
-			continue
-		}
-		s.accounts[a] = snap.acc
-		s.dirty[a] = snap.dirty
-	}
+	s.accts.rollback()
 	clear(s.tx)
-	clear(s.snaps)
 	s.inTx = false
-}
-
-type accountSnap struct {
-	acc   *Account // nil: the account was not loaded before the transaction
-	dirty bool
-}
-
-// account returns the decoded account of a (empty if it has none). A storage or decoding
-// failure is recorded in Err and an empty account returned.
-func (s *State) account(a Address) *Account {
-	acc, loaded := s.accounts[a]
-	if !loaded {
-		acc = &Account{}
-		if v, ok := s.get(AccountKey(a)); ok {
-			dec, err := DecodeAccount(v)
-			if err != nil {
-				if s.err == nil {
-					s.err = fmt.Errorf("chain: account %s: %w", a, err)
-				}
-			} else {
-				acc = dec
-			}
-		}
-		s.accounts[a] = acc
-	}
-	if s.inTx {
-		if _, ok := s.snaps[a]; !ok {
-			snap := accountSnap{dirty: s.dirty[a]}
-			if loaded {
-				snap.acc = acc.clone()
-			}
-			s.snaps[a] = snap
-		}
-	}
-	return acc
 }
 
 // Change is one state write of a block: Value nil means the key was deleted.
@@ -226,22 +181,18 @@ type Change struct {
 // Changes returns the block's writes sorted by key, so callers iterate deterministically.
 // Outside a transaction it may be called any number of times and changes nothing.
 func (s *State) Changes() []Change {
-	out := make([]Change, 0, len(s.block)+len(s.dirty))
+	others := make([]Change, 0, len(s.block))
 	for k, v := range s.block {
-		out = append(out, Change{Key: []byte(k), Value: v})
+		others = append(others, Change{Key: []byte(k), Value: v})
 	}
-	for a, d := range s.dirty {
-		if !d {
-			continue
-		}
-		var v []byte
-		if acc := s.accounts[a]; !acc.empty() {
-			v = acc.Encode()
-		}
-		out = append(out, Change{Key: AccountKey(a), Value: v})
-	}
-	slices.SortFunc(out, func(x, y Change) int { return bytes.Compare(x.Key, y.Key) })
-	return out
+	slices.SortFunc(others, func(x, y Change) int { return bytes.Compare(x.Key, y.Key) })
+	// Account keys are the only keys of their namespace and are never in s.block (see
+	// loadAccount), so they go between the block's keys below the namespace and those above.
+	above, _ := slices.BinarySearchFunc(others, []byte{nsAccount}, func(c Change, ns []byte) int { return bytes.Compare(c.Key, ns) })
+	out := make([]Change, 0, len(others)+len(s.accts.loaded))
+	out = append(out, others[:above]...)
+	out = s.accts.appendChanges(out)
+	return append(out, others[above:]...)
 }
 
 // Err is the first storage error met while reading committed state; a block executed with a
@@ -253,8 +204,9 @@ func (s *State) Err() error { return s.err }
 func (s *State) nonce(a Address) uint64 { return s.account(a).Nonce }
 
 func (s *State) setNonce(a Address, n uint64) {
-	s.account(a).Nonce = n
-	s.dirty[a] = true
+	e := s.entry(a)
+	e.acc.Nonce = n
+	e.dirty = true
 }
 
 func (s *State) program(symbol string) (*Program, error) {
@@ -291,19 +243,19 @@ func (s *State) putProgramList(list []string) {
 }
 
 // balance returns a copy of a's balance in a program, to be written back with putBalance.
-func (s *State) balance(a Address, symbol string) (*Balance, error) {
+// Balances are passed by value so that a transaction's working copies stay on the stack.
+func (s *State) balance(a Address, symbol string) (Balance, error) {
 	if b := s.account(a).Balance(symbol); b != nil {
-		c := *b
-		return &c, s.err
+		return *b, s.err
 	}
-	return &Balance{}, s.err
+	return Balance{}, s.err
 }
 
 func (s *State) putBalance(a Address, symbol string, b *Balance) {
-	acc := s.account(a)
-	*acc.holding(symbol) = *b
-	acc.prune()
-	s.dirty[a] = true
+	e := s.entry(a)
+	*e.acc.holding(symbol) = *b
+	e.acc.prune()
+	e.dirty = true
 }
 
 func (s *State) order(symbol, ref string) (*Order, bool, error) {

@@ -17,10 +17,9 @@ type HistoryRecord struct {
 	Entry   chain.Entry `json:"entry"`
 }
 
-// encode is height ‖ time ‖ tx hash ‖ tx index ‖ kind ‖ entry: binary, because a block of
-// 10,000 transfers writes 20,000 of these.
-func (r *HistoryRecord) encode() []byte {
-	b := make([]byte, 0, 8+8+32+4+1+128)
+// appendTo appends the record's encoding to b: height ‖ time ‖ tx hash ‖ tx index ‖ kind ‖
+// entry, binary, because a block of 10,000 transfers writes 20,000 of these.
+func (r *HistoryRecord) appendTo(b []byte) []byte {
 	b = binary.BigEndian.AppendUint64(b, r.Height)
 	b = binary.BigEndian.AppendUint64(b, r.Time)
 	b = append(b, r.TxHash[:]...)

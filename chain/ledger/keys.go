@@ -22,18 +22,27 @@ var (
 	metaGenesis = []byte{pMeta, 'g'}
 )
 
-func stateKey(k []byte) []byte { return append([]byte{pState}, k...) }
+func stateKey(k []byte) []byte { return appendStateKey(nil, k) }
+
+// appendStateKey appends the store key of chain state key k to b.
+func appendStateKey(b, k []byte) []byte { return append(append(b, pState), k...) }
 
 func heightKey(p byte, h uint64) []byte {
 	return binary.BigEndian.AppendUint64([]byte{p}, h)
 }
 
-func hashKey(p byte, h chain.Hash) []byte { return append([]byte{p}, h[:]...) }
+func hashKey(p byte, h chain.Hash) []byte { return appendHashKey(nil, p, h) }
+
+func appendHashKey(b []byte, p byte, h chain.Hash) []byte { return append(append(b, p), h[:]...) }
 
 // historyKey orders an account's history by position in the chain, so appending needs no
 // counter read (a block of 10,000 transfers writes 20,000 records without reading any).
 func historyKey(a chain.Address, pos HistoryCursor) []byte {
-	k := make([]byte, 0, 1+20+8+4+4)
+	return appendHistoryKey(make([]byte, 0, 1+20+8+4+4), a, pos)
+}
+
+// appendHistoryKey appends historyKey(a, pos) to k.
+func appendHistoryKey(k []byte, a chain.Address, pos HistoryCursor) []byte {
 	k = append(k, pHistory)
 	k = append(k, a[:]...)
 	k = binary.BigEndian.AppendUint64(k, pos.Height)

@@ -129,6 +129,7 @@ type Tree struct {
 	freeInner []ref // indices of free inner nodes (reused last in, first out)
 	freeLeaf  []ref // indices of free leaves
 	count     int
+	allocated int // nodes allocated since the last renumbering (layout.go)
 	h         *hasher
 	path      [MaxDepth]slot // scratch for Set and Delete (not zeroed per call)
 }
@@ -144,7 +145,7 @@ func New() *Tree {
 func (t *Tree) reset() {
 	t.kids = make([][2]ref, 1)
 	t.hashes = make([][2][32]byte, 1)
-	t.leaves, t.freeInner, t.freeLeaf, t.count = nil, nil, nil, 0
+	t.leaves, t.freeInner, t.freeLeaf, t.count, t.allocated = nil, nil, nil, 0, 0
 }
 
 // Len returns the number of keys in the tree.
@@ -156,6 +157,7 @@ type slot = uint32
 
 // newLeaf stores a new leaf and returns its (clean) ref.
 func (t *Tree) newLeaf(keyHash, valueHash *[32]byte) ref {
+	t.allocated++
 	var i ref
 	if n := len(t.freeLeaf); n > 0 {
 		i = t.freeLeaf[n-1]
@@ -174,6 +176,7 @@ func (t *Tree) newLeaf(keyHash, valueHash *[32]byte) ref {
 // newInner returns a fresh inner node with two empty children (and zero
 // cached hashes).
 func (t *Tree) newInner() ref {
+	t.allocated++
 	if n := len(t.freeInner); n > 0 {
 		i := t.freeInner[n-1]
 		t.freeInner = t.freeInner[:n-1]
@@ -335,8 +338,10 @@ func (t *Tree) Delete(keyHash [32]byte) (old [32]byte, existed bool) {
 }
 
 // Root returns the root hash, rehashing each dirty node exactly once and
-// caching the result. The root of an empty tree is 32 zero bytes.
+// caching the result. The root of an empty tree is 32 zero bytes. It may
+// first renumber the nodes for locality (layout.go).
 func (t *Tree) Root() [32]byte {
+	t.maybeCompact()
 	t.rehash(0)
 	return t.hashes[0][0]
 }

@@ -1,0 +1,138 @@
+package ledger
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"slices"
+
+	"github.com/loyal-ledger/loyal/chain"
+)
+
+// commit writes block, state, indexes and head in one synced batch.
+//
+// It writes the keys in ascending order. Pebble commits a block-sized batch as a flushable
+// batch, which sorts its keys first (pebble's newFlushableBatch); keys already in order make
+// that sort one linear pass instead of about 800,000 key comparisons for the 50,000 keys of
+// a block of 10,000 transfers (measured: pebble's commit went from ~13 to ~3 ms of CPU).
+// Ordering them here costs less: the state changes come sorted, and the history and the tx
+// index are sorted on a fixed-width prefix of their keys. The tables' prefixes give the
+// order of the tables: 'H' block hash < 'b' block < 'c' certificate < 'e' history < 'm' head
+// < 's' state < 't' tx index. TestCommitWritesKeysInOrder checks it.
+func (l *Ledger) commit(blk *chain.Block, ex *executed, commit *chain.Commit) error {
+	h := &blk.Header
+	size := 256 + len(blk.Txs)*(64+2*192) // tx index and ~2 history records per tx
+	for _, c := range ex.Changes {
+		size += len(c.Key) + len(c.Value) + 16
+	}
+	for _, tx := range blk.Txs {
+		size += tx.Size() + 4
+	}
+	batch := l.db.NewBatchSized(size)
+	defer batch.Close()
+
+	hash := blk.Hash()
+	batch.Set(hashKey(pHash, hash), binary.BigEndian.AppendUint64(nil, h.Height))
+	batch.Set(heightKey(pBlock, h.Height), blk.Encode())
+	if commit != nil {
+		batch.Set(heightKey(pSeen, h.Height), commit.Encode())
+	}
+	// Hashes and kinds are read once, in order: the history and the tx index use them in key
+	// order, where reading each from its transaction would miss the CPU cache.
+	hashes := make([]chain.Hash, len(blk.Txs))
+	kinds := make([]chain.Kind, len(blk.Txs))
+	for i, tx := range blk.Txs {
+		hashes[i], kinds[i] = tx.Hash(), tx.Kind()
+	}
+	// The ~50,000 keys and history records are built in two scratch buffers rather than
+	// allocated one by one: the batch copies what it is given.
+	key, val := make([]byte, 0, 64), make([]byte, 0, 256)
+	rec := HistoryRecord{Height: h.Height, Time: h.Time}
+	for _, r := range historyOrder(ex.Entries) {
+		rec.TxHash, rec.TxIndex, rec.Kind, rec.Entry = hashes[r.tx], r.tx, kinds[r.tx], ex.Entries[r.tx][r.entry]
+		key = appendHistoryKey(key[:0], rec.Entry.Account, HistoryCursor{Height: h.Height, TxIndex: r.tx, Entry: r.entry})
+		val = rec.appendTo(val[:0])
+		batch.Set(key, val)
+	}
+	head := Head{Height: h.Height, Hash: hash, Time: h.Time, StateRoot: h.StateRoot}
+	batch.Set(metaHead, head.encode())
+	for _, c := range ex.Changes {
+		key = appendStateKey(key[:0], c.Key)
+		if c.Value == nil {
+			batch.Delete(key)
+		} else {
+			batch.Set(key, c.Value)
+		}
+	}
+	for _, i := range hashOrder(hashes) {
+		key = appendHashKey(key[:0], pTx, hashes[i])
+		val = binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(val[:0], h.Height), i)
+		batch.Set(key, val)
+	}
+	if err := batch.Commit(true); err != nil {
+		return fmt.Errorf("ledger: commit block %d: %w", h.Height, err)
+	}
+	return nil
+}
+
+// historyRef names entry Entries[tx][entry] of a block.
+type historyRef struct {
+	prefix    uint64 // the first eight bytes of the entry's account, big-endian
+	tx, entry uint32
+}
+
+// historyOrder returns the block's history entries in the order of their history keys:
+// by account, then position. Comparing the accounts' first eight bytes as one integer
+// nearly always decides, addresses being uniform.
+func historyOrder(entries [][]chain.Entry) []historyRef {
+	n := 0
+	for _, es := range entries {
+		n += len(es)
+	}
+	refs := make([]historyRef, 0, n)
+	for i, es := range entries {
+		for j := range es {
+			refs = append(refs, historyRef{prefix: binary.BigEndian.Uint64(es[j].Account[:8]), tx: uint32(i), entry: uint32(j)})
+		}
+	}
+	slices.SortFunc(refs, func(a, b historyRef) int {
+		if c := cmp.Compare(a.prefix, b.prefix); c != 0 {
+			return c
+		}
+		if c := bytes.Compare(entries[a.tx][a.entry].Account[8:], entries[b.tx][b.entry].Account[8:]); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.tx, b.tx); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.entry, b.entry)
+	})
+	return refs
+}
+
+// hashOrder returns the indices of hashes in ascending order of the hashes.
+func hashOrder(hashes []chain.Hash) []uint32 {
+	type ref struct {
+		prefix uint64 // the hash's first eight bytes, big-endian: it nearly always decides
+		i      uint32
+	}
+	refs := make([]ref, len(hashes))
+	for i, h := range hashes {
+		refs[i] = ref{prefix: binary.BigEndian.Uint64(h[:8]), i: uint32(i)}
+	}
+	slices.SortFunc(refs, func(a, b ref) int {
+		if c := cmp.Compare(a.prefix, b.prefix); c != 0 {
+			return c
+		}
+		if c := bytes.Compare(hashes[a.i][8:], hashes[b.i][8:]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.i, b.i)
+	})
+	order := make([]uint32, len(refs))
+	for k, r := range refs {
+		order[k] = r.i
+	}
+	return order
+}
