@@ -33,8 +33,9 @@ import (
 // Readers read at the last published version (badgerVersions), so they see a
 // batch only once all of it is written.
 //
-// A batch too big for one KVLoader write (see badgerLoaderMaxBytes) is
-// committed as a badger transaction at its version instead.
+// A batch the KVLoader would send as more than one write (see
+// badgerLoaderSplits) is committed as a badger transaction at its version
+// instead.
 
 // Badger's flags on an entry (badger/v4 value.go, unexported there) and the
 // key of the entry that closes a transaction (txn.go).
@@ -49,8 +50,9 @@ var badgerTxnKey = []byte("!badger!txn")
 // badgerLoaderMaxBytes bounds the batches written through the KVLoader. The
 // KVLoader sends what it holds as a write of its own once its running total
 // (badger's size estimate of each entry plus its value) reaches 100 MiB
-// (badger's flushThreshold), which would split a batch; 1 MiB of margin. A
-// variable so tests can take the other path with a small batch.
+// (badger's flushThreshold), which would split a batch (badgerLoaderSplits);
+// 1 MiB of margin. A variable so tests can take the other path with a small
+// batch.
 var badgerLoaderMaxBytes int64 = 99 << 20
 
 // badgerScratch is the commit path's reusable memory, guarded by commitMu.
@@ -110,7 +112,7 @@ func (b *badgerBatch) Commit(sync bool) error {
 	if len(b.ops) == 0 {
 		return nil
 	}
-	loaderBytes, err := b.fits()
+	oneWrite, err := b.fits()
 	if err != nil {
 		b.err = err
 		return err
@@ -123,7 +125,7 @@ func (b *badgerBatch) Commit(sync bool) error {
 		return fmt.Errorf("store: badger commit: an earlier write failed, reopen the store: %w", d.failed)
 	}
 	ts := d.versions.next()
-	if loaderBytes < badgerLoaderMaxBytes {
+	if oneWrite {
 		err = b.writeOrdered(ts)
 	} else {
 		err = b.writeTxn(ts)
@@ -209,29 +211,50 @@ func (b *badgerBatch) writeTxn(ts uint64) error {
 }
 
 // fits reports, with the arithmetic of badger's Txn.checkSize, whether the
-// batch fits in one badger write, so that an oversized batch is refused
-// before anything is handed to badger. It also returns the KVLoader's running
-// total for the batch (see badgerLoaderMaxBytes).
-func (b *badgerBatch) fits() (loaderBytes int64, err error) {
-	count := int64(1)                   // the transaction's end marker
-	size := int64(badgerTxnKeyLen + 10) // likewise
+// batch fits in one badger transaction, so that an oversized batch is refused
+// before anything is handed to badger. It also reports whether the batch goes
+// to badger as one KVLoader write (see badgerLoaderMaxBytes).
+func (b *badgerBatch) fits() (oneLoaderWrite bool, err error) {
+	// The closing entry counted at its largest: badger's transaction counts it
+	// as 21 bytes but its write checks it with the version's digits. Entries
+	// are counted 2 bytes larger than the KVLoader counts them, so a batch
+	// that passes this check never splits the KVLoader's write on size.
+	count := int64(1)
+	size := int64(badgerFinEstimate)
+	var loaderSize, loaderTotal int64
 	for _, op := range b.ops {
 		count++
-		var est int64
-		if int64(op.vlen) < b.db.valueMin {
-			est = int64(op.klen+op.vlen) + 2 + 10 // meta bytes, version
-		} else {
-			est = int64(op.klen) + 12 + 2 + 10 // value pointer instead of value
+		vlen := int64(op.vlen)
+		if vlen >= b.db.valueMin {
+			vlen = 12 // a value pointer instead of the value
 		}
-		size += est
-		loaderBytes += est + int64(op.vlen)
+		size += int64(op.klen) + vlen + 2 + 10 // meta bytes, version
+		est := int64(op.klen) + 8 + vlen + 2   // the KVLoader's estimate: the key carries its version
+		loaderSize += est
+		loaderTotal += est + int64(op.vlen)
 	}
 	maxCount, maxSize := b.db.db.MaxBatchCount(), b.db.db.MaxBatchSize()
 	if count >= maxCount || size >= maxSize {
-		return 0, fmt.Errorf("store: badger batch of %d ops, %d bytes (badger estimate %d entries, %d bytes) exceeds one transaction's limit of %d entries, %d bytes (MaxBatchBytes %d): %w",
+		return false, fmt.Errorf("store: badger batch of %d ops, %d bytes (badger estimate %d entries, %d bytes) exceeds one transaction's limit of %d entries, %d bytes (MaxBatchBytes %d): %w",
 			len(b.ops), b.size, count, size, maxCount, maxSize, b.db.maxBatch, ErrBatchTooLarge)
 	}
-	return loaderBytes, nil
+	return !badgerLoaderSplits(len(b.ops), loaderSize, loaderTotal, maxCount, maxSize), nil
+}
+
+// badgerFinEstimate is the KVLoader's estimate of the closing entry at its
+// largest: its key with the version, the version in decimal (up to 20
+// digits), 2 meta bytes.
+const badgerFinEstimate = badgerTxnKeyLen + 8 + 20 + 2
+
+// badgerLoaderSplits reports whether KVLoader.Set would send ops entries of
+// the given estimated size and running total, followed by the closing entry,
+// as more than one write. It mirrors the three conditions Set checks before
+// adding each entry; they only grow, so checking them for the last entry,
+// the closing one, is enough. A split write is not all or nothing: were the
+// memtable rotated between its parts, the entries would reach a table
+// without their closing entry and replay would stop at the orphaned one.
+func badgerLoaderSplits(ops int, size, total, maxCount, maxSize int64) bool {
+	return int64(ops)+1 >= maxCount || size+badgerFinEstimate >= maxSize || total >= badgerLoaderMaxBytes
 }
 
 // txnErr maps an error badger returned before writing anything.

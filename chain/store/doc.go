@@ -64,5 +64,7 @@
 // and reads at the last one committed, and writes a batch in key order with
 // badger's own transaction markers (badger_commit.go says why and how). A
 // badger write that fails part-way leaves the store refusing commits until it
-// is reopened, since part of the batch may already be in badger's memtable.
+// is reopened, since part of the batch may already be in badger's memtable;
+// whether that batch is there after reopening is not defined (a failed
+// fsync, say, may leave it in the memtable badger flushes on Close).
 package store

@@ -8,3 +8,7 @@ func SetBadgerLoaderMaxBytes(n int64) (restore func()) {
 	badgerLoaderMaxBytes = n
 	return func() { badgerLoaderMaxBytes = old }
 }
+
+// BadgerMaxBatchSize is badger's limit on one write's estimated size for a
+// badger DB.
+func BadgerMaxBatchSize(db DB) int64 { return db.(*badgerDB).db.MaxBatchSize() }
