@@ -1,14 +1,12 @@
 package chain
 
 import (
-	"bytes"
-	"cmp"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
 
 	"github.com/loyal-ledger/loyal/chain/store"
+	"github.com/loyal-ledger/loyal/internal/keysort"
 )
 
 // accounts are the accounts a block has loaded, kept decoded for the whole block and encoded
@@ -127,12 +125,7 @@ func (s *State) loadAccount(a Address) *Account {
 // are encoded in load order, roughly the order of their memory, and sorted afterwards:
 // encoding them in key order missed the CPU cache on every account.
 func (as *accounts) appendChanges(out []Change) []Change {
-	type ref struct {
-		prefix uint64 // the address's first eight bytes, big-endian: it nearly always decides
-		i      int32  // index in changes
-	}
 	changes := make([]Change, 0, len(as.loaded))
-	order := make([]ref, 0, len(as.loaded))
 	keys := make([]byte, 0, len(as.loaded)*(1+len(Address{}))) // one allocation for every account key
 	for i := range as.loaded {
 		e := &as.loaded[i]
@@ -144,17 +137,10 @@ func (as *accounts) appendChanges(out []Change) []Change {
 		if !e.acc.empty() {
 			c.Value = e.acc.Encode()
 		}
-		order = append(order, ref{prefix: binary.BigEndian.Uint64(e.addr[:8]), i: int32(len(changes))})
 		changes = append(changes, c)
 	}
-	slices.SortFunc(order, func(x, y ref) int {
-		if c := cmp.Compare(x.prefix, y.prefix); c != 0 {
-			return c
-		}
-		return bytes.Compare(changes[x.i].Key, changes[y.i].Key)
-	})
-	for _, r := range order {
-		out = append(out, changes[r.i])
+	for _, r := range keysort.Sort(nil, len(changes), func(i int) []byte { return changes[i].Key }) {
+		out = append(out, changes[r.Index])
 	}
 	return out
 }

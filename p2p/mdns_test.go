@@ -209,13 +209,7 @@ func TestMDNSFoundSkipsGarbage(t *testing.T) {
 	_, friend, vfriend := mdnsKey(t)
 	_, stranger, _ := mdnsKey(t)
 	cfg := mdnsConfig(t, k, DefaultMDNSService, vself, vfriend)
-	cfg.MDNS = false
-	h, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = h.Close() })
-	d := newMDNSDiscovery(h)
+	h, d := discoveryWithoutMDNS(t, cfg)
 
 	rec := func(addr string, id peer.ID) string { return dnsaddrPrefix + addr + "/p2p/" + id.String() }
 	good4 := rec("/ip4/192.0.2.7/tcp/8646", friend)
@@ -276,13 +270,7 @@ func TestMDNSFoundBounds(t *testing.T) {
 		vals, ids = append(vals, v), append(ids, id)
 	}
 	cfg := mdnsConfig(t, k, DefaultMDNSService, append(vals, vself)...)
-	cfg.MDNS = false
-	h, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = h.Close() })
-	d := newMDNSDiscovery(h)
+	_, d := discoveryWithoutMDNS(t, cfg)
 
 	// One entry per peer, each with more strings than are read and more addresses than are
 	// kept: the first mdnsMaxEntries entries count, mdnsMaxAddrs addresses of each.
@@ -392,4 +380,17 @@ func mapsEqual(a, b map[peer.ID][]ma.Multiaddr) bool {
 		}
 	}
 	return true
+}
+
+// discoveryWithoutMDNS starts a host for cfg with mDNS off and returns it with a discovery
+// that is fed answers by hand.
+func discoveryWithoutMDNS(t *testing.T, cfg Config) (*Host, *mdnsDiscovery) {
+	t.Helper()
+	cfg.MDNS = false
+	h, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.Close() })
+	return h, newMDNSDiscovery(h)
 }

@@ -1,13 +1,11 @@
 package ledger
 
 import (
-	"bytes"
-	"cmp"
 	"encoding/binary"
 	"fmt"
-	"slices"
 
 	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/internal/keysort"
 )
 
 // commit writes block, state, indexes and head in one synced batch.
@@ -65,9 +63,9 @@ func (l *Ledger) commit(blk *chain.Block, ex *executed, commit *chain.Commit) er
 			batch.Set(key, c.Value)
 		}
 	}
-	for _, i := range hashOrder(hashes) {
-		key = appendHashKey(key[:0], pTx, hashes[i])
-		val = binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(val[:0], h.Height), i)
+	for _, r := range keysort.Sort(nil, len(hashes), func(i int) []byte { return hashes[i][:] }) {
+		key = appendHashKey(key[:0], pTx, hashes[r.Index])
+		val = binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(val[:0], h.Height), uint32(r.Index))
 		batch.Set(key, val)
 	}
 	if err := batch.Commit(true); err != nil {
@@ -77,62 +75,22 @@ func (l *Ledger) commit(blk *chain.Block, ex *executed, commit *chain.Commit) er
 }
 
 // historyRef names entry Entries[tx][entry] of a block.
-type historyRef struct {
-	prefix    uint64 // the first eight bytes of the entry's account, big-endian
-	tx, entry uint32
-}
+type historyRef struct{ tx, entry uint32 }
 
-// historyOrder returns the block's history entries in the order of their history keys:
-// by account, then position. Comparing the accounts' first eight bytes as one integer
-// nearly always decides, addresses being uniform.
+// historyOrder returns the block's history entries in the order of their history keys: by
+// account, then position (the refs are listed in position order, and keysort keeps that
+// order among equal accounts).
 func historyOrder(entries [][]chain.Entry) []historyRef {
-	n := 0
-	for _, es := range entries {
-		n += len(es)
-	}
-	refs := make([]historyRef, 0, n)
+	var flat []historyRef
 	for i, es := range entries {
 		for j := range es {
-			refs = append(refs, historyRef{prefix: binary.BigEndian.Uint64(es[j].Account[:8]), tx: uint32(i), entry: uint32(j)})
+			flat = append(flat, historyRef{tx: uint32(i), entry: uint32(j)})
 		}
 	}
-	slices.SortFunc(refs, func(a, b historyRef) int {
-		if c := cmp.Compare(a.prefix, b.prefix); c != 0 {
-			return c
-		}
-		if c := bytes.Compare(entries[a.tx][a.entry].Account[8:], entries[b.tx][b.entry].Account[8:]); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.tx, b.tx); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.entry, b.entry)
-	})
-	return refs
-}
-
-// hashOrder returns the indices of hashes in ascending order of the hashes.
-func hashOrder(hashes []chain.Hash) []uint32 {
-	type ref struct {
-		prefix uint64 // the hash's first eight bytes, big-endian: it nearly always decides
-		i      uint32
-	}
-	refs := make([]ref, len(hashes))
-	for i, h := range hashes {
-		refs[i] = ref{prefix: binary.BigEndian.Uint64(h[:8]), i: uint32(i)}
-	}
-	slices.SortFunc(refs, func(a, b ref) int {
-		if c := cmp.Compare(a.prefix, b.prefix); c != 0 {
-			return c
-		}
-		if c := bytes.Compare(hashes[a.i][8:], hashes[b.i][8:]); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.i, b.i)
-	})
-	order := make([]uint32, len(refs))
-	for k, r := range refs {
-		order[k] = r.i
+	account := func(k int) []byte { r := flat[k]; return entries[r.tx][r.entry].Account[:] }
+	order := make([]historyRef, len(flat))
+	for k, r := range keysort.Sort(nil, len(flat), account) {
+		order[k] = flat[r.Index]
 	}
 	return order
 }

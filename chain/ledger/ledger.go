@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/smt"
 	"github.com/loyal-ledger/loyal/chain/store"
+	"github.com/loyal-ledger/loyal/internal/keysort"
 )
 
 // Errors of the ledger.
@@ -245,34 +245,23 @@ func (l *Ledger) execute(height, time uint64, txs []*chain.Tx, senders []chain.A
 // history-independent, so the order changes no hash. The undo records keep that order, so
 // that revert walks the tree in order too.
 func (l *Ledger) updateTree(ex *executed) {
-	type ref struct {
-		prefix uint64 // the key hash's first eight bytes, big-endian: it nearly always decides
-		i      int32
-	}
 	n := len(ex.Changes)
 	keys := make([]chain.Hash, n)
 	values := make([]chain.Hash, n)
-	order := make([]ref, n)
 	for i, c := range ex.Changes {
 		keys[i] = smt.HashKey(c.Key)
 		if c.Value != nil {
 			values[i] = smt.HashValue(c.Value)
 		}
-		order[i] = ref{prefix: binary.BigEndian.Uint64(keys[i][:8]), i: int32(i)}
 	}
-	slices.SortFunc(order, func(a, b ref) int {
-		if c := cmp.Compare(a.prefix, b.prefix); c != 0 {
-			return c
-		}
-		return bytes.Compare(keys[a.i][:], keys[b.i][:])
-	})
+	order := keysort.Sort(nil, n, func(i int) []byte { return keys[i][:] })
 	ex.undo = make([]undo, n)
 	for k, r := range order {
-		u := undo{key: keys[r.i]}
-		if ex.Changes[r.i].Value == nil {
+		u := undo{key: keys[r.Index]}
+		if ex.Changes[r.Index].Value == nil {
 			u.old, u.present = l.tree.Delete(u.key)
 		} else {
-			u.old, u.present = l.tree.Set(u.key, values[r.i])
+			u.old, u.present = l.tree.Set(u.key, values[r.Index])
 		}
 		ex.undo[k] = u
 	}

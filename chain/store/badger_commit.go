@@ -1,9 +1,6 @@
 package store
 
 import (
-	"bytes"
-	"cmp"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -11,6 +8,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/pb"
+	"github.com/loyal-ledger/loyal/internal/keysort"
 )
 
 // How a batch reaches badger.
@@ -33,9 +31,8 @@ import (
 // Readers read at the last published version (badgerVersions), so they see a
 // batch only once all of it is written.
 //
-// A batch the KVLoader would send as more than one write (see
-// badgerLoaderSplits) is committed as a badger transaction at its version
-// instead.
+// A batch the KVLoader would send as more than one write (see fits) is
+// committed as a badger transaction at its version instead.
 
 // Badger's flags on an entry (badger/v4 value.go, unexported there) and the
 // key of the entry that closes a transaction (txn.go).
@@ -50,44 +47,15 @@ var badgerTxnKey = []byte("!badger!txn")
 // badgerLoaderMaxBytes bounds the batches written through the KVLoader. The
 // KVLoader sends what it holds as a write of its own once its running total
 // (badger's size estimate of each entry plus its value) reaches 100 MiB
-// (badger's flushThreshold), which would split a batch (badgerLoaderSplits);
+// (badger's flushThreshold), which would split a batch (see fits);
 // 1 MiB of margin. A variable so tests can take the other path with a small
 // batch.
 var badgerLoaderMaxBytes int64 = 99 << 20
 
 // badgerScratch is the commit path's reusable memory, guarded by commitMu.
 type badgerScratch struct {
-	order []sortedOp
+	order []keysort.Ref
 	kvs   []pb.KV
-}
-
-// sortedOp is an operation's index with the first 8 bytes of its key, so
-// that sorting compares integers and reaches into the batch's buffer only
-// when two keys share their first 8 bytes (random reads into a buffer of
-// several MiB made the sort cost as much as badger's write).
-type sortedOp struct {
-	prefix uint64
-	op     int32
-}
-
-// sortedOps appends the batch's operations to order sorted by key, operations
-// on the same key in batch order, so that the later write wins.
-func (b *badgerBatch) sortedOps(order []sortedOp) []sortedOp {
-	for i := range b.ops {
-		var p [8]byte
-		copy(p[:], b.key(int32(i)))
-		order = append(order, sortedOp{prefix: binary.BigEndian.Uint64(p[:]), op: int32(i)})
-	}
-	slices.SortFunc(order, func(x, y sortedOp) int {
-		if x.prefix != y.prefix {
-			return cmp.Compare(x.prefix, y.prefix)
-		}
-		if c := bytes.Compare(b.key(x.op), b.key(y.op)); c != 0 {
-			return c
-		}
-		return cmp.Compare(x.op, y.op)
-	})
-	return order
 }
 
 // badgerMaxScratch bounds the entries whose scratch is kept between commits.
@@ -96,22 +64,10 @@ const badgerMaxScratch = 1 << 18
 // Commit applies the batch as one atomic badger write at the next version.
 // Badger syncs every commit, so sync is implied.
 func (b *badgerBatch) Commit(sync bool) error {
-	if b.closed {
-		return ErrClosed
-	}
-	if b.err != nil {
-		return b.err
-	}
-	if !b.db.gate.enter() {
-		return ErrClosed
+	if write, err := beginCommit(b.db.gate, "badger", b.closed, b.err, b.db.readOnly, len(b.ops) == 0); !write {
+		return err
 	}
 	defer b.db.gate.exit()
-	if b.db.readOnly {
-		return fmt.Errorf("store: badger commit: %w", ErrReadOnly)
-	}
-	if len(b.ops) == 0 {
-		return nil
-	}
 	oneWrite, err := b.fits()
 	if err != nil {
 		b.err = err
@@ -154,7 +110,8 @@ func (b *badgerBatch) key(i int32) []byte {
 // key order, as one write closed by badger's transaction marker.
 func (b *badgerBatch) writeOrdered(ts uint64) error {
 	sc := &b.db.scratch
-	order := b.sortedOps(sc.order[:0])
+	// Operations on the same key stay in batch order, so the later write wins.
+	order := keysort.Sort(sc.order, len(b.ops), func(i int) []byte { return b.key(int32(i)) })
 	kvs := slices.Grow(sc.kvs[:0], len(order)+1)[:len(order)+1]
 	defer func() {
 		clear(kvs) // drop the references into the batch's buffer
@@ -168,7 +125,7 @@ func (b *badgerBatch) writeOrdered(ts uint64) error {
 	set, del := []byte{badgerBitTxn}, []byte{badgerBitTxn | badgerBitDelete}
 	l := b.db.db.NewKVLoader(1)
 	for i, o := range order {
-		j := o.op
+		j := o.Index
 		op, kv := b.ops[j], &kvs[i]
 		kv.Key, kv.Version = b.key(j), ts
 		if op.del {
@@ -212,16 +169,23 @@ func (b *badgerBatch) writeTxn(ts uint64) error {
 
 // fits reports, with the arithmetic of badger's Txn.checkSize, whether the
 // batch fits in one badger transaction, so that an oversized batch is refused
-// before anything is handed to badger. It also reports whether the batch goes
-// to badger as one KVLoader write (see badgerLoaderMaxBytes).
+// before anything is handed to badger. It also reports whether the KVLoader
+// sends the batch as one write.
+//
+// KVLoader.Set sends what it holds as a write of its own before an entry that
+// would reach badger's entry count or size limit, or once its running total
+// reaches badgerLoaderMaxBytes. A split write is not all or nothing: were the
+// memtable rotated between its parts, the entries would reach a table without
+// their closing entry and replay would stop at the orphaned one. The count
+// and size limits cannot split a batch that passes the check here: it counts
+// the same entries, each 2 bytes above the KVLoader's estimate (key plus
+// version, value, 2 meta bytes), and the closing entry at its largest
+// (badgerFinEstimate; badger's transaction counts it as 21 bytes, its write
+// with the version's digits). So only the running total is left to check.
 func (b *badgerBatch) fits() (oneLoaderWrite bool, err error) {
-	// The closing entry counted at its largest: badger's transaction counts it
-	// as 21 bytes but its write checks it with the version's digits. Entries
-	// are counted 2 bytes larger than the KVLoader counts them, so a batch
-	// that passes this check never splits the KVLoader's write on size.
 	count := int64(1)
 	size := int64(badgerFinEstimate)
-	var loaderSize, loaderTotal int64
+	var loaderTotal int64
 	for _, op := range b.ops {
 		count++
 		vlen := int64(op.vlen)
@@ -229,33 +193,20 @@ func (b *badgerBatch) fits() (oneLoaderWrite bool, err error) {
 			vlen = 12 // a value pointer instead of the value
 		}
 		size += int64(op.klen) + vlen + 2 + 10 // meta bytes, version
-		est := int64(op.klen) + 8 + vlen + 2   // the KVLoader's estimate: the key carries its version
-		loaderSize += est
-		loaderTotal += est + int64(op.vlen)
+		loaderTotal += int64(op.klen) + 8 + vlen + 2 + int64(op.vlen)
 	}
 	maxCount, maxSize := b.db.db.MaxBatchCount(), b.db.db.MaxBatchSize()
 	if count >= maxCount || size >= maxSize {
 		return false, fmt.Errorf("store: badger batch of %d ops, %d bytes (badger estimate %d entries, %d bytes) exceeds one transaction's limit of %d entries, %d bytes (MaxBatchBytes %d): %w",
 			len(b.ops), b.size, count, size, maxCount, maxSize, b.db.maxBatch, ErrBatchTooLarge)
 	}
-	return !badgerLoaderSplits(len(b.ops), loaderSize, loaderTotal, maxCount, maxSize), nil
+	return loaderTotal < badgerLoaderMaxBytes, nil
 }
 
-// badgerFinEstimate is the KVLoader's estimate of the closing entry at its
-// largest: its key with the version, the version in decimal (up to 20
-// digits), 2 meta bytes.
+// badgerFinEstimate is badger's estimate of the closing entry at its largest:
+// its key with the version, the version in decimal (up to 20 digits), 2 meta
+// bytes.
 const badgerFinEstimate = badgerTxnKeyLen + 8 + 20 + 2
-
-// badgerLoaderSplits reports whether KVLoader.Set would send ops entries of
-// the given estimated size and running total, followed by the closing entry,
-// as more than one write. It mirrors the three conditions Set checks before
-// adding each entry; they only grow, so checking them for the last entry,
-// the closing one, is enough. A split write is not all or nothing: were the
-// memtable rotated between its parts, the entries would reach a table
-// without their closing entry and replay would stop at the orphaned one.
-func badgerLoaderSplits(ops int, size, total, maxCount, maxSize int64) bool {
-	return int64(ops)+1 >= maxCount || size+badgerFinEstimate >= maxSize || total >= badgerLoaderMaxBytes
-}
 
 // txnErr maps an error badger returned before writing anything.
 func (b *badgerBatch) txnErr(err error) error {

@@ -41,10 +41,7 @@ func TestBadgerTornWrite(t *testing.T) {
 func testTornWrite(t *testing.T) {
 	dir := t.TempDir()
 	opts := &store.Options{MaxBatchBytes: 1 << 20}
-	db, err := store.OpenBadger(dir, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openBadger(t, dir, opts)
 	defer db.Close()
 
 	first := map[string]string{}
@@ -191,10 +188,7 @@ func copySparse(from, to string) error {
 // readAll opens the badger store in dir and returns all its keys and values.
 func readAll(t *testing.T, dir string, opts *store.Options) map[string]string {
 	t.Helper()
-	db, err := store.OpenBadger(dir, opts)
-	if err != nil {
-		t.Fatalf("reopen: %v", err)
-	}
+	db := openBadger(t, dir, opts)
 	defer db.Close()
 	got := map[string]string{}
 	if err := db.Iterate(nil, nil, func(k, v []byte) error {
@@ -227,10 +221,7 @@ func equalMaps(a, b map[string]string) bool {
 func TestBadgerBatchesAtTheLimitSurviveACrash(t *testing.T) {
 	dir := t.TempDir()
 	opts := &store.Options{MaxBatchBytes: 256 << 10}
-	db, err := store.OpenBadger(dir, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openBadger(t, dir, opts)
 	defer db.Close()
 	want := map[string]string{}
 	commit := func(k, v string) (refused bool) {
@@ -272,4 +263,13 @@ func TestBadgerBatchesAtTheLimitSurviveACrash(t *testing.T) {
 	if !equalMaps(got, want) {
 		t.Fatalf("after a crash: %d keys, want all %d committed", len(got), len(want))
 	}
+}
+
+func openBadger(t *testing.T, dir string, opts *store.Options) store.DB {
+	t.Helper()
+	db, err := store.OpenBadger(dir, opts)
+	if err != nil {
+		t.Fatalf("open badger %s: %v", dir, err)
+	}
+	return db
 }

@@ -235,22 +235,10 @@ func (b *pebbleBatch) Size() int { return b.size }
 
 // Commit applies the batch atomically, fsyncing pebble's WAL first if sync.
 func (b *pebbleBatch) Commit(sync bool) error {
-	if b.b == nil {
-		return ErrClosed
-	}
-	if b.err != nil {
-		return b.err
-	}
-	if !b.db.gate.enter() {
-		return ErrClosed
+	if write, err := beginCommit(b.db.gate, "pebble", b.b == nil, b.err, b.db.readOnly, b.n == 0); !write {
+		return err
 	}
 	defer b.db.gate.exit()
-	if b.db.readOnly {
-		return fmt.Errorf("store: pebble commit: %w", ErrReadOnly)
-	}
-	if b.n == 0 {
-		return nil
-	}
 	wo := pebble.NoSync
 	if sync {
 		wo = pebble.Sync

@@ -185,3 +185,28 @@ func Open(backend, dir string, opts *Options) (DB, error) {
 		return nil, fmt.Errorf("store: unknown backend %q (valid: %s)", backend, strings.Join(Backends, ", "))
 	}
 }
+
+// beginCommit makes the checks every backend's Commit makes before writing, in
+// the contract's order: a closed batch, the batch's sticky error, a closed DB,
+// a read-only DB, an empty batch. write is true only if the batch is to be
+// written; g is then entered and the caller must exit it. Otherwise err is
+// what Commit returns (nil for an empty batch).
+func beginCommit(g *gate, backend string, batchClosed bool, sticky error, readOnly, empty bool) (write bool, err error) {
+	switch {
+	case batchClosed:
+		return false, ErrClosed
+	case sticky != nil:
+		return false, sticky
+	case !g.enter():
+		return false, ErrClosed
+	}
+	switch {
+	case readOnly:
+		err = fmt.Errorf("store: %s commit: %w", backend, ErrReadOnly)
+	case empty:
+	default:
+		return true, nil
+	}
+	g.exit()
+	return false, err
+}
