@@ -5,10 +5,29 @@ import (
 	"fmt"
 
 	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/chain/store"
 	"github.com/loyal-ledger/loyal/internal/keysort"
 )
 
-// commit writes block, state, indexes and head in one synced batch.
+// write commits batch (blk's, from buildBatch), synced, and puts ex's changes into the
+// state cache meanwhile: the commit mostly waits, for the disk or for badger's writer
+// goroutine, and the cache does not depend on its outcome. A caller whose write fails must
+// revert ex and drop the cache (the store may hold the new block or not).
+func (l *Ledger) write(blk *chain.Block, batch store.Batch, ex *executed) error {
+	done := make(chan error, 1)
+	go func() { done <- batch.Commit(true) }()
+	for _, c := range ex.Changes {
+		l.cache.put(c.Key, c.Value)
+	}
+	if err := <-done; err != nil {
+		return fmt.Errorf("ledger: commit block %d: %w", blk.Header.Height, err)
+	}
+	return nil
+}
+
+// buildBatch returns the batch that commits blk: block, state, indexes and head. It reads
+// blk and ex's changes and entries only (not ex's state root or undo records), so it may
+// run while the state tree is updated (see execute).
 //
 // It writes the keys in ascending order. Pebble commits a block-sized batch as a flushable
 // batch, which sorts its keys first (pebble's newFlushableBatch); keys already in order make
@@ -18,7 +37,7 @@ import (
 // index are sorted on a fixed-width prefix of their keys. The tables' prefixes give the
 // order of the tables: 'H' block hash < 'b' block < 'c' certificate < 'e' history < 'm' head
 // < 's' state < 't' tx index. TestCommitWritesKeysInOrder checks it.
-func (l *Ledger) commit(blk *chain.Block, ex *executed, commit *chain.Commit) error {
+func (l *Ledger) buildBatch(blk *chain.Block, ex *executed, commit *chain.Commit) store.Batch {
 	h := &blk.Header
 	size := 256 + len(blk.Txs)*(64+2*192) // tx index and ~2 history records per tx
 	for _, c := range ex.Changes {
@@ -28,7 +47,6 @@ func (l *Ledger) commit(blk *chain.Block, ex *executed, commit *chain.Commit) er
 		size += tx.Size() + 4
 	}
 	batch := l.db.NewBatchSized(size)
-	defer batch.Close()
 
 	hash := blk.Hash()
 	batch.Set(hashKey(pHash, hash), binary.BigEndian.AppendUint64(nil, h.Height))
@@ -68,10 +86,7 @@ func (l *Ledger) commit(blk *chain.Block, ex *executed, commit *chain.Commit) er
 		val = binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint64(val[:0], h.Height), uint32(r.Index))
 		batch.Set(key, val)
 	}
-	if err := batch.Commit(true); err != nil {
-		return fmt.Errorf("ledger: commit block %d: %w", h.Height, err)
-	}
-	return nil
+	return batch
 }
 
 // historyRef names entry Entries[tx][entry] of a block.
