@@ -527,13 +527,13 @@ func TestHashOnce(t *testing.T) {
 		tr.Set(key(i), val(i))
 	}
 	tr.Root()
-	if n := tr.h.n; n == 0 {
+	if n := tr.hashCount(); n == 0 {
 		t.Fatal("no hashes counted")
 	}
-	before := tr.h.n
+	before := tr.hashCount()
 	tr.Root()
-	if tr.h.n != before {
-		t.Fatalf("clean Root hashed %d nodes", tr.h.n-before)
+	if tr.hashCount() != before {
+		t.Fatalf("clean Root hashed %d nodes", tr.hashCount()-before)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	onPath := map[ref]bool{} // nodes by ref without the dirty flag
@@ -550,9 +550,9 @@ func TestHashOnce(t *testing.T) {
 			r = tr.kids[r][refBit(k, d)] &^ dirtyBit
 		}
 	}
-	before = tr.h.n
+	before = tr.hashCount()
 	tr.Root()
-	if got, want := tr.h.n-before, uint64(len(onPath)); got != want {
+	if got, want := tr.hashCount()-before, uint64(len(onPath)); got != want {
 		t.Fatalf("Root computed %d hashes for %d dirty nodes", got, want)
 	}
 	checkInvariants(t, tr, true)
@@ -567,7 +567,7 @@ func TestHotPathAllocs(t *testing.T) {
 		tr.Set(key(i), val(i))
 	}
 	tr.Root()
-	i, before := 0, tr.h.n
+	i, before := 0, tr.hashCount()
 	if n := testing.AllocsPerRun(200, func() {
 		i++
 		tr.Set(key(i%1000), val(1_000_000+i)) // a new value: Root must rehash the path
@@ -575,8 +575,8 @@ func TestHotPathAllocs(t *testing.T) {
 	}); n != 0 {
 		t.Errorf("Set+Root allocates %v times", n)
 	}
-	if tr.h.n-before < 201*2 {
-		t.Fatalf("only %d hashes in 201 updates: the loop did not rehash", tr.h.n-before)
+	if tr.hashCount()-before < 201*2 {
+		t.Fatalf("only %d hashes in 201 updates: the loop did not rehash", tr.hashCount()-before)
 	}
 	root := tr.Root()
 	k := key(7)
@@ -1108,14 +1108,14 @@ func BenchmarkBlockUpdate(b *testing.B) {
 			picks[j] = rng.IntN(nKeys)
 			vals[j] = val(nKeys + i*perBlock + j)
 		}
-		before := tr.h.n
+		before := tr.hashCount()
 		b.StartTimer()
 		for j, p := range picks {
 			tr.Set(keys[p], vals[j])
 		}
 		tr.Root()
 		b.StopTimer()
-		hashes += tr.h.n - before
+		hashes += tr.hashCount() - before
 		blocks++
 		b.StartTimer()
 	}
@@ -1165,5 +1165,34 @@ func BenchmarkVerifyInclusion(b *testing.B) {
 		if err := VerifyInclusion(root, key(42), val(42), p); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestSplitRoot checks that a block-sized Root, which hashes the root's two subtrees in two
+// goroutines, computes the same root with the same number of hashes as the one-goroutine
+// path, and leaves the tree clean.
+func TestSplitRoot(t *testing.T) {
+	split, single := New(), New()
+	rng := rand.New(rand.NewPCG(3, 4))
+	for round := range 3 {
+		for range 3 * splitMin {
+			i := rng.IntN(20_000)
+			v := val(i + round*1_000_000)
+			split.Set(key(i), v)
+			single.Set(key(i), v)
+		}
+		single.pending = 0 // take the one-goroutine path
+		splitBefore, singleBefore := split.hashCount(), single.hashCount()
+		got, want := split.Root(), single.Root()
+		if got != want {
+			t.Fatalf("round %d: split root %x, single %x", round, got, want)
+		}
+		if split.h2 == nil || split.h2.n == 0 {
+			t.Fatalf("round %d: the second hasher did not run", round)
+		}
+		if a, b := split.hashCount()-splitBefore, single.hashCount()-singleBefore; a != b {
+			t.Fatalf("round %d: split Root hashed %d nodes, single %d", round, a, b)
+		}
+		checkInvariants(t, split, true)
 	}
 }
