@@ -238,12 +238,10 @@ func (l *Ledger) execute(height, time uint64, txs []*chain.Tx, senders []chain.A
 		ex.Entries = append(ex.Entries, entries)
 	}
 	ex.Changes = st.Changes()
-	if alongside == nil {
-		l.updateTree(ex)
-		return ex, kept, rejected, nil
-	}
 	var wg sync.WaitGroup
-	wg.Go(func() { alongside(ex) })
+	if alongside != nil {
+		wg.Go(func() { alongside(ex) })
+	}
 	l.updateTree(ex)
 	wg.Wait()
 	return ex, kept, rejected, nil

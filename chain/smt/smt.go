@@ -411,15 +411,6 @@ func (t *Tree) rehashSide(h *hasher, n ref, side int) {
 	}
 }
 
-// hashCount is the number of node hashes computed so far (tests check hash-once with it).
-func (t *Tree) hashCount() uint64 {
-	n := t.h.n
-	if t.h2 != nil {
-		n += t.h2.n
-	}
-	return n
-}
-
 // Prove returns an inclusion proof for keyHash if it is present and an
 // exclusion proof otherwise (Proof.OtherKey is set when the path ends at a
 // different key's leaf). It calls Root first if the tree has dirty nodes.

@@ -96,6 +96,15 @@ func mustHex32(s string) [32]byte {
 // rootRef returns the ref of the root node (0 for the empty tree).
 func rootRef(tr *Tree) ref { return tr.kids[0][0] }
 
+// hashCount is the number of node hashes tr has computed so far, by both its hashers.
+func (tr *Tree) hashCount() uint64 {
+	n := tr.h.n
+	if tr.h2 != nil {
+		n += tr.h2.n
+	}
+	return n
+}
+
 // checkInvariants walks the tree and checks its structure: every inner node
 // has at least two leaves below it, every leaf lies on its key's path, the
 // dirty flag of a node implies that of its parent, Len matches, every node
