@@ -17,7 +17,6 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/loyal-ledger/loyal/chain"
-	"github.com/loyal-ledger/loyal/chain/store"
 )
 
 // This file is a ledger-in-a-map for driving the state transition directly: no signatures,
@@ -50,38 +49,17 @@ var who = struct {
 	alice: actor("alice"), bob: actor("bob"), carol: actor("carol"), mallory: actor("mallory"),
 }
 
-// memReader is a committed state: a map implementing store.Reader.
+// memReader is a committed state: a map implementing chain.StateReader.
 type memReader map[string][]byte
 
-var _ store.Reader = memReader(nil)
+var _ chain.StateReader = memReader(nil)
 
 func (m memReader) Get(key []byte) ([]byte, error) {
 	v, ok := m[string(key)]
 	if !ok {
-		return nil, store.ErrNotFound
+		return nil, nil
 	}
 	return append([]byte{}, v...), nil
-}
-
-func (m memReader) Has(key []byte) (bool, error) {
-	_, ok := m[string(key)]
-	return ok, nil
-}
-
-func (m memReader) Iterate(lower, upper []byte, fn func(key, value []byte) error) error {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		if (lower == nil || k >= string(lower)) && (upper == nil || k < string(upper)) {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if err := fn([]byte(k), m[k]); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // apply writes a block's changes (nil value = delete).

@@ -3,11 +3,8 @@ package chain
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"slices"
-
-	"github.com/loyal-ledger/loyal/chain/store"
 )
 
 // State keys. Every key starts with a one-byte namespace; variable-length parts are either
@@ -71,12 +68,21 @@ func pairKey(ns byte, first, second string) []byte {
 	return append(k, second...)
 }
 
+// StateReader is what executing a block needs of the committed state: one lookup by state
+// key. Get returns the value stored under key, or a nil value and a nil error if the key is
+// absent (a present empty value is a non-nil empty slice); an error is a storage failure,
+// which fails the block, never a rejection of a transaction. The ledger implements it over
+// its store and cache; a test may use a map.
+type StateReader interface {
+	Get(key []byte) ([]byte, error)
+}
+
 // State is the ledger state during the execution of one block: a write overlay over the
 // committed state. Transactions apply all-or-nothing: each runs in its own layer that is
 // merged into the block's layer only if it succeeds. State is pure (no clock, no I/O beyond
 // reading the committed state) and not safe for concurrent use.
 type State struct {
-	base    store.Reader
+	base    StateReader
 	chainID uint64
 	params  Params
 	height  uint64
@@ -93,7 +99,7 @@ type State struct {
 
 // NewState starts executing block height at block time over committed state base, for the
 // chain chainID with the genesis limits params.
-func NewState(base store.Reader, chainID uint64, params Params, height, time uint64) *State {
+func NewState(base StateReader, chainID uint64, params Params, height, time uint64) *State {
 	return &State{
 		base: base, chainID: chainID, params: params, height: height, time: time, today: DayOf(time),
 		block: make(map[string][]byte),
@@ -124,13 +130,10 @@ func (s *State) get(key []byte) ([]byte, bool) {
 	}
 	v, err := s.base.Get(key)
 	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) {
-			if s.err == nil {
-				s.err = fmt.Errorf("chain: read state: %w", err)
-			}
-			return nil, false
+		if s.err == nil {
+			s.err = fmt.Errorf("chain: read state: %w", err)
 		}
-		v = nil
+		return nil, false
 	}
 	s.reads[string(key)] = v
 	return v, v != nil

@@ -1,11 +1,9 @@
 package chain
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 
-	"github.com/loyal-ledger/loyal/chain/store"
 	"github.com/loyal-ledger/loyal/internal/keysort"
 )
 
@@ -103,7 +101,7 @@ func (s *State) loadAccount(a Address) *Account {
 	as.keyBuf = append(append(as.keyBuf[:0], nsAccount), a[:]...)
 	v, err := s.base.Get(as.keyBuf)
 	if err != nil {
-		if !errors.Is(err, store.ErrNotFound) && s.err == nil {
+		if s.err == nil {
 			s.err = fmt.Errorf("chain: read state: %w", err)
 		}
 		return &Account{}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/loyal-ledger/loyal/chain"
-	"github.com/loyal-ledger/loyal/chain/store"
+	"github.com/loyal-ledger/loyal/chain/store/backends"
 	"github.com/loyal-ledger/loyal/node/api"
 )
 
@@ -67,7 +67,7 @@ func waitIdle(b *testing.B, r *running) {
 
 // measureSyncCommit is the median of synced one-key commits to a pebble store in a temp dir.
 func measureSyncCommit(b *testing.B) float64 {
-	db, err := store.Open("pebble", b.TempDir(), nil)
+	db, err := backends.Open("pebble", b.TempDir(), nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
 	"github.com/loyal-ledger/loyal/chain/store"
+	"github.com/loyal-ledger/loyal/chain/store/backends"
 	"github.com/loyal-ledger/loyal/node/api"
 	"github.com/loyal-ledger/loyal/node/mempool"
 )
@@ -97,7 +98,7 @@ func Open(home string, log *slog.Logger) (n *Node, err error) {
 	}
 	opts := ledger.StoreOptions(g.Params)
 	opts.Logger = log.With("component", "store")
-	db, err := store.Open(cfg.Backend, dataDir, opts)
+	db, err := backends.Open(cfg.Backend, dataDir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("node: open %s store in %s: %w", cfg.Backend, dataDir, err)
 	}

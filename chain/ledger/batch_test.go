@@ -7,6 +7,7 @@ import (
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
 	"github.com/loyal-ledger/loyal/chain/store"
+	"github.com/loyal-ledger/loyal/chain/store/backends"
 )
 
 // orderedDB fails the test if a block's batch (the sized batches commit makes) sets or
@@ -41,7 +42,7 @@ func (b *orderedBatch) Delete(k []byte) { b.check(k); b.Batch.Delete(k) }
 
 func TestCommitWritesKeysInOrder(t *testing.T) {
 	net := newNetwork(t, chain.DefaultParams())
-	db, err := store.Open("pebble", t.TempDir(), ledger.StoreOptions(net.genesis.Params))
+	db, err := backends.Open("pebble", t.TempDir(), ledger.StoreOptions(net.genesis.Params))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
-	"github.com/loyal-ledger/loyal/chain/store"
+	"github.com/loyal-ledger/loyal/chain/store/backends"
 )
 
 const (
@@ -29,7 +29,7 @@ const (
 // (user and system, every goroutine: the batch built while the tree hashes, badger's writer,
 // pebble's flushes), which is what the apply takes away from recovering signatures.
 func BenchmarkApplyBlock(b *testing.B) {
-	for _, backend := range store.Backends {
+	for _, backend := range backends.Names {
 		b.Run(backend, func(b *testing.B) { benchApplyBlock(b, backend) })
 	}
 }

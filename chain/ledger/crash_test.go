@@ -13,7 +13,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/loyal-ledger/loyal/chain"
-	"github.com/loyal-ledger/loyal/chain/store"
+	"github.com/loyal-ledger/loyal/chain/store/backends"
 )
 
 // The crash test re-executes this test binary as a child that commits blocks in a loop and
@@ -69,7 +69,7 @@ func TestCommitSurvivesKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns a child process")
 	}
-	for _, backend := range store.Backends {
+	for _, backend := range backends.Names {
 		t.Run(backend, func(t *testing.T) {
 			dir := t.TempDir()
 			cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChild$", "-test.v")

@@ -4,7 +4,7 @@
 //
 // Use:
 //
-//	db, _ := store.Open("pebble", dir, nil)
+//	db, _ := backends.Open("pebble", dir, nil)
 //	l, err := ledger.Open(db, genesis) // initializes an empty store at height 0
 //	blk, rejected, err := l.BuildBlock(time, proposer, txs, lastCommit)
 //	err = l.ApplyBlock(blk, nil)       // verifies, executes, checks the state root, commits

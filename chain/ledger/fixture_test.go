@@ -9,6 +9,7 @@ import (
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
 	"github.com/loyal-ledger/loyal/chain/store"
+	"github.com/loyal-ledger/loyal/chain/store/backends"
 )
 
 // testKey derives a fixed key from a name, so runs are reproducible.
@@ -83,7 +84,7 @@ type node struct {
 }
 
 func openNode(tb testing.TB, net *network, backend, dir string) *node {
-	db, err := store.Open(backend, dir, ledger.StoreOptions(net.genesis.Params))
+	db, err := backends.Open(backend, dir, ledger.StoreOptions(net.genesis.Params))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -82,7 +82,7 @@ type speculation struct {
 // the largest block the genesis allows (block, state, history, indexes: about ten times the
 // block's size) must fit one store transaction (badger sizes its memtable from this).
 func StoreOptions(p chain.Params) *store.Options {
-	return &store.Options{MaxBatchBytes: min(16*p.MaxBlockBytes+(1<<20), store.MaxBadgerBatchBytes)}
+	return &store.Options{MaxBatchBytes: min(16*p.MaxBlockBytes+(1<<20), store.MaxBatchBytesLimit)}
 }
 
 // stateCacheBytes bounds the in-memory cache of state records used while executing blocks.
@@ -155,36 +155,32 @@ func (l *Ledger) Head() Head {
 	return l.head
 }
 
-// stateReader reads committed state keys through the cache (if any) from the store.
+// stateReader reads committed state keys through the cache (if any) from the store, as
+// chain.StateReader: an absent key is a nil value, not an error.
 type stateReader struct {
 	db    store.Reader
 	cache *stateCache
 }
 
+var _ chain.StateReader = stateReader{}
+
 func (r stateReader) Get(k []byte) ([]byte, error) {
 	if r.cache != nil {
 		if v, ok := r.cache.get(k); ok {
-			if v == nil {
-				return nil, store.ErrNotFound
-			}
 			return v, nil
 		}
 	}
 	v, err := r.db.Get(stateKey(k))
-	if r.cache != nil {
-		switch {
-		case err == nil:
-			r.cache.put(k, v)
-		case errors.Is(err, store.ErrNotFound):
-			r.cache.put(k, nil)
-		}
+	if errors.Is(err, store.ErrNotFound) {
+		v, err = nil, nil
 	}
-	return v, err
-}
-
-func (r stateReader) Has(k []byte) (bool, error) { return r.db.Has(stateKey(k)) }
-func (r stateReader) Iterate(lo, hi []byte, fn func(k, v []byte) error) error {
-	return errors.New("ledger: state iteration is not supported during execution")
+	if err != nil {
+		return nil, err
+	}
+	if r.cache != nil {
+		r.cache.put(k, v)
+	}
+	return v, nil
 }
 
 // GetState reads a committed state record by its chain state key.

@@ -7,7 +7,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
-	"github.com/loyal-ledger/loyal/chain/store"
+	"github.com/loyal-ledger/loyal/chain/store/backends"
 )
 
 // scenario runs the same few blocks on a node and returns the state root after each.
@@ -37,7 +37,7 @@ func scenario(t *testing.T, nd *node) []chain.Hash {
 
 func TestBackendsReachIdenticalRoots(t *testing.T) {
 	var roots [][]chain.Hash
-	for _, backend := range store.Backends {
+	for _, backend := range backends.Names {
 		net := newNetwork(t, chain.DefaultParams())
 		nd := openNode(t, net, backend, t.TempDir())
 		roots = append(roots, scenario(t, nd))
@@ -51,7 +51,7 @@ func TestBackendsReachIdenticalRoots(t *testing.T) {
 }
 
 func TestReopenResumesWithIdenticalRoot(t *testing.T) {
-	for _, backend := range store.Backends {
+	for _, backend := range backends.Names {
 		t.Run(backend, func(t *testing.T) {
 			dir := t.TempDir()
 			net := newNetwork(t, chain.DefaultParams())
@@ -83,7 +83,7 @@ func TestOpenRefusesAnotherChain(t *testing.T) {
 
 	other := newNetwork(t, chain.DefaultParams())
 	other.genesis.Network = "another-network"
-	db, err := store.Open("pebble", dir, nil)
+	db, err := backends.Open("pebble", dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestFullBlockCommitsOnBothBackends(t *testing.T) {
 	if testing.Short() {
 		t.Skip("executes 100,000 credits per backend")
 	}
-	for _, backend := range store.Backends {
+	for _, backend := range backends.Names {
 		t.Run(backend, func(t *testing.T) {
 			net := newNetwork(t, chain.DefaultParams())
 			nd := openNode(t, net, backend, t.TempDir())

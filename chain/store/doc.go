@@ -1,13 +1,15 @@
-// Package store is the key-value interface the ledger persists through, with
-// two interchangeable on-disk backends: pebble (github.com/cockroachdb/pebble,
-// the default) and badger (github.com/dgraph-io/badger/v4).
+// Package store is the key-value interface the ledger persists through. It links no storage
+// engine: each of the two interchangeable on-disk backends is its own package behind this
+// interface, store/pebble (github.com/cockroachdb/pebble, the default) and store/badger
+// (github.com/dgraph-io/badger/v4), and store/backends opens either by name. Code that only
+// reads and writes (the ledger, an auditor's tools) imports this package alone.
 //
 // A DB maps byte-string keys to byte-string values, ordered bytewise. Reads go
 // straight to the DB; writes are collected in a Batch and applied atomically
 // by Commit, so after a crash either all of a batch is visible or none of it,
 // and concurrent readers never see part of one.
 //
-//	db, err := store.Open("pebble", dir, nil) // or "badger"; nil means default Options
+//	db, err := backends.Open("pebble", dir, nil) // or "badger", or pebble.Open(dir, nil); nil: defaults
 //	if err != nil {
 //		return err
 //	}
@@ -58,11 +60,11 @@
 // badger bounds a batch by its memtable (see Options.MaxBatchBytes) and
 // reserves keys longer than 65,000 bytes or starting with "!badger!"; pebble
 // accepts batches up to 4 GiB. The storetest package checks a backend against
-// this contract.
+// this contract; store/backends runs it against both.
 //
 // Badger runs in its managed mode: the store numbers one version per batch
 // and reads at the last one committed, and writes a batch in key order with
-// badger's own transaction markers (badger_commit.go says why and how). A
+// badger's own transaction markers (store/badger's commit.go says why and how). A
 // badger write that fails part-way leaves the store refusing commits until it
 // is reopened, since part of the batch may already be in badger's memtable;
 // whether that batch is there after reopening is not defined (a failed

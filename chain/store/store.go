@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 )
 
 // Sentinel errors. Errors returned by this package wrap them with context, so
@@ -119,10 +118,15 @@ type Batch interface {
 	Close()
 }
 
+// MaxBatchBytesLimit is the largest Options.MaxBatchBytes that every backend accepts (badger's
+// bound: beyond it its memtable write-ahead log, mapped at twice the memtable size, would
+// overflow its 32-bit offsets). A caller that may run on either backend stays at or below it.
+const MaxBatchBytesLimit = 128 << 20
+
 // DefaultMaxBatchBytes is the Options.MaxBatchBytes used when it is 0.
 const DefaultMaxBatchBytes = 64 << 20
 
-// Options configures OpenPebble, OpenBadger and Open. The zero value (or a
+// Options configures a backend's Open (packages pebble and badger, or backends.Open). The zero value (or a
 // nil *Options) gives the defaults.
 type Options struct {
 	// MaxBatchBytes is the largest batch, by Batch.Size, that Commit must
@@ -137,7 +141,7 @@ type Options struct {
 	// MaxBatchBytes to bound badger's memory. For badger the guarantee is: a
 	// batch with Size() <= MaxBatchBytes and Len() <= MaxBatchBytes/80
 	// commits; bigger batches, or batches of very many tiny entries, may fail
-	// with ErrBatchTooLarge. Badger accepts at most MaxBadgerBatchBytes.
+	// with ErrBatchTooLarge. Badger accepts at most MaxBatchBytesLimit.
 	MaxBatchBytes int
 
 	// ReadOnly opens the store without writing to it, for instance for an
@@ -149,8 +153,9 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// maxBatchBytes returns the effective MaxBatchBytes for opts, which may be nil.
-func (o *Options) maxBatchBytes() (int, error) {
+// EffectiveMaxBatchBytes returns the MaxBatchBytes a backend applies for opts, which may be
+// nil: the default for 0, an error for a negative value.
+func (o *Options) EffectiveMaxBatchBytes() (int, error) {
 	if o == nil || o.MaxBatchBytes == 0 {
 		return DefaultMaxBatchBytes, nil
 	}
@@ -160,53 +165,13 @@ func (o *Options) maxBatchBytes() (int, error) {
 	return o.MaxBatchBytes, nil
 }
 
-func (o *Options) readOnly() bool { return o != nil && o.ReadOnly }
+// IsReadOnly reports whether opts, which may be nil, asks for a read-only store.
+func (o *Options) IsReadOnly() bool { return o != nil && o.ReadOnly }
 
-func (o *Options) logger() *slog.Logger {
+// Log returns the logger of opts, which may be nil: nil means no logging.
+func (o *Options) Log() *slog.Logger {
 	if o == nil {
 		return nil
 	}
 	return o.Logger
-}
-
-// Backends lists the names Open accepts, the default first.
-var Backends = []string{"pebble", "badger"}
-
-// Open opens the store in dir with the named backend: "pebble" (the default,
-// also chosen by "") or "badger". An unknown name is an error that lists the
-// valid ones. opts may be nil.
-func Open(backend, dir string, opts *Options) (DB, error) {
-	switch backend {
-	case "", "pebble":
-		return OpenPebble(dir, opts)
-	case "badger":
-		return OpenBadger(dir, opts)
-	default:
-		return nil, fmt.Errorf("store: unknown backend %q (valid: %s)", backend, strings.Join(Backends, ", "))
-	}
-}
-
-// beginCommit makes the checks every backend's Commit makes before writing, in
-// the contract's order: a closed batch, the batch's sticky error, a closed DB,
-// a read-only DB, an empty batch. write is true only if the batch is to be
-// written; g is then entered and the caller must exit it. Otherwise err is
-// what Commit returns (nil for an empty batch).
-func beginCommit(g *gate, backend string, batchClosed bool, sticky error, readOnly, empty bool) (write bool, err error) {
-	switch {
-	case batchClosed:
-		return false, ErrClosed
-	case sticky != nil:
-		return false, sticky
-	case !g.enter():
-		return false, ErrClosed
-	}
-	switch {
-	case readOnly:
-		err = fmt.Errorf("store: %s commit: %w", backend, ErrReadOnly)
-	case empty:
-	default:
-		return true, nil
-	}
-	g.exit()
-	return false, err
 }

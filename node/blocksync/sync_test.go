@@ -16,7 +16,7 @@ import (
 
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
-	"github.com/loyal-ledger/loyal/chain/store"
+	"github.com/loyal-ledger/loyal/chain/store/backends"
 	"github.com/loyal-ledger/loyal/node/blocksync"
 	"github.com/loyal-ledger/loyal/p2p"
 )
@@ -97,7 +97,7 @@ func chainEvery(t testing.TB, g *chain.Genesis, val, owner *ecdsa.PrivateKey, n,
 }
 
 func openLedger(t testing.TB, g *chain.Genesis) *ledger.Ledger {
-	db, err := store.Open("pebble", t.TempDir(), ledger.StoreOptions(g.Params))
+	db, err := backends.Open("pebble", t.TempDir(), ledger.StoreOptions(g.Params))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,7 @@
 //
 //	func TestPebble(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T, dir string) store.DB {
-//			db, err := store.OpenPebble(dir, nil)
+//			db, err := pebble.Open(dir, nil)
 //			if err != nil {
 //				t.Fatal(err)
 //			}

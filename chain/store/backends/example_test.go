@@ -1,4 +1,4 @@
-package store_test
+package backends_test
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/loyal-ledger/loyal/chain/store"
+	"github.com/loyal-ledger/loyal/chain/store/backends"
 )
 
 func ExampleOpen() {
@@ -16,7 +17,7 @@ func ExampleOpen() {
 	}
 	defer os.RemoveAll(dir)
 
-	db, err := store.Open("pebble", dir, nil)
+	db, err := backends.Open("pebble", dir, nil)
 	if err != nil {
 		log.Fatal(err)
 	}

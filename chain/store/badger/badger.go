@@ -1,4 +1,4 @@
-package store
+package badger
 
 import (
 	"bytes"
@@ -11,12 +11,14 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
 	"github.com/dgraph-io/badger/v4/y"
+	"github.com/loyal-ledger/loyal/chain/store"
+	"github.com/loyal-ledger/loyal/chain/store/internal/backend"
 )
 
-// MaxBadgerBatchBytes is the largest Options.MaxBatchBytes OpenBadger
+// MaxBatchBytes is the largest Options.MaxBatchBytes Open
 // accepts. Beyond it badger's memtable write-ahead log, mapped at twice the
 // memtable size, would overflow its 32-bit offsets.
-const MaxBadgerBatchBytes = 128 << 20
+const MaxBatchBytes = store.MaxBatchBytesLimit
 
 const (
 	// badgerValueThreshold: values this long or longer are stored in badger's
@@ -67,7 +69,7 @@ type badgerDB struct {
 	readOnly bool
 	maxBatch int   // effective Options.MaxBatchBytes, for error messages
 	valueMin int64 // badger's ValueThreshold: values this long go to the value log
-	gate     *gate
+	gate     *backend.Gate
 	versions *badgerVersions
 	spare    atomic.Pointer[badgerBuffers] // a closed batch's buffers, for the next batch
 
@@ -79,33 +81,33 @@ type badgerDB struct {
 }
 
 var (
-	_ DB    = (*badgerDB)(nil)
-	_ Batch = (*badgerBatch)(nil)
+	_ store.DB    = (*badgerDB)(nil)
+	_ store.Batch = (*badgerBatch)(nil)
 )
 
-// OpenBadger opens, creating it if needed, the badger store in dir. opts may
+// Open opens, creating it if needed, the badger store in dir. opts may
 // be nil. Every commit is synced (badger's SyncWrites), whatever Commit's
 // sync argument. The store's own logging goes to opts.Logger, or nowhere.
 //
 // Badger's value log is not garbage-collected by this package; it only holds
 // values of 1 MiB or more.
-func OpenBadger(dir string, opts *Options) (DB, error) {
-	maxBatch, err := opts.maxBatchBytes()
+func Open(dir string, opts *store.Options) (store.DB, error) {
+	maxBatch, err := opts.EffectiveMaxBatchBytes()
 	if err != nil {
 		return nil, fmt.Errorf("store: open badger %s: %w", dir, err)
 	}
-	if maxBatch > MaxBadgerBatchBytes {
+	if maxBatch > MaxBatchBytes {
 		return nil, fmt.Errorf("store: open badger %s: MaxBatchBytes %d exceeds badger's limit of %d",
-			dir, maxBatch, MaxBadgerBatchBytes)
+			dir, maxBatch, MaxBatchBytes)
 	}
 	memTableSize, txnBytes := badgerSizes(maxBatch)
 
 	bo := badger.DefaultOptions(dir)
 	bo.Logger = nil // badger checks for nil; its default logger writes to stderr
-	if l := opts.logger(); l != nil {
+	if l := opts.Log(); l != nil {
 		bo.Logger = badgerLogger{l}
 	}
-	bo.ReadOnly = opts.readOnly()
+	bo.ReadOnly = opts.IsReadOnly()
 	bo.SyncWrites = true
 	bo.DetectConflicts = false // batches are blind writes; no read-write transactions
 	bo.MetricsEnabled = false
@@ -116,7 +118,7 @@ func OpenBadger(dir string, opts *Options) (DB, error) {
 	bo.IndexCacheSize = 0 // table indexes stay in memory
 	bo.Compression = options.None
 	// Verify table checksums when a table is opened, so a corrupt store
-	// fails Open with ErrCorrupt. Per-block verification would be cheaper
+	// fails Open with store.ErrCorrupt. Per-block verification would be cheaper
 	// on open but badger turns a failed block read into "not found" or an
 	// iteration that silently ends early; without verification it returns
 	// wrong data or panics.
@@ -143,7 +145,7 @@ func OpenBadger(dir string, opts *Options) (DB, error) {
 	}
 	return &badgerDB{
 		db: db, dir: dir, readOnly: bo.ReadOnly, maxBatch: maxBatch, valueMin: bo.ValueThreshold,
-		gate: newGate(), versions: newBadgerVersions(committed),
+		gate: backend.NewGate(), versions: newBadgerVersions(committed),
 	}, nil
 }
 
@@ -157,13 +159,13 @@ func (d *badgerDB) read(fn func(txn *badger.Txn) error) error {
 }
 
 // badgerErr wraps a badger error with the "store: " prefix and op, marking it
-// ErrCorrupt if it reports corruption. Badger flattens the errors it wraps
+// store.ErrCorrupt if it reports corruption. Badger flattens the errors it wraps
 // into strings, so corruption is also recognised by its messages.
 func badgerErr(op string, err error) error {
 	if errors.Is(err, y.ErrChecksumMismatch) || errors.Is(err, badger.ErrTruncateNeeded) ||
 		strings.Contains(err.Error(), y.ErrChecksumMismatch.Error()) ||
 		strings.Contains(err.Error(), badger.ErrTruncateNeeded.Error()) {
-		return fmt.Errorf("store: %s: %w: %w", op, ErrCorrupt, err)
+		return fmt.Errorf("store: %s: %w: %w", op, store.ErrCorrupt, err)
 	}
 	return fmt.Errorf("store: %s: %w", op, err)
 }
@@ -171,12 +173,12 @@ func badgerErr(op string, err error) error {
 // Backend returns "badger".
 func (d *badgerDB) Backend() string { return "badger" }
 
-// Get returns a copy of the value for key, or ErrNotFound.
+// Get returns a copy of the value for key, or store.ErrNotFound.
 func (d *badgerDB) Get(key []byte) ([]byte, error) {
-	if !d.gate.enter() {
-		return nil, ErrClosed
+	if !d.gate.Enter() {
+		return nil, store.ErrClosed
 	}
-	defer d.gate.exit()
+	defer d.gate.Exit()
 	var v []byte
 	err := d.read(func(txn *badger.Txn) error {
 		item, err := txn.Get(key)
@@ -188,7 +190,7 @@ func (d *badgerDB) Get(key []byte) ([]byte, error) {
 	})
 	if err != nil {
 		if errors.Is(err, badger.ErrKeyNotFound) || errors.Is(err, badger.ErrEmptyKey) {
-			return nil, ErrNotFound
+			return nil, store.ErrNotFound
 		}
 		return nil, badgerErr("badger get", err)
 	}
@@ -200,10 +202,10 @@ func (d *badgerDB) Get(key []byte) ([]byte, error) {
 
 // Has reports whether key is present.
 func (d *badgerDB) Has(key []byte) (bool, error) {
-	if !d.gate.enter() {
-		return false, ErrClosed
+	if !d.gate.Enter() {
+		return false, store.ErrClosed
 	}
-	defer d.gate.exit()
+	defer d.gate.Exit()
 	err := d.read(func(txn *badger.Txn) error {
 		_, err := txn.Get(key)
 		return err
@@ -225,10 +227,10 @@ func (d *badgerDB) Has(key []byte) (bool, error) {
 // would hold the value log's read lock during fn, and a Commit from fn could
 // then deadlock.
 func (d *badgerDB) Iterate(lower, upper []byte, fn func(key, value []byte) error) error {
-	if !d.gate.enter() {
-		return ErrClosed
+	if !d.gate.Enter() {
+		return store.ErrClosed
 	}
-	defer d.gate.exit()
+	defer d.gate.Exit()
 	if upper != nil && bytes.Compare(lower, upper) >= 0 {
 		return nil
 	}
@@ -259,14 +261,14 @@ func (d *badgerDB) Iterate(lower, upper []byte, fn func(key, value []byte) error
 }
 
 // NewBatch returns an empty batch.
-func (d *badgerDB) NewBatch() Batch { return d.NewBatchSized(0) }
+func (d *badgerDB) NewBatch() store.Batch { return d.NewBatchSized(0) }
 
 // NewBatchSized returns an empty batch whose buffer holds sizeHint bytes of
 // keys and values without growing. It reuses the buffer of a batch closed
 // before it: a block's batch is several MiB, and memory touched for the first
 // time costs a page fault per 4 KiB page, which on some virtual machines costs
 // more than writing the data.
-func (d *badgerDB) NewBatchSized(sizeHint int) Batch {
+func (d *badgerDB) NewBatchSized(sizeHint int) store.Batch {
 	b := &badgerBatch{db: d}
 	if spare := d.spare.Swap(nil); spare != nil {
 		b.buf, b.ops = spare.buf[:0], spare.ops[:0]
@@ -278,10 +280,10 @@ func (d *badgerDB) NewBatchSized(sizeHint int) Batch {
 }
 
 // Close waits for calls in progress, then closes badger, which flushes its
-// memtable. A second Close returns ErrClosed.
+// memtable. A second Close returns store.ErrClosed.
 func (d *badgerDB) Close() error {
-	if !d.gate.close() {
-		return ErrClosed
+	if !d.gate.Close() {
+		return store.ErrClosed
 	}
 	if err := d.db.Close(); err != nil {
 		return badgerErr("close badger "+d.dir, err)
@@ -320,13 +322,13 @@ func (b *badgerBatch) record(key, value []byte, del bool) {
 	}
 	switch {
 	case len(key) == 0:
-		b.err = fmt.Errorf("store: badger batch: empty key: %w", ErrInvalidKey)
+		b.err = fmt.Errorf("store: badger batch: empty key: %w", store.ErrInvalidKey)
 		return
 	case len(key) > badgerMaxKeyLen:
-		b.err = fmt.Errorf("store: badger batch: key of %d bytes, longer than %d: %w", len(key), badgerMaxKeyLen, ErrInvalidKey)
+		b.err = fmt.Errorf("store: badger batch: key of %d bytes, longer than %d: %w", len(key), badgerMaxKeyLen, store.ErrInvalidKey)
 		return
 	case bytes.HasPrefix(key, badgerReservedPrefix):
-		b.err = fmt.Errorf("store: badger batch: key %q uses badger's reserved prefix: %w", key, ErrInvalidKey)
+		b.err = fmt.Errorf("store: badger batch: key %q uses badger's reserved prefix: %w", key, store.ErrInvalidKey)
 		return
 	}
 	off := len(b.buf)

@@ -1,13 +1,13 @@
-package store
+package backend
 
 import "sync/atomic"
 
-// gate counts the calls in progress on a DB so that Close can wait for them
+// Gate counts the calls in progress on a DB so that Close can wait for them
 // and every call that starts after Close fails with ErrClosed. It is lock-free
 // on the fast path so concurrent readers do not contend on a mutex, and it
 // allows a call to start inside another (Get inside an Iterate callback)
 // without the deadlock a sync.RWMutex would risk.
-type gate struct {
+type Gate struct {
 	// state holds closedBit once Close has begun, plus the number of calls in
 	// progress (including, transiently, calls that are about to fail).
 	state atomic.Int64
@@ -18,20 +18,20 @@ type gate struct {
 
 const closedBit = int64(1) << 62
 
-func newGate() *gate { return &gate{idle: make(chan struct{}, 1)} }
+func NewGate() *Gate { return &Gate{idle: make(chan struct{}, 1)} }
 
-// enter registers a call. It returns false, registering nothing, if Close has
-// begun. Every true result must be paired with exit.
-func (g *gate) enter() bool {
+// Enter registers a call. It returns false, registering nothing, if Close has
+// begun. Every true result must be paired with Exit.
+func (g *Gate) Enter() bool {
 	if g.state.Add(1)&closedBit != 0 {
-		g.exit()
+		g.Exit()
 		return false
 	}
 	return true
 }
 
-// exit ends a call registered by enter.
-func (g *gate) exit() {
+// Exit ends a call registered by enter.
+func (g *Gate) Exit() {
 	if g.state.Add(-1) == closedBit {
 		select {
 		case g.idle <- struct{}{}:
@@ -40,9 +40,9 @@ func (g *gate) exit() {
 	}
 }
 
-// close makes later enter calls fail and waits until the calls in progress
-// have exited. It returns false if close was already called.
-func (g *gate) close() bool {
+// Close makes later Enter calls fail and waits until the calls in progress
+// have exited. It returns false if Close was already called.
+func (g *Gate) Close() bool {
 	old := g.state.Or(closedBit)
 	if old&closedBit != 0 {
 		return false

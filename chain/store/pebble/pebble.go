@@ -1,4 +1,4 @@
-package store
+package pebble
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/cockroachdb/pebble"
 	"github.com/cockroachdb/pebble/bloom"
+	"github.com/loyal-ledger/loyal/chain/store"
+	"github.com/loyal-ledger/loyal/chain/store/internal/backend"
 )
 
 const (
@@ -34,21 +36,21 @@ type pebbleDB struct {
 	db       *pebble.DB
 	dir      string
 	readOnly bool
-	gate     *gate
+	gate     *backend.Gate
 }
 
 var (
-	_ DB    = (*pebbleDB)(nil)
-	_ Batch = (*pebbleBatch)(nil)
+	_ store.DB    = (*pebbleDB)(nil)
+	_ store.Batch = (*pebbleBatch)(nil)
 )
 
-// OpenPebble opens, creating it if needed, the pebble store in dir. opts may
+// Open opens, creating it if needed, the pebble store in dir. opts may
 // be nil. The store's own logging goes to opts.Logger, or nowhere.
-func OpenPebble(dir string, opts *Options) (DB, error) {
-	if _, err := opts.maxBatchBytes(); err != nil {
+func Open(dir string, opts *store.Options) (store.DB, error) {
+	if _, err := opts.EffectiveMaxBatchBytes(); err != nil {
 		return nil, fmt.Errorf("store: open pebble %s: %w", dir, err)
 	}
-	logger := opts.logger()
+	logger := opts.Log()
 
 	cache := pebble.NewCache(pebbleCacheBytes)
 	defer cache.Unref() // pebble.Open takes its own reference.
@@ -61,11 +63,11 @@ func OpenPebble(dir string, opts *Options) (DB, error) {
 		Cache:        cache,
 		MemTableSize: pebbleMemTableBytes,
 		Levels:       levels,
-		ReadOnly:     opts.readOnly(),
+		ReadOnly:     opts.IsReadOnly(),
 		Logger:       pebbleLogger{logger},
 		EventListener: &pebble.EventListener{
 			BackgroundError: func(err error) {
-				logf(logger, slog.LevelError, "pebble", "background error: %v", err)
+				backend.Logf(logger, slog.LevelError, "pebble", "background error: %v", err)
 			},
 		},
 	}
@@ -73,15 +75,15 @@ func OpenPebble(dir string, opts *Options) (DB, error) {
 	if err != nil {
 		return nil, pebbleErr("open pebble "+dir, err)
 	}
-	return &pebbleDB{db: db, dir: dir, readOnly: po.ReadOnly, gate: newGate()}, nil
+	return &pebbleDB{db: db, dir: dir, readOnly: po.ReadOnly, gate: backend.NewGate()}, nil
 }
 
 // pebbleErr wraps a pebble error with the "store: " prefix and op, marking it
-// ErrCorrupt if pebble reports corruption. Pebble marks corruption with
+// store.ErrCorrupt if pebble reports corruption. Pebble marks corruption with
 // cockroachdb/errors marks, which only its own Is recognises.
 func pebbleErr(op string, err error) error {
 	if pebble.IsCorruptionError(err) {
-		return fmt.Errorf("store: %s: %w: %w", op, ErrCorrupt, err)
+		return fmt.Errorf("store: %s: %w: %w", op, store.ErrCorrupt, err)
 	}
 	return fmt.Errorf("store: %s: %w", op, err)
 }
@@ -89,16 +91,16 @@ func pebbleErr(op string, err error) error {
 // Backend returns "pebble".
 func (d *pebbleDB) Backend() string { return "pebble" }
 
-// Get returns a copy of the value for key, or ErrNotFound.
+// Get returns a copy of the value for key, or store.ErrNotFound.
 func (d *pebbleDB) Get(key []byte) ([]byte, error) {
-	if !d.gate.enter() {
-		return nil, ErrClosed
+	if !d.gate.Enter() {
+		return nil, store.ErrClosed
 	}
-	defer d.gate.exit()
+	defer d.gate.Exit()
 	v, closer, err := d.db.Get(key)
 	if err != nil {
 		if errors.Is(err, pebble.ErrNotFound) {
-			return nil, ErrNotFound
+			return nil, store.ErrNotFound
 		}
 		return nil, pebbleErr("pebble get", err)
 	}
@@ -112,10 +114,10 @@ func (d *pebbleDB) Get(key []byte) ([]byte, error) {
 
 // Has reports whether key is present.
 func (d *pebbleDB) Has(key []byte) (bool, error) {
-	if !d.gate.enter() {
-		return false, ErrClosed
+	if !d.gate.Enter() {
+		return false, store.ErrClosed
 	}
-	defer d.gate.exit()
+	defer d.gate.Exit()
 	_, closer, err := d.db.Get(key)
 	if err != nil {
 		if errors.Is(err, pebble.ErrNotFound) {
@@ -132,10 +134,10 @@ func (d *pebbleDB) Has(key []byte) (bool, error) {
 // Iterate calls fn for each key in [lower, upper), in ascending order, on a
 // snapshot taken when it starts. key and value are valid only during fn.
 func (d *pebbleDB) Iterate(lower, upper []byte, fn func(key, value []byte) error) (err error) {
-	if !d.gate.enter() {
-		return ErrClosed
+	if !d.gate.Enter() {
+		return store.ErrClosed
 	}
-	defer d.gate.exit()
+	defer d.gate.Exit()
 	if upper != nil && bytes.Compare(lower, upper) >= 0 {
 		return nil // empty range; pebble wants LowerBound < UpperBound
 	}
@@ -164,20 +166,20 @@ func (d *pebbleDB) Iterate(lower, upper []byte, fn func(key, value []byte) error
 }
 
 // NewBatch returns an empty batch.
-func (d *pebbleDB) NewBatch() Batch {
+func (d *pebbleDB) NewBatch() store.Batch {
 	return &pebbleBatch{db: d, b: d.db.NewBatch()}
 }
 
 // NewBatchSized is NewBatch with pebble's buffer allocated for sizeHint bytes up front.
-func (d *pebbleDB) NewBatchSized(sizeHint int) Batch {
+func (d *pebbleDB) NewBatchSized(sizeHint int) store.Batch {
 	return &pebbleBatch{db: d, b: d.db.NewBatchWithSize(max(sizeHint, 0))}
 }
 
 // Close waits for calls in progress, then closes pebble, which syncs its
-// write-ahead log. A second Close returns ErrClosed.
+// write-ahead log. A second Close returns store.ErrClosed.
 func (d *pebbleDB) Close() error {
-	if !d.gate.close() {
-		return ErrClosed
+	if !d.gate.Close() {
+		return store.ErrClosed
 	}
 	if err := d.db.Close(); err != nil {
 		return pebbleErr("close pebble "+d.dir, err)
@@ -203,12 +205,12 @@ func (b *pebbleBatch) record(key, value []byte, del bool) {
 		return
 	}
 	if len(key) == 0 {
-		b.err = fmt.Errorf("store: pebble batch: empty key: %w", ErrInvalidKey)
+		b.err = fmt.Errorf("store: pebble batch: empty key: %w", store.ErrInvalidKey)
 		return
 	}
 	if uint64(b.b.Len())+uint64(len(key))+uint64(len(value))+pebbleOpOverhead >= pebbleMaxBatchBytes {
 		b.err = fmt.Errorf("store: pebble batch of %d ops, %d bytes, would exceed %d bytes: %w",
-			b.n+1, b.size+len(key)+len(value), uint64(pebbleMaxBatchBytes), ErrBatchTooLarge)
+			b.n+1, b.size+len(key)+len(value), uint64(pebbleMaxBatchBytes), store.ErrBatchTooLarge)
 		return
 	}
 	// pebble.Batch Set and Delete only fail for indexed batches.
@@ -235,10 +237,10 @@ func (b *pebbleBatch) Size() int { return b.size }
 
 // Commit applies the batch atomically, fsyncing pebble's WAL first if sync.
 func (b *pebbleBatch) Commit(sync bool) error {
-	if write, err := beginCommit(b.db.gate, "pebble", b.b == nil, b.err, b.db.readOnly, b.n == 0); !write {
+	if write, err := backend.BeginCommit(b.db.gate, "pebble", b.b == nil, b.err, b.db.readOnly, b.n == 0); !write {
 		return err
 	}
-	defer b.db.gate.exit()
+	defer b.db.gate.Exit()
 	wo := pebble.NoSync
 	if sync {
 		wo = pebble.Sync

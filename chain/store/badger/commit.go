@@ -1,4 +1,4 @@
-package store
+package badger
 
 import (
 	"errors"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/pb"
+	"github.com/loyal-ledger/loyal/chain/store"
+	"github.com/loyal-ledger/loyal/chain/store/internal/backend"
 	"github.com/loyal-ledger/loyal/internal/keysort"
 )
 
@@ -64,10 +66,10 @@ const badgerMaxScratch = 1 << 18
 // Commit applies the batch as one atomic badger write at the next version.
 // Badger syncs every commit, so sync is implied.
 func (b *badgerBatch) Commit(sync bool) error {
-	if write, err := beginCommit(b.db.gate, "badger", b.closed, b.err, b.db.readOnly, len(b.ops) == 0); !write {
+	if write, err := backend.BeginCommit(b.db.gate, "badger", b.closed, b.err, b.db.readOnly, len(b.ops) == 0); !write {
 		return err
 	}
-	defer b.db.gate.exit()
+	defer b.db.gate.Exit()
 	oneWrite, err := b.fits()
 	if err != nil {
 		b.err = err
@@ -198,7 +200,7 @@ func (b *badgerBatch) fits() (oneLoaderWrite bool, err error) {
 	maxCount, maxSize := b.db.db.MaxBatchCount(), b.db.db.MaxBatchSize()
 	if count >= maxCount || size >= maxSize {
 		return false, fmt.Errorf("store: badger batch of %d ops, %d bytes (badger estimate %d entries, %d bytes) exceeds one transaction's limit of %d entries, %d bytes (MaxBatchBytes %d): %w",
-			len(b.ops), b.size, count, size, maxCount, maxSize, b.db.maxBatch, ErrBatchTooLarge)
+			len(b.ops), b.size, count, size, maxCount, maxSize, b.db.maxBatch, store.ErrBatchTooLarge)
 	}
 	return loaderTotal < badgerLoaderMaxBytes, nil
 }
@@ -213,10 +215,10 @@ func (b *badgerBatch) txnErr(err error) error {
 	switch {
 	case errors.Is(err, badger.ErrTxnTooBig):
 		b.err = fmt.Errorf("store: badger batch of %d ops, %d bytes (MaxBatchBytes %d): %w: %w",
-			len(b.ops), b.size, b.db.maxBatch, ErrBatchTooLarge, err)
+			len(b.ops), b.size, b.db.maxBatch, store.ErrBatchTooLarge, err)
 		return b.err
 	case errors.Is(err, badger.ErrEmptyKey) || errors.Is(err, badger.ErrInvalidKey):
-		b.err = fmt.Errorf("store: badger batch: %w: %w", ErrInvalidKey, err)
+		b.err = fmt.Errorf("store: badger batch: %w: %w", store.ErrInvalidKey, err)
 		return b.err
 	}
 	return badgerErr("badger commit", err)

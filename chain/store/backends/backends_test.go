@@ -1,4 +1,4 @@
-package store_test
+package backends_test
 
 import (
 	"bufio"
@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/loyal-ledger/loyal/chain/store"
+	"github.com/loyal-ledger/loyal/chain/store/backends"
+	"github.com/loyal-ledger/loyal/chain/store/badger"
 	"github.com/loyal-ledger/loyal/chain/store/storetest"
 )
 
@@ -25,7 +27,7 @@ import (
 func opener(backend string, opts *store.Options) storetest.OpenFunc {
 	return func(t *testing.T, dir string) store.DB {
 		t.Helper()
-		db, err := store.Open(backend, dir, opts)
+		db, err := backends.Open(backend, dir, opts)
 		if err != nil {
 			t.Fatalf("open %s: %v", backend, err)
 		}
@@ -41,9 +43,9 @@ func opener(backend string, opts *store.Options) storetest.OpenFunc {
 // come fresh from the OS than from freed heap that must be zeroed.
 func TestDefaultOptionsLargeBatch(t *testing.T) {
 	const n = 8 << 10
-	for _, backend := range store.Backends {
+	for _, backend := range backends.Names {
 		t.Run(backend, func(t *testing.T) {
-			db, err := store.Open(backend, t.TempDir(), nil)
+			db, err := backends.Open(backend, t.TempDir(), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -86,10 +88,10 @@ func TestBadger(t *testing.T) {
 }
 
 func TestOpenBackends(t *testing.T) {
-	if len(store.Backends) != 2 || store.Backends[0] != "pebble" || store.Backends[1] != "badger" {
-		t.Fatalf("Backends = %q", store.Backends)
+	if len(backends.Names) != 2 || backends.Names[0] != "pebble" || backends.Names[1] != "badger" {
+		t.Fatalf("Backends = %q", backends.Names)
 	}
-	db, err := store.Open("", t.TempDir(), nil)
+	db, err := backends.Open("", t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +103,7 @@ func TestOpenBackends(t *testing.T) {
 
 func TestOpenUnknownBackend(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "db")
-	db, err := store.Open("nope", dir, nil)
+	db, err := backends.Open("nope", dir, nil)
 	if err == nil {
 		db.Close()
 		t.Fatal(`Open("nope") succeeded`)
@@ -117,12 +119,12 @@ func TestOpenUnknownBackend(t *testing.T) {
 }
 
 func TestOpenBadOptions(t *testing.T) {
-	for _, backend := range store.Backends {
-		if _, err := store.Open(backend, t.TempDir(), &store.Options{MaxBatchBytes: -1}); err == nil {
+	for _, backend := range backends.Names {
+		if _, err := backends.Open(backend, t.TempDir(), &store.Options{MaxBatchBytes: -1}); err == nil {
 			t.Errorf("%s: negative MaxBatchBytes accepted", backend)
 		}
 	}
-	_, err := store.OpenBadger(t.TempDir(), &store.Options{MaxBatchBytes: store.MaxBadgerBatchBytes + 1})
+	_, err := badger.Open(t.TempDir(), &store.Options{MaxBatchBytes: badger.MaxBatchBytes + 1})
 	if err == nil || !strings.Contains(err.Error(), "MaxBatchBytes") {
 		t.Errorf("badger: MaxBatchBytes above the limit: err = %v", err)
 	}
@@ -140,7 +142,7 @@ func fill(b store.Batch, prefix string, n, klen, vlen int) {
 
 func TestBadgerBatchTooLarge(t *testing.T) {
 	const maxBatch = 1 << 20
-	db, err := store.OpenBadger(t.TempDir(), &store.Options{MaxBatchBytes: maxBatch})
+	db, err := badger.Open(t.TempDir(), &store.Options{MaxBatchBytes: maxBatch})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,11 +211,11 @@ func TestBadgerBatchTooLarge(t *testing.T) {
 }
 
 func TestReadOnly(t *testing.T) {
-	for _, backend := range store.Backends {
+	for _, backend := range backends.Names {
 		t.Run(backend, func(t *testing.T) {
 			dir := t.TempDir()
 			opts := &store.Options{MaxBatchBytes: 1 << 20}
-			db, err := store.Open(backend, dir, opts)
+			db, err := backends.Open(backend, dir, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -227,7 +229,7 @@ func TestReadOnly(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			ro, err := store.Open(backend, dir, &store.Options{MaxBatchBytes: 1 << 20, ReadOnly: true})
+			ro, err := backends.Open(backend, dir, &store.Options{MaxBatchBytes: 1 << 20, ReadOnly: true})
 			if err != nil {
 				t.Fatalf("open read-only: %v", err)
 			}
@@ -246,7 +248,7 @@ func TestReadOnly(t *testing.T) {
 			}
 
 			missing := filepath.Join(t.TempDir(), "missing")
-			if db, err := store.Open(backend, missing, &store.Options{ReadOnly: true}); err == nil {
+			if db, err := backends.Open(backend, missing, &store.Options{ReadOnly: true}); err == nil {
 				db.Close()
 				t.Fatal("read-only open of a missing directory succeeded")
 			}
@@ -258,10 +260,10 @@ func TestReadOnly(t *testing.T) {
 // checks that opening or reading reports ErrCorrupt rather than wrong data.
 func TestCorruptionDetected(t *testing.T) {
 	opts := &store.Options{MaxBatchBytes: 1 << 20}
-	for _, backend := range store.Backends {
+	for _, backend := range backends.Names {
 		t.Run(backend, func(t *testing.T) {
 			dir := t.TempDir()
-			db, err := store.Open(backend, dir, opts)
+			db, err := backends.Open(backend, dir, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -275,7 +277,7 @@ func TestCorruptionDetected(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Pebble writes a table when it replays its log on open.
-			if db, err = store.Open(backend, dir, opts); err != nil {
+			if db, err = backends.Open(backend, dir, opts); err != nil {
 				t.Fatal(err)
 			}
 			if err := db.Close(); err != nil {
@@ -298,7 +300,7 @@ func TestCorruptionDetected(t *testing.T) {
 				}
 			}
 
-			db, err = store.Open(backend, dir, opts)
+			db, err = backends.Open(backend, dir, opts)
 			if err != nil {
 				if !errors.Is(err, store.ErrCorrupt) || !strings.HasPrefix(err.Error(), "store: ") {
 					t.Fatalf("open of a corrupt store: %v, want an error wrapping ErrCorrupt", err)
@@ -330,10 +332,10 @@ func TestQuietByDefault(t *testing.T) {
 	log.SetOutput(f)
 	func() {
 		defer func() { os.Stderr = stderr; log.SetOutput(logOut) }()
-		for _, backend := range store.Backends {
+		for _, backend := range backends.Names {
 			dir := t.TempDir()
 			for range 2 { // create, then reopen an existing store
-				db, err := store.Open(backend, dir, &store.Options{MaxBatchBytes: 1 << 20})
+				db, err := backends.Open(backend, dir, &store.Options{MaxBatchBytes: 1 << 20})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -359,7 +361,7 @@ func TestQuietByDefault(t *testing.T) {
 
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	db, err := store.OpenBadger(t.TempDir(), &store.Options{MaxBatchBytes: 1 << 20, Logger: logger})
+	db, err := badger.Open(t.TempDir(), &store.Options{MaxBatchBytes: 1 << 20, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,7 +409,7 @@ func crashValue(c uint64, i int) []byte {
 // counter c, deletes "crash/tmp/c-1" and sets "crash/tmp/c". It prints each
 // counter once committed.
 func crashChild(backend, dir string) error {
-	db, err := store.Open(backend, dir, crashOpts)
+	db, err := backends.Open(backend, dir, crashOpts)
 	if err != nil {
 		return err
 	}
@@ -478,13 +480,13 @@ func TestCrashAtomicity(t *testing.T) {
 	if err != nil {
 		t.Skip("no executable:", err)
 	}
-	for _, backend := range store.Backends {
+	for _, backend := range backends.Names {
 		t.Run(backend, func(t *testing.T) {
 			dir := t.TempDir()
 			var last uint64
 			for round := range 2 {
 				reported := crashRound(t, exe, backend, dir, last+20)
-				db, err := store.Open(backend, dir, crashOpts)
+				db, err := backends.Open(backend, dir, crashOpts)
 				if err != nil {
 					t.Fatalf("round %d: reopen after SIGKILL: %v", round, err)
 				}
@@ -566,9 +568,9 @@ wait:
 // values, with default options.
 func BenchmarkBatchCommit(b *testing.B) {
 	const keys, valueLen = 20_000, 100
-	for _, backend := range store.Backends {
+	for _, backend := range backends.Names {
 		b.Run(backend, func(b *testing.B) {
-			db, err := store.Open(backend, b.TempDir(), nil)
+			db, err := backends.Open(backend, b.TempDir(), nil)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -604,9 +606,9 @@ func BenchmarkBatchCommit(b *testing.B) {
 // ledger's MaxBatchBytes, into a store already holding 300,000 keys.
 func BenchmarkBlockBatch(b *testing.B) {
 	const keys, valueLen, prefill = 49_000, 140, 300_000
-	for _, backend := range store.Backends {
+	for _, backend := range backends.Names {
 		b.Run(backend, func(b *testing.B) {
-			db, err := store.Open(backend, b.TempDir(), &store.Options{MaxBatchBytes: 65 << 20})
+			db, err := backends.Open(backend, b.TempDir(), &store.Options{MaxBatchBytes: 65 << 20})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package store_test
+package badger_test
 
 import (
 	"bytes"
@@ -12,13 +12,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/loyal-ledger/loyal/chain/store"
+	"github.com/loyal-ledger/loyal/chain/store/badger"
 	"github.com/loyal-ledger/loyal/chain/store/storetest"
 )
 
 // TestBadgerTransactionPath runs the suite with every batch committed as a
 // badger transaction, the path of batches too big for one KVLoader write.
 func TestBadgerTransactionPath(t *testing.T) {
-	defer store.SetBadgerLoaderMaxBytes(0)()
+	defer badger.SetLoaderMaxBytes(0)()
 	storetest.Run(t, opener("badger", &store.Options{MaxBatchBytes: 12 << 20}))
 }
 
@@ -32,7 +33,7 @@ func TestBadgerTornWrite(t *testing.T) {
 		loaderAt int64
 	}{{"loader", 99 << 20}, {"transaction", 0}} {
 		t.Run(path.name, func(t *testing.T) {
-			defer store.SetBadgerLoaderMaxBytes(path.loaderAt)()
+			defer badger.SetLoaderMaxBytes(path.loaderAt)()
 			testTornWrite(t)
 		})
 	}
@@ -243,7 +244,7 @@ func TestBadgerBatchesAtTheLimitSurviveACrash(t *testing.T) {
 	}
 	// Key and value 34 bytes under the limit (the size that once split), and
 	// every third batch 60 bytes under it, which fits.
-	max := int(store.BadgerMaxBatchSize(db))
+	max := int(badger.MaxBatchSize(db))
 	committed := 0
 	for i := range 60 {
 		k, size := fmt.Sprintf("e/%02d", i), max-34
@@ -267,9 +268,21 @@ func TestBadgerBatchesAtTheLimitSurviveACrash(t *testing.T) {
 
 func openBadger(t *testing.T, dir string, opts *store.Options) store.DB {
 	t.Helper()
-	db, err := store.OpenBadger(dir, opts)
+	db, err := badger.Open(dir, opts)
 	if err != nil {
 		t.Fatalf("open badger %s: %v", dir, err)
 	}
 	return db
+}
+
+// opener returns a storetest.OpenFunc for badger with opts.
+func opener(backend string, opts *store.Options) storetest.OpenFunc {
+	return func(t *testing.T, dir string) store.DB {
+		t.Helper()
+		db, err := badger.Open(dir, opts)
+		if err != nil {
+			t.Fatalf("open %s: %v", backend, err)
+		}
+		return db
+	}
 }
