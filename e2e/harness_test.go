@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
-	"github.com/loyal-ledger/loyal/node/api"
 	"github.com/loyal-ledger/loyal/wallet"
 )
 

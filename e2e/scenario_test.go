@@ -10,9 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
-	"github.com/loyal-ledger/loyal/chain/ledger"
-	"github.com/loyal-ledger/loyal/node/api"
 )
 
 // The scenario's programs, orders and amounts.
@@ -417,9 +416,7 @@ func (w *world) history(t *testing.T, name string) []api.HistoryEntry {
 func (w *world) entry(t *testing.T, info api.TxInfo, e chain.Entry) api.HistoryEntry {
 	t.Helper()
 	return api.HistoryEntry{
-		HistoryRecord: ledger.HistoryRecord{
-			Height: info.Height, Time: w.blockTime(t, info.Height), TxHash: info.Hash, TxIndex: uint32(info.Index), Entry: e,
-		},
+		Height: info.Height, Time: w.blockTime(t, info.Height), TxHash: info.Hash, TxIndex: uint32(info.Index), Entry: e,
 		Kind: info.Kind,
 	}
 }

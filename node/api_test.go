@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
-	"github.com/loyal-ledger/loyal/node/api"
 )
 
 // The read endpoints answer with proofs that verify against the headers they come with,

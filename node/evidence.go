@@ -9,7 +9,7 @@ import (
 	"os"
 	"sync"
 
-	"github.com/loyal-ledger/loyal/node/api"
+	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/node/consensus"
 )
 

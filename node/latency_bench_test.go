@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/store/backends"
-	"github.com/loyal-ledger/loyal/node/api"
 )
 
 // BenchmarkIdleSubmitToCommit measures, on an idle node over real HTTP, the time from

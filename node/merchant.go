@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
-	"github.com/loyal-ledger/loyal/node/api"
 )
 
 // ErrOrderConflict is a merchant request that reuses an order ref with different contents,

@@ -20,7 +20,7 @@ import (
 	"github.com/loyal-ledger/loyal/chain/ledger"
 	"github.com/loyal-ledger/loyal/chain/store"
 	"github.com/loyal-ledger/loyal/chain/store/backends"
-	"github.com/loyal-ledger/loyal/node/api"
+	"github.com/loyal-ledger/loyal/node/httpapi"
 	"github.com/loyal-ledger/loyal/node/mempool"
 )
 
@@ -160,7 +160,7 @@ func (n *Node) Ledger() *ledger.Ledger { return n.ledger }
 // occurs; then it stops both and returns. Close the node afterwards.
 func (n *Node) Run(ctx context.Context) error {
 	srv := &http.Server{
-		Handler:           api.NewServer(n, n.log.With("component", "api"), n.metrics.APILatency, n.metrics.Registry, n.cfg.API.MaxBodyBytes).Handler(),
+		Handler:           httpapi.NewServer(n, n.ledger, n.log.With("component", "api"), n.metrics.APILatency, n.metrics.Registry, n.cfg.API.MaxBodyBytes).Handler(),
 		ReadHeaderTimeout: n.cfg.API.ReadTimeout.Duration,
 		ReadTimeout:       n.cfg.API.ReadTimeout.Duration,
 		WriteTimeout:      n.cfg.API.WriteTimeout.Duration,

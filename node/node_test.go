@@ -17,9 +17,9 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"go.uber.org/goleak"
 
+	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/node"
-	"github.com/loyal-ledger/loyal/node/api"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

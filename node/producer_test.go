@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/node"
-	"github.com/loyal-ledger/loyal/node/api"
 )
 
 // With nothing pending the node makes a block only when the heartbeat is due; blocks hold at

@@ -5,14 +5,15 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
-	"github.com/loyal-ledger/loyal/node/api"
+	"github.com/loyal-ledger/loyal/node/httpapi"
 	"github.com/loyal-ledger/loyal/node/mempool"
 )
 
-// The methods the HTTP API calls (api.Backend).
-var _ api.Backend = (*Node)(nil)
+// The methods the HTTP API calls (httpapi.Backend).
+var _ httpapi.Backend = (*Node)(nil)
 
 // Submit admits a signed transaction to the mempool: signature, chain, size and nonce are
 // checked there; a transaction at its sender's next nonce is also tried against the

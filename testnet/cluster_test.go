@@ -13,9 +13,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"go.uber.org/goleak"
 
+	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/node"
-	"github.com/loyal-ledger/loyal/node/api"
 	"github.com/loyal-ledger/loyal/node/consensus"
 	"github.com/loyal-ledger/loyal/p2p"
 	"github.com/loyal-ledger/loyal/testnet"

@@ -15,8 +15,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
-	"github.com/loyal-ledger/loyal/node/api"
 )
 
 // DefaultNodeURL is where a local node's API listens by default.

@@ -10,8 +10,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
-	"github.com/loyal-ledger/loyal/node/api"
 )
 
 // The human output of the CLI. Every function writes a whole aligned block and returns the

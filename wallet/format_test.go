@@ -4,9 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
-	"github.com/loyal-ledger/loyal/chain/ledger"
-	"github.com/loyal-ledger/loyal/node/api"
 )
 
 var (
@@ -54,7 +53,7 @@ func TestWriteBalances(t *testing.T) {
 
 func TestWriteHistory(t *testing.T) {
 	entry := func(height, time uint64, kind string, e chain.Entry) api.HistoryEntry {
-		return api.HistoryEntry{HistoryRecord: ledger.HistoryRecord{Height: height, Time: time, Entry: e}, Kind: kind}
+		return api.HistoryEntry{Height: height, Time: time, Entry: e, Kind: kind}
 	}
 	const day = 20000 // 2024-10-04
 	entries := []api.HistoryEntry{

@@ -10,8 +10,8 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
-	"github.com/loyal-ledger/loyal/node/api"
 )
 
 // WaitPoll is how long each GET /v1/txs/{hash}?wait= of Wait asks the node to hold.

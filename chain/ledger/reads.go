@@ -168,29 +168,8 @@ func historyUpper(a chain.Address) []byte {
 	return historyKey(a, HistoryCursor{Height: ^uint64(0), TxIndex: ^uint32(0), Entry: ^uint32(0)})
 }
 
-// StateProof proves a state record (or its absence) against the head's state root.
-type StateProof struct {
-	Height    uint64     `json:"height,string"`
-	StateRoot chain.Hash `json:"state_root"`
-	Key       []byte     `json:"key"`
-	Value     []byte     `json:"value"` // nil when proving absence
-	Proof     smt.Proof  `json:"proof"`
-}
-
-// Verify checks the proof against a header's state root: the header is all it needs.
-func (p *StateProof) Verify(h *chain.Header) error {
-	if h.StateRoot != p.StateRoot || h.Height != p.Height {
-		return fmt.Errorf("%w: proof is for height %d root %s, header is %d root %s", smt.ErrInvalidProof, p.Height, p.StateRoot, h.Height, h.StateRoot)
-	}
-	k := smt.HashKey(p.Key)
-	if p.Value == nil {
-		return smt.VerifyExclusion(p.StateRoot, k, p.Proof)
-	}
-	return smt.VerifyInclusion(p.StateRoot, k, smt.HashValue(p.Value), p.Proof)
-}
-
 // ProveState proves the record under a chain state key as of the head.
-func (l *Ledger) ProveState(key []byte) (*StateProof, error) {
+func (l *Ledger) ProveState(key []byte) (*chain.StateProof, error) {
 	l.mu.Lock() // not RLock: a speculative block is taken out of the tree meanwhile
 	defer l.mu.Unlock()
 	if sp := l.spec; sp != nil {
@@ -203,7 +182,7 @@ func (l *Ledger) ProveState(key []byte) (*StateProof, error) {
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	return &StateProof{
+	return &chain.StateProof{
 		Height: l.head.Height, StateRoot: l.head.StateRoot, Key: append([]byte(nil), key...),
 		Value: v, Proof: l.tree.Prove(smt.HashKey(key)),
 	}, nil

@@ -1,9 +1,6 @@
 package api
 
-import (
-	"github.com/loyal-ledger/loyal/chain"
-	"github.com/loyal-ledger/loyal/chain/ledger"
-)
+import "github.com/loyal-ledger/loyal/chain"
 
 // The JSON bodies of the node's HTTP API. The wallet decodes exactly these types, so the
 // server and its clients cannot drift apart. Points, heights, nonces and times are uint64
@@ -116,8 +113,12 @@ type History struct {
 
 // HistoryEntry is one entry of an account's history and the transaction that caused it.
 type HistoryEntry struct {
-	ledger.HistoryRecord
-	Kind string `json:"kind"`
+	Height  uint64      `json:"height,string"`
+	Time    uint64      `json:"time,string"`
+	TxHash  chain.Hash  `json:"tx_hash"`
+	TxIndex uint32      `json:"tx_index"`
+	Entry   chain.Entry `json:"entry"`
+	Kind    string      `json:"kind"`
 }
 
 // Programs is GET /v1/programs.
@@ -174,11 +175,11 @@ type TxProof struct {
 // AccountProof is GET /v1/proofs/account/{address}?program=SYM: the account's state record
 // (or its absence), its proof against the header's state root, and the balance it shows.
 type AccountProof struct {
-	Address chain.Address      `json:"address"`
-	Program string             `json:"program"`
-	Balance uint64             `json:"balance,string"`
-	Proof   *ledger.StateProof `json:"proof"`
-	Header  *chain.Header      `json:"header"`
+	Address chain.Address     `json:"address"`
+	Program string            `json:"program"`
+	Balance uint64            `json:"balance,string"`
+	Proof   *chain.StateProof `json:"proof"`
+	Header  *chain.Header     `json:"header"`
 }
 
 // EIP712 is GET /v1/eip712: what an external wallet needs to sign Loyal transactions.

@@ -1,4 +1,4 @@
-package api
+package httpapi
 
 import (
 	"errors"
@@ -8,11 +8,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
 )
 
-// History page sizes.
+// api.History page sizes.
 const (
 	DefaultHistoryLimit = 100
 	MaxHistoryLimit     = 1000
@@ -24,7 +25,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) error {
 
 // block is GET /v1/blocks/{height|latest}.
 func (s *Server) block(w http.ResponseWriter, r *http.Request) error {
-	l := s.b.Ledger()
+	l := s.l
 	arg := r.PathValue("height")
 	var height uint64
 	if arg == "latest" {
@@ -43,7 +44,7 @@ func (s *Server) block(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	info := BlockInfo{Hash: blk.Hash(), Block: blk}
+	info := api.BlockInfo{Hash: blk.Hash(), Block: blk}
 	if c, err := l.SeenCommit(height); err == nil {
 		info.Commit = c
 	}
@@ -56,7 +57,7 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	l := s.b.Ledger()
+	l := s.l
 	head := l.Head()
 	acc, err := l.Account(a)
 	if err != nil {
@@ -67,7 +68,7 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	today := chain.DayOf(head.Time)
-	info := AccountInfo{Address: a, Height: head.Height, Nonce: nonce, Programs: []ProgramBalance{}}
+	info := api.AccountInfo{Address: a, Height: head.Height, Nonce: nonce, Programs: []api.ProgramBalance{}}
 	for i := range acc.Holdings {
 		h := &acc.Holdings[i]
 		p, err := l.Program(h.Program)
@@ -75,13 +76,13 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		b := &h.Balance
-		pb := ProgramBalance{
+		pb := api.ProgramBalance{
 			Program: h.Program, Total: b.Total(today), Available: b.Available(today), Pending: b.Pending(today),
-			Earned: b.Earned, Tier: b.Tier(p.Policy, today), Expiring: b.ExpiringBy(today, today+ExpiringWindowDays),
-			Lots: make([]LotInfo, 0, len(b.Lots)),
+			Earned: b.Earned, Tier: b.Tier(p.Policy, today), Expiring: b.ExpiringBy(today, today+api.ExpiringWindowDays),
+			Lots: make([]api.LotInfo, 0, len(b.Lots)),
 		}
 		for _, lot := range b.Lots {
-			li := LotInfo{Amount: lot.Amount, ExpiryDay: lot.Expiry, Expires: dayString(lot.Expiry)}
+			li := api.LotInfo{Amount: lot.Amount, ExpiryDay: lot.Expiry, Expires: dayString(lot.Expiry)}
 			if lot.Available > today {
 				li.AvailableOn = dayString(lot.Available)
 			}
@@ -121,15 +122,17 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	l := s.b.Ledger()
+	l := s.l
 	head := l.Head()
 	recs, next, err := l.History(a, from, limit)
 	if err != nil {
 		return err
 	}
-	out := History{Address: a, Height: head.Height, Entries: make([]HistoryEntry, len(recs))}
+	out := api.History{Address: a, Height: head.Height, Entries: make([]api.HistoryEntry, len(recs))}
 	for i, rec := range recs {
-		out.Entries[i] = HistoryEntry{HistoryRecord: rec, Kind: rec.Kind.String()}
+		out.Entries[i] = api.HistoryEntry{
+			Height: rec.Height, Time: rec.Time, TxHash: rec.TxHash, TxIndex: rec.TxIndex, Entry: rec.Entry, Kind: rec.Kind.String(),
+		}
 	}
 	if next != nil {
 		out.Next = FormatCursor(*next)
@@ -158,14 +161,14 @@ func ParseCursor(s string) (ledger.HistoryCursor, error) {
 	return ledger.HistoryCursor{Height: h, TxIndex: uint32(i), Entry: uint32(e)}, nil
 }
 
-func programInfo(p *chain.Program, height uint64) ProgramInfo {
-	return ProgramInfo{Program: *p, Supply: p.Stats.Supply(), Outstanding: p.Stats.Outstanding(), Height: height}
+func programInfo(p *chain.Program, height uint64) api.ProgramInfo {
+	return api.ProgramInfo{Program: *p, Supply: p.Stats.Supply(), Outstanding: p.Stats.Outstanding(), Height: height}
 }
 
 // programs is GET /v1/programs.
 func (s *Server) programs(w http.ResponseWriter, r *http.Request) error {
-	l := s.b.Ledger()
-	out := Programs{Height: l.Head().Height, Programs: []ProgramInfo{}}
+	l := s.l
+	out := api.Programs{Height: l.Head().Height, Programs: []api.ProgramInfo{}}
 	err := l.ScanState(chain.ProgramKey(""), func(k, v []byte) error {
 		p, err := chain.DecodeProgram(v)
 		if err != nil {
@@ -186,7 +189,7 @@ func (s *Server) program(w http.ResponseWriter, r *http.Request) error {
 	if !chain.ValidSymbol(sym) {
 		return fmt.Errorf("%w: %q", chain.ErrBadSymbol, sym)
 	}
-	l := s.b.Ledger()
+	l := s.l
 	height := l.Head().Height
 	p, err := l.Program(sym)
 	if err != nil {
@@ -197,8 +200,8 @@ func (s *Server) program(w http.ResponseWriter, r *http.Request) error {
 
 // rates is GET /v1/rates.
 func (s *Server) rates(w http.ResponseWriter, r *http.Request) error {
-	l := s.b.Ledger()
-	out := Rates{Height: l.Head().Height, Routes: []RateInfo{}}
+	l := s.l
+	out := api.Rates{Height: l.Head().Height, Routes: []api.RateInfo{}}
 	err := l.ScanState(chain.RoutesPrefix(), func(k, v []byte) error {
 		from, to, ok := chain.SplitPairKey(k)
 		if !ok {
@@ -208,7 +211,7 @@ func (s *Server) rates(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		out.Routes = append(out.Routes, RateInfo{From: from, To: to, Route: *rt, Open: rt.Open(), Cap: rt.Cap()})
+		out.Routes = append(out.Routes, api.RateInfo{From: from, To: to, Route: *rt, Open: rt.Open(), Cap: rt.Cap()})
 		return nil
 	})
 	if err != nil {
@@ -219,8 +222,8 @@ func (s *Server) rates(w http.ResponseWriter, r *http.Request) error {
 
 // settlement is GET /v1/settlement.
 func (s *Server) settlement(w http.ResponseWriter, r *http.Request) error {
-	l := s.b.Ledger()
-	out := Settlement{Height: l.Head().Height, Positions: []PositionInfo{}}
+	l := s.l
+	out := api.Settlement{Height: l.Head().Height, Positions: []api.PositionInfo{}}
 	err := l.ScanState(chain.PositionsPrefix(), func(k, v []byte) error {
 		debtor, creditor, ok := chain.SplitPairKey(k)
 		if !ok {
@@ -230,7 +233,7 @@ func (s *Server) settlement(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		out.Positions = append(out.Positions, PositionInfo{Debtor: debtor, Creditor: creditor, Position: *p, OpenAmount: p.Open()})
+		out.Positions = append(out.Positions, api.PositionInfo{Debtor: debtor, Creditor: creditor, Position: *p, OpenAmount: p.Open()})
 		return nil
 	})
 	if err != nil {
@@ -245,7 +248,7 @@ func (s *Server) txProof(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	l := s.b.Ledger()
+	l := s.l
 	proof, header, err := l.TxProof(h)
 	if err != nil {
 		return err
@@ -254,7 +257,7 @@ func (s *Server) txProof(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, TxProof{Tx: blk.Txs[proof.Index], Proof: proof, Header: header})
+	return writeJSON(w, http.StatusOK, api.TxProof{Tx: blk.Txs[proof.Index], Proof: proof, Header: header})
 }
 
 // accountProof is GET /v1/proofs/account/{address}?program=SYM.
@@ -267,7 +270,7 @@ func (s *Server) accountProof(w http.ResponseWriter, r *http.Request) error {
 	if !chain.ValidSymbol(sym) {
 		return fmt.Errorf("%w: program=%q", chain.ErrBadSymbol, sym)
 	}
-	l := s.b.Ledger()
+	l := s.l
 	proof, err := l.ProveState(chain.AccountKey(a))
 	if err != nil {
 		return err
@@ -279,7 +282,7 @@ func (s *Server) accountProof(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := AccountProof{Address: a, Program: sym, Proof: proof, Header: &blk.Header}
+	out := api.AccountProof{Address: a, Program: sym, Proof: proof, Header: &blk.Header}
 	if proof.Value != nil {
 		acc, err := chain.DecodeAccount(proof.Value)
 		if err != nil {
@@ -294,10 +297,10 @@ func (s *Server) accountProof(w http.ResponseWriter, r *http.Request) error {
 
 // eip712 is GET /v1/eip712.
 func (s *Server) eip712(w http.ResponseWriter, r *http.Request) error {
-	return writeJSON(w, http.StatusOK, EIP712{Domain: s.b.Ledger().Signer().Domain(), Types: chain.EIP712Types()})
+	return writeJSON(w, http.StatusOK, api.EIP712{Domain: s.l.Signer().Domain(), Types: chain.EIP712Types()})
 }
 
 // evidence is GET /v1/evidence: conflicting messages signed by one validator.
 func (s *Server) evidence(w http.ResponseWriter, r *http.Request) error {
-	return writeJSON(w, http.StatusOK, EvidenceList{Evidence: append([]Evidence{}, s.b.Evidence()...)})
+	return writeJSON(w, http.StatusOK, api.EvidenceList{Evidence: append([]api.Evidence{}, s.b.Evidence()...)})
 }

@@ -1,4 +1,4 @@
-package api
+package httpapi
 
 import (
 	"context"
@@ -16,24 +16,43 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
 )
 
-// Backend is what the API serves from: the node.
+// Ledger is what the API reads of the committed chain, and all it reads of it: the server
+// never writes through it. *ledger.Ledger implements it.
+type Ledger interface {
+	Head() ledger.Head
+	Block(height uint64) (*chain.Block, error)
+	SeenCommit(height uint64) (*chain.Commit, error)
+	Account(a chain.Address) (*chain.Account, error)
+	Program(symbol string) (*chain.Program, error)
+	History(a chain.Address, from ledger.HistoryCursor, limit int) ([]ledger.HistoryRecord, *ledger.HistoryCursor, error)
+	ScanState(prefix []byte, fn func(key, value []byte) error) error
+	ProveState(key []byte) (*chain.StateProof, error)
+	TxProof(h chain.Hash) (*chain.TxProof, *chain.Header, error)
+	TxLocation(h chain.Hash) (height uint64, index int, err error)
+	Signer() *chain.Signer
+}
+
+var _ Ledger = (*ledger.Ledger)(nil)
+
+// Backend is what the API asks of the node beyond the committed chain: its status, the
+// mempool, and the merchant endpoints.
 type Backend interface {
-	Status() Status
-	Ledger() *ledger.Ledger
-	Submit(tx *chain.Tx) (Submitted, error)
+	Status() api.Status
+	Submit(tx *chain.Tx) (api.Submitted, error)
 	PendingTx(h chain.Hash) (*chain.Tx, chain.Address, bool)
 	NextNonce(a chain.Address) (uint64, error)
 	// WaitCommitted returns nil once h is committed, ledger.ErrNotFound if it left the
 	// mempool uncommitted, or ctx's error.
 	WaitCommitted(ctx context.Context, h chain.Hash) error
 	MerchantToken() string
-	MerchantEarn(req MerchantEarn) (Submitted, error)
-	MerchantReverse(req MerchantReverse) (Submitted, error)
-	Evidence() []Evidence
+	MerchantEarn(req api.MerchantEarn) (api.Submitted, error)
+	MerchantReverse(req api.MerchantReverse) (api.Submitted, error)
+	Evidence() []api.Evidence
 }
 
 // MaxWait caps the ?wait= of a request: the node holds a request at most this long.
@@ -50,16 +69,17 @@ var (
 // Server answers the HTTP API.
 type Server struct {
 	b       Backend
+	l       Ledger
 	log     *slog.Logger
 	latency *prometheus.HistogramVec
 	reg     *prometheus.Registry
 	maxBody int64
 }
 
-// NewServer makes the API over b. latency (by route and status) and reg (served at /metrics)
+// NewServer makes the API over the node b and its committed chain l. latency (by route and status) and reg (served at /metrics)
 // may be nil.
-func NewServer(b Backend, log *slog.Logger, latency *prometheus.HistogramVec, reg *prometheus.Registry, maxBody int64) *Server {
-	return &Server{b: b, log: log, latency: latency, reg: reg, maxBody: maxBody}
+func NewServer(b Backend, l Ledger, log *slog.Logger, latency *prometheus.HistogramVec, reg *prometheus.Registry, maxBody int64) *Server {
+	return &Server{b: b, l: l, log: log, latency: latency, reg: reg, maxBody: maxBody}
 }
 
 // Handler routes every endpoint.
@@ -157,8 +177,7 @@ func statusOf(err error) int {
 
 func (s *Server) writeError(w http.ResponseWriter, err error) {
 	status := statusOf(err)
-	// The ledger's sentences start with its package name; API users need only the sentence.
-	code, msg := chain.Code(err), strings.TrimPrefix(err.Error(), "chain: ")
+	code, msg := chain.Code(err), publicMessage(err)
 	switch status {
 	case http.StatusRequestEntityTooLarge:
 		code = ErrTooLarge.Code
@@ -170,7 +189,7 @@ func (s *Server) writeError(w http.ResponseWriter, err error) {
 		s.log.Error("API request failed", "err", err)
 		msg = "internal error" // details stay in the node's log
 	}
-	writeJSON(w, status, ErrorBody{Error: ErrorDetail{Code: code, Message: msg}})
+	writeJSON(w, status, api.ErrorBody{Error: api.ErrorDetail{Code: code, Message: msg}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {

@@ -1,4 +1,4 @@
-package api
+package httpapi
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
 )
@@ -25,18 +26,18 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) error {
 
 // answerSubmitted waits for the commit if asked (?wait=) and answers 202 while pending, 200
 // once committed.
-func (s *Server) answerSubmitted(w http.ResponseWriter, r *http.Request, sub Submitted) error {
+func (s *Server) answerSubmitted(w http.ResponseWriter, r *http.Request, sub api.Submitted) error {
 	wait, err := parseWait(r)
 	if err != nil {
 		return err
 	}
-	if sub.Status == TxPending && wait > 0 {
+	if sub.Status == api.TxPending && wait > 0 {
 		ctx, cancel := context.WithTimeout(r.Context(), wait)
 		defer cancel()
 		switch err := s.b.WaitCommitted(ctx, sub.Hash); {
 		case err == nil:
-			if h, _, err := s.b.Ledger().TxLocation(sub.Hash); err == nil {
-				sub.Status, sub.Height = TxCommitted, h
+			if h, _, err := s.l.TxLocation(sub.Hash); err == nil {
+				sub.Status, sub.Height = api.TxCommitted, h
 			}
 		case errors.Is(err, context.DeadlineExceeded):
 		default:
@@ -44,7 +45,7 @@ func (s *Server) answerSubmitted(w http.ResponseWriter, r *http.Request, sub Sub
 		}
 	}
 	status := http.StatusAccepted
-	if sub.Status == TxCommitted {
+	if sub.Status == api.TxCommitted {
 		status = http.StatusOK
 	}
 	return writeJSON(w, status, sub)
@@ -67,7 +68,7 @@ func (s *Server) tx(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	l := s.b.Ledger()
+	l := s.l
 	height, index, err := l.TxLocation(h)
 	switch {
 	case err == nil:
@@ -83,12 +84,12 @@ func (s *Server) tx(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		return writeJSON(w, http.StatusOK, TxInfo{Hash: h, Status: TxCommitted, Height: height, Index: index, Kind: tx.Kind().String(), Sender: sender, Tx: tx})
+		return writeJSON(w, http.StatusOK, api.TxInfo{Hash: h, Status: api.TxCommitted, Height: height, Index: index, Kind: tx.Kind().String(), Sender: sender, Tx: tx})
 	case !errors.Is(err, ledger.ErrNotFound):
 		return err
 	}
 	if tx, sender, ok := s.b.PendingTx(h); ok {
-		return writeJSON(w, http.StatusOK, TxInfo{Hash: h, Status: TxPending, Kind: tx.Kind().String(), Sender: sender, Tx: tx})
+		return writeJSON(w, http.StatusOK, api.TxInfo{Hash: h, Status: api.TxPending, Kind: tx.Kind().String(), Sender: sender, Tx: tx})
 	}
 	return fmt.Errorf("%w: transaction %s is neither pending nor committed", ErrNotFound, h)
 }
@@ -107,7 +108,7 @@ func (s *Server) merchant(h func(w http.ResponseWriter, r *http.Request) error) 
 // merchantEarn is POST /v1/merchant/earn: credits for shop orders, signed by the node's
 // operator key, idempotent by order ref.
 func (s *Server) merchantEarn(w http.ResponseWriter, r *http.Request) error {
-	var req MerchantEarn
+	var req api.MerchantEarn
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
@@ -121,7 +122,7 @@ func (s *Server) merchantEarn(w http.ResponseWriter, r *http.Request) error {
 // merchantReverse is POST /v1/merchant/reverse: a refund, idempotent by order ref (the
 // amount is the order's total to have reversed).
 func (s *Server) merchantReverse(w http.ResponseWriter, r *http.Request) error {
-	var req MerchantReverse
+	var req api.MerchantReverse
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
