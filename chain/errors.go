@@ -80,7 +80,9 @@ var (
 
 // Block validation.
 var (
-	ErrBadBlock       = newErr("bad_block", "invalid block")
-	ErrBadCertificate = newErr("bad_certificate", "invalid commit certificate")
-	ErrBadGenesis     = newErr("bad_genesis", "invalid genesis")
+	ErrBadBlock        = newErr("bad_block", "invalid block")
+	ErrBadCertificate  = newErr("bad_certificate", "invalid commit certificate")
+	ErrBadGenesis      = newErr("bad_genesis", "invalid genesis")
+	ErrBadActivation   = newErr("bad_activation", "invalid change of rules")
+	ErrUnknownProtocol = newErr("unknown_protocol", "protocol version unknown to this node")
 )

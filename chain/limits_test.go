@@ -18,14 +18,14 @@ func TestFarFutureBlockTime(t *testing.T) {
 	g := validGenesis(t)
 	g.Programs[0].Policy = chain.Policy{PendingDays: chain.MaxPendingDays, ExpiryDays: chain.MaxExpiryDays}
 	base := memReader{}
-	st := chain.NewState(base, g.ChainID, g.Params, 0, g.GenesisTime)
+	st := chain.NewState(base, chain.NewSchedule(g).At(0), 0, g.GenesisTime)
 	if err := g.InitState(st); err != nil {
 		t.Fatal(err)
 	}
 	base.apply(st.Changes())
 
 	// Earn at genesis: expires long before the far-future block.
-	st = chain.NewState(base, g.ChainID, g.Params, 1, g.GenesisTime+1)
+	st = chain.NewState(base, chain.NewSchedule(g).At(0), 1, g.GenesisTime+1)
 	if err := st.BeginBlock(); err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestFarFutureBlockTime(t *testing.T) {
 	}
 	base.apply(st.Changes())
 
-	st = chain.NewState(base, g.ChainID, g.Params, 2, chain.MaxBlockTime)
+	st = chain.NewState(base, chain.NewSchedule(g).At(0), 2, chain.MaxBlockTime)
 	if err := st.BeginBlock(); err != nil {
 		t.Fatal(err)
 	}

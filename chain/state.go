@@ -84,6 +84,7 @@ type StateReader interface {
 type State struct {
 	base    StateReader
 	chainID uint64
+	version Version
 	params  Params
 	height  uint64
 	time    uint64
@@ -97,17 +98,20 @@ type State struct {
 	err   error // first read error from base: a storage failure, never a rejection
 }
 
-// NewState starts executing block height at block time over committed state base, for the
-// chain chainID with the genesis limits params.
-func NewState(base StateReader, chainID uint64, params Params, height, time uint64) *State {
+// NewState starts executing block height at block time over committed state base, under the
+// rules in force at that height (Schedule.At): its chain id, version and limits.
+func NewState(base StateReader, rules *Rules, height, time uint64) *State {
 	return &State{
-		base: base, chainID: chainID, params: params, height: height, time: time, today: DayOf(time),
+		base: base, chainID: rules.ChainID, version: rules.Version, params: rules.Params, height: height, time: time, today: DayOf(time),
 		block: make(map[string][]byte),
 		accts: accounts{index: make(map[Address]int32)},
 		reads: make(map[string][]byte),
 		tx:    make(map[string][]byte),
 	}
 }
+
+// Version is the protocol version the block executes under.
+func (s *State) Version() Version { return s.version }
 
 // Height is the height of the block being executed.
 func (s *State) Height() uint64 { return s.height }

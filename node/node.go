@@ -79,10 +79,6 @@ func Open(home string, log *slog.Logger) (n *Node, err error) {
 		return nil, err
 	}
 	validator := crypto.PubkeyToAddress(key.PublicKey)
-	// A single-validator network needs no consensus: its validator produces blocks alone.
-	// Anything else (more validators, or a key outside the set: an observer) runs the BFT
-	// engine over p2p.
-	solo := len(g.Validators) == 1 && g.ValidatorIndex(validator) == 0
 	operator, err := LoadKey(filepath.Join(home, OperatorKeyFile))
 	if err != nil {
 		return nil, err
@@ -111,6 +107,12 @@ func Open(home string, log *slog.Logger) (n *Node, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("node: %s: %w", dataDir, err)
 	}
+	head := l.Head()
+	// A single-validator network needs no consensus: its validator produces blocks alone.
+	// Anything else (more validators, or a key outside the set: an observer) runs the BFT
+	// engine over p2p.
+	rules := l.RulesAt(head.Height + 1)
+	solo := len(rules.Validators) == 1 && rules.ValidatorIndex(validator) == 0
 	n = &Node{
 		cfg: cfg, home: home, log: log, genesis: g, db: db, ledger: l,
 		metrics: NewMetrics(), key: key, validator: validator,
@@ -119,13 +121,12 @@ func Open(home string, log *slog.Logger) (n *Node, err error) {
 	}
 	n.pool = mempool.New(mempool.Config{
 		MaxTxs: cfg.Mempool.MaxTxs, MaxBytes: cfg.Mempool.MaxBytes, MaxFutureNonces: cfg.Mempool.MaxFutureNonces,
-	}, l.Signer(), g.ChainID, g.Params)
+	}, l.Signer(), g.ChainID, l.RulesAt(head.Height+1).Params)
 	n.desk = newMerchantDesk(n)
 	n.dataDir = dataDir
 	if n.evidence, err = openEvidence(filepath.Join(dataDir, evidenceFile)); err != nil {
 		return nil, fmt.Errorf("node: evidence: %w", err)
 	}
-	head := l.Head()
 	n.feed = newCommitFeed(head.Height)
 	if head.Height > 0 {
 		if n.lastCommit, err = l.SeenCommit(head.Height); err != nil {

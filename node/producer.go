@@ -107,9 +107,9 @@ func (n *Node) produceBlock(ctx context.Context, allowEmpty bool) (bool, error) 
 }
 
 // blockLimits are the most transactions and bytes of transactions a block after last may
-// carry: the genesis limits, lowered by the config's.
+// carry: the limits in force at the next height, lowered by the config's.
 func (n *Node) blockLimits(last *chain.Commit) (maxTxs, maxBytes int) {
-	p := n.genesis.Params
+	p := n.ledger.RulesAt(n.ledger.Head().Height + 1).Params
 	maxTxs, maxBytes = p.MaxBlockTxs, p.MaxBlockBytes-(&chain.Block{LastCommit: last}).Size()-1024
 	if c := n.cfg.Blocks.MaxTxs; c > 0 {
 		maxTxs = min(maxTxs, c)

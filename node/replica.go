@@ -67,14 +67,13 @@ type heldBlock struct {
 	valid   bool
 }
 
+// consensusConfig configures the engine for the height after the head, with the validator set
+// the ledger's rules put in force there.
 func (n *Node) consensusConfig() consensus.Config {
-	vals := make([]chain.Address, len(n.genesis.Validators))
-	for i, v := range n.genesis.Validators {
-		vals[i] = v.Address
-	}
+	rules := n.ledger.RulesAt(n.ledger.Head().Height + 1)
 	c := n.cfg.Consensus
 	return consensus.Config{
-		ChainID: n.genesis.ChainID, Validators: vals, Self: n.validator, Signer: voteSigner{n},
+		ChainID: rules.ChainID, Validators: rules.ValidatorAddresses(), Self: n.validator, Signer: voteSigner{n},
 		TimeoutPropose: c.TimeoutPropose.Duration, TimeoutPrevote: c.TimeoutPrevote.Duration,
 		TimeoutPrecommit: c.TimeoutPrecommit.Duration, TimeoutIncrement: c.TimeoutIncrement.Duration,
 		TimeoutMax: c.TimeoutMax.Duration, MaxDrift: c.MaxDrift.Duration,
@@ -101,9 +100,10 @@ func newReplica(n *Node) (*replica, error) {
 		}
 		observers = append(observers, id)
 	}
-	p := n.genesis.Params
+	rules := n.ledger.RulesAt(n.ledger.Head().Height + 1)
+	p := rules.Params
 	host, err := p2p.New(p2p.Config{
-		Key: n.key, ListenAddrs: n.cfg.P2P.Listen, Validators: n.genesis.Validators,
+		Key: n.key, ListenAddrs: n.cfg.P2P.Listen, Validators: rules.Validators,
 		Observers: observers, Bootstrap: n.cfg.P2P.Bootstrap, Logger: n.log.With("component", "p2p"),
 		// One service per network, so that two Loyal networks on a LAN do not answer each
 		// other's queries: "_loyal-" and 4 bytes of the genesis hash (15 bytes, DNS-SD's limit).

@@ -55,6 +55,7 @@ type Ledger struct {
 	genesis *chain.Genesis
 	gHash   chain.Hash
 	signer  *chain.Signer
+	rules   *chain.Schedule // the rules in force at each height; see RulesAt
 
 	mu    sync.RWMutex // guards tree, head, cache and spec
 	tree  *smt.Tree
@@ -91,7 +92,7 @@ const stateCacheBytes = 256 << 20
 // Open opens the ledger in db, writing the genesis state if the store is empty. It refuses a
 // store of another genesis and one whose recomputed state root differs from its head's.
 func Open(db store.DB, g *chain.Genesis) (*Ledger, error) {
-	l := &Ledger{db: db, genesis: g, gHash: g.Hash(), tree: smt.New(), cache: newStateCache(stateCacheBytes)}
+	l := &Ledger{db: db, genesis: g, gHash: g.Hash(), rules: chain.NewSchedule(g), tree: smt.New(), cache: newStateCache(stateCacheBytes)}
 	l.signer = chain.NewSigner(g.ChainID, l.gHash)
 	stored, err := db.Get(metaGenesis)
 	switch {
@@ -123,7 +124,7 @@ func Open(db store.DB, g *chain.Genesis) (*Ledger, error) {
 }
 
 func (l *Ledger) initGenesis() error {
-	st := chain.NewState(stateReader{db: l.db}, l.genesis.ChainID, l.genesis.Params, 0, l.genesis.GenesisTime)
+	st := chain.NewState(stateReader{db: l.db}, l.RulesAt(0), 0, l.genesis.GenesisTime)
 	if err := l.genesis.InitState(st); err != nil {
 		return err
 	}
@@ -144,6 +145,13 @@ func (l *Ledger) initGenesis() error {
 
 // Genesis is the chain's genesis.
 func (l *Ledger) Genesis() *chain.Genesis { return l.genesis }
+
+// RulesAt answers which consensus rules are in force at height: the protocol version, the
+// limits and the validator set that certifies the block at that height. Every part of the
+// node that needs them (execution here, block sync, consensus, the p2p allow-list) asks this
+// rather than reading genesis, and re-executing the chain applies each height's own rules.
+// Today the chain has one epoch (genesis's rules); ADR 0005 says how that changes.
+func (l *Ledger) RulesAt(height uint64) *chain.Rules { return l.rules.At(height) }
 
 // Signer verifies and signs transactions of this chain.
 func (l *Ledger) Signer() *chain.Signer { return l.signer }
@@ -211,7 +219,7 @@ type undo struct {
 // take about as long (~15 and ~35 ms for a block of 10,000 transfers), so a node with a
 // spare core commits the block that much sooner. Neither depends on the other's timing.
 func (l *Ledger) execute(height, time uint64, txs []*chain.Tx, senders []chain.Address, skipFailing bool, alongside func(*executed)) (*executed, []*chain.Tx, []error, error) {
-	st := chain.NewState(stateReader{l.db, l.cache}, l.genesis.ChainID, l.genesis.Params, height, time)
+	st := chain.NewState(stateReader{l.db, l.cache}, l.RulesAt(height), height, time)
 	if err := st.BeginBlock(); err != nil {
 		return nil, nil, nil, err
 	}
@@ -343,7 +351,8 @@ func (l *Ledger) BuildBlock(time uint64, proposer chain.Address, txs []*chain.Tx
 	if len(senders) != len(txs) {
 		return nil, nil, fmt.Errorf("ledger: %d senders for %d transactions", len(senders), len(txs))
 	}
-	p := l.genesis.Params
+	rules := l.RulesAt(l.head.Height + 1)
+	p := rules.Params
 	if len(txs) > p.MaxBlockTxs {
 		txs, senders = txs[:p.MaxBlockTxs], senders[:p.MaxBlockTxs]
 	}
@@ -361,7 +370,7 @@ func (l *Ledger) BuildBlock(time uint64, proposer chain.Address, txs []*chain.Tx
 	}
 	blk := &chain.Block{
 		Header: chain.Header{
-			ChainID: l.genesis.ChainID, Height: l.head.Height + 1, Time: time, PrevHash: l.head.Hash,
+			ChainID: rules.ChainID, Height: l.head.Height + 1, Time: time, PrevHash: l.head.Hash,
 			StateRoot: ex.StateRoot, Proposer: proposer,
 		},
 		Txs: kept, LastCommit: lastCommit,
@@ -407,7 +416,8 @@ func (l *Ledger) ApplyBlockWithSenders(blk *chain.Block, senders []chain.Address
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if commit != nil {
-		if err := chain.VerifyCommit(l.genesis.ChainID, l.genesis.Validators, blk.Header.Height, blk.Hash(), commit); err != nil {
+		rules := l.RulesAt(blk.Header.Height)
+		if err := chain.VerifyCommit(rules.ChainID, rules.Validators, blk.Header.Height, blk.Hash(), commit); err != nil {
 			return err
 		}
 	}
@@ -490,9 +500,10 @@ func (l *Ledger) executeBlock(blk *chain.Block, senders []chain.Address, alongsi
 
 func (l *Ledger) checkHeader(blk *chain.Block) error {
 	h := &blk.Header
-	p := l.genesis.Params
+	rules := l.RulesAt(l.head.Height + 1)
+	p := rules.Params
 	switch {
-	case h.ChainID != l.genesis.ChainID:
+	case h.ChainID != rules.ChainID:
 		return fmt.Errorf("%w: chain id %d", chain.ErrBadBlock, h.ChainID)
 	case h.Height != l.head.Height+1:
 		return fmt.Errorf("%w: height %d, expected %d", chain.ErrBadBlock, h.Height, l.head.Height+1)
@@ -506,14 +517,16 @@ func (l *Ledger) checkHeader(blk *chain.Block) error {
 		return fmt.Errorf("%w: %d transactions exceed %d", chain.ErrBadBlock, len(blk.Txs), p.MaxBlockTxs)
 	case blk.Size() > p.MaxBlockBytes:
 		return fmt.Errorf("%w: block of %d bytes exceeds %d", chain.ErrBadBlock, blk.Size(), p.MaxBlockBytes)
-	case l.genesis.ValidatorIndex(h.Proposer) < 0:
+	case rules.ValidatorIndex(h.Proposer) < 0:
 		return fmt.Errorf("%w: proposer %s is not a validator", chain.ErrBadBlock, h.Proposer)
 	}
 	if err := blk.CheckStructure(); err != nil {
 		return err
 	}
 	if h.Height > 1 {
-		if err := chain.VerifyCommit(l.genesis.ChainID, l.genesis.Validators, h.Height-1, l.head.Hash, blk.LastCommit); err != nil {
+		// The certificate of the previous block is checked against the set in force there.
+		prev := l.RulesAt(h.Height - 1)
+		if err := chain.VerifyCommit(prev.ChainID, prev.Validators, h.Height-1, l.head.Hash, blk.LastCommit); err != nil {
 			return fmt.Errorf("%w: certificate of block %d: %w", chain.ErrBadBlock, h.Height-1, err)
 		}
 	}

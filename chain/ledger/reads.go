@@ -215,7 +215,7 @@ func prefixEnd(p []byte) []byte {
 // block application.
 func (l *Ledger) CheckTx(tx *chain.Tx, sender chain.Address, t uint64) error {
 	head := l.Head()
-	st := chain.NewState(stateReader{db: l.db}, l.genesis.ChainID, l.genesis.Params, head.Height+1, max(t, head.Time+1))
+	st := chain.NewState(stateReader{db: l.db}, l.RulesAt(head.Height+1), head.Height+1, max(t, head.Time+1))
 	_, err := st.ApplyTx(tx, sender)
 	if err != nil && st.Err() != nil {
 		return st.Err()

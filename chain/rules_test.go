@@ -1,0 +1,93 @@
+package chain_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/loyal-ledger/loyal/chain"
+)
+
+func TestScheduleStartsWithGenesisRules(t *testing.T) {
+	g := validGenesis(t)
+	s := chain.NewSchedule(g)
+	for _, h := range []uint64{0, 1, 2, 1 << 40} {
+		r := s.At(h)
+		if r.Version != chain.Version1 || r.ChainID != g.ChainID || r.Params != g.Params || len(r.Validators) != len(g.Validators) {
+			t.Fatalf("At(%d) = %+v, want genesis's rules under version 1", h, r)
+		}
+		for i, v := range g.Validators {
+			if r.ValidatorIndex(v.Address) != i || r.ValidatorAddresses()[i] != v.Address {
+				t.Fatalf("At(%d): validator %d out of place", h, i)
+			}
+		}
+	}
+	if got := s.Activations(); len(got) != 0 {
+		t.Fatalf("a new chain has %d activations", len(got))
+	}
+}
+
+func TestScheduleAnswersEachHeightWithItsOwnRules(t *testing.T) {
+	g := validGenesis(t)
+	s := chain.NewSchedule(g)
+	tighter := g.Rules()
+	tighter.Params.MaxLots = 32
+	fewer := tighter
+	fewer.Validators = fewer.Validators[:1]
+	for _, a := range []chain.Activation{{Height: 10, Rules: tighter}, {Height: 20, Rules: fewer}} {
+		if err := s.Activate(a); err != nil {
+			t.Fatalf("Activate at %d: %v", a.Height, err)
+		}
+	}
+	for _, tc := range []struct {
+		height     uint64
+		maxLots    int
+		validators int
+	}{
+		{0, g.Params.MaxLots, len(g.Validators)},
+		{9, g.Params.MaxLots, len(g.Validators)},
+		{10, 32, len(g.Validators)},
+		{19, 32, len(g.Validators)},
+		{20, 32, 1},
+		{1 << 50, 32, 1},
+	} {
+		r := s.At(tc.height)
+		if r.Params.MaxLots != tc.maxLots || len(r.Validators) != tc.validators {
+			t.Errorf("At(%d): max_lots %d with %d validators, want %d with %d", tc.height, r.Params.MaxLots, len(r.Validators), tc.maxLots, tc.validators)
+		}
+	}
+	if got := s.Activations(); len(got) != 2 || got[0].Height != 10 || got[1].Height != 20 {
+		t.Fatalf("Activations() = %+v", got)
+	}
+}
+
+func TestScheduleRefusesBadActivations(t *testing.T) {
+	g := validGenesis(t)
+	later := func(edit func(r *chain.Rules)) chain.Rules { r := g.Rules(); edit(&r); return r }
+	for _, tc := range []struct {
+		name string
+		a    chain.Activation
+		want error
+	}{
+		{"at genesis", chain.Activation{Height: 0, Rules: g.Rules()}, chain.ErrBadActivation},
+		{"unknown version", chain.Activation{Height: 5, Rules: later(func(r *chain.Rules) { r.Version = chain.LatestVersion + 1 })}, chain.ErrUnknownProtocol},
+		{"version back", chain.Activation{Height: 5, Rules: later(func(r *chain.Rules) { r.Version = 0 })}, chain.ErrBadActivation},
+		{"new chain id", chain.Activation{Height: 5, Rules: later(func(r *chain.Rules) { r.ChainID++ })}, chain.ErrBadActivation},
+		{"bad limits", chain.Activation{Height: 5, Rules: later(func(r *chain.Rules) { r.Params.MaxLots = 1 })}, chain.ErrBadActivation},
+		{"no validators", chain.Activation{Height: 5, Rules: later(func(r *chain.Rules) { r.Validators = nil })}, chain.ErrBadActivation},
+	} {
+		s := chain.NewSchedule(g)
+		if err := s.Activate(tc.a); !errors.Is(err, tc.want) {
+			t.Errorf("%s: Activate = %v, want %v", tc.name, err, tc.want)
+		}
+		if len(s.Activations()) != 0 || s.At(tc.a.Height).Version != chain.Version1 {
+			t.Errorf("%s: a refused activation changed the schedule", tc.name)
+		}
+	}
+	s := chain.NewSchedule(g)
+	if err := s.Activate(chain.Activation{Height: 7, Rules: g.Rules()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Activate(chain.Activation{Height: 7, Rules: g.Rules()}); !errors.Is(err, chain.ErrBadActivation) {
+		t.Fatalf("a second activation at the same height: %v", err)
+	}
+}
