@@ -21,7 +21,7 @@ import (
 	"github.com/loyal-ledger/loyal/chain/store"
 	"github.com/loyal-ledger/loyal/chain/store/backends"
 	"github.com/loyal-ledger/loyal/node/httpapi"
-	"github.com/loyal-ledger/loyal/node/mempool"
+	"github.com/loyal-ledger/loyal/node/internal/mempool"
 )
 
 // Node is a running Loyal node on a single-validator network: the ledger in its store, the

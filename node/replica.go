@@ -18,8 +18,8 @@ import (
 
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/internal/fsutil"
-	"github.com/loyal-ledger/loyal/node/blocksync"
 	"github.com/loyal-ledger/loyal/node/consensus"
+	"github.com/loyal-ledger/loyal/node/internal/blocksync"
 	"github.com/loyal-ledger/loyal/p2p"
 )
 

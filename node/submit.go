@@ -9,7 +9,7 @@ import (
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
 	"github.com/loyal-ledger/loyal/node/httpapi"
-	"github.com/loyal-ledger/loyal/node/mempool"
+	"github.com/loyal-ledger/loyal/node/internal/mempool"
 )
 
 // The methods the HTTP API calls (httpapi.Backend).

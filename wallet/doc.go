@@ -1,7 +1,9 @@
-// Package wallet is what the loyal CLI is made of: a keystore of Web3 Secret Storage (v3)
-// key files addressed by name or address, passphrase sources, a client of the node's HTTP
-// API that decodes exactly the types of node/api, transaction sending on top of
-// chain.Signer, and the human formatting of balances and history.
+// Package wallet is the customer's side of Loyal as a Go library, and what the loyal CLI is
+// made of: a keystore of Web3 Secret Storage (v3) key files addressed by name or address,
+// passphrase sources, a client of the node's HTTP API that decodes exactly the bodies of
+// package api, transaction sending on top of chain.Signer, and the parsing of addresses,
+// hashes and amounts. It links neither the node, the ledger nor a storage engine. (The CLI's
+// tables live in the internal package human.)
 //
 // # Use
 //
@@ -15,8 +17,7 @@
 //	wallet.ZeroKey(key)
 //	tx, err := wallet.Wait(ctx, c, sub.Hash)           // until committed or ctx is done
 //
-//	acct, _ := c.Account(ctx, alice.Address)
-//	_ = wallet.WriteBalances(os.Stdout, acct)
+//	acct, _ := c.Account(ctx, alice.Address)         // an api.AccountInfo
 //
 // A non-2xx answer of the node is an *APIError carrying the API's stable error code; use
 // errors.As to read it. The Client is safe for concurrent use; a Keystore is safe for

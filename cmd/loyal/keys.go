@@ -7,6 +7,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/loyal-ledger/loyal/internal/human"
 	"github.com/loyal-ledger/loyal/wallet"
 )
 
@@ -69,7 +70,7 @@ func keyList(c *cli.Context) error {
 	if keys == nil {
 		keys = []wallet.KeyInfo{}
 	}
-	return output(c, keys, func(w io.Writer) error { return wallet.WriteKeys(w, keys) })
+	return output(c, keys, func(w io.Writer) error { return human.WriteKeys(w, keys) })
 }
 
 func keyImport(c *cli.Context) error {

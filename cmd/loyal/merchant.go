@@ -7,7 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/loyal-ledger/loyal/chain"
-	"github.com/loyal-ledger/loyal/wallet"
+	"github.com/loyal-ledger/loyal/internal/human"
 )
 
 // policyFlags set a program's policy; update keeps the current value of each one not given.
@@ -97,7 +97,7 @@ func policy(c *cli.Context, base chain.Policy) (chain.Policy, error) {
 	if c.IsSet("tier") {
 		p.Tiers = nil
 		for _, s := range c.StringSlice("tier") {
-			t, err := wallet.ParseTier(s)
+			t, err := human.ParseTier(s)
 			if err != nil {
 				return p, usagef("--tier: %v", err)
 			}
@@ -219,7 +219,7 @@ func earn(c *cli.Context) error {
 		if err != nil {
 			return fmt.Errorf("--credits: %w", err)
 		}
-		p.Credits, err = wallet.ParseCredits(file)
+		p.Credits, err = human.ParseCredits(file)
 		file.Close()
 		if err != nil {
 			return fmt.Errorf("--credits %s: %w", c.String("credits"), err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/internal/human"
 	"github.com/loyal-ledger/loyal/wallet"
 )
 
@@ -50,7 +51,7 @@ func status(c *cli.Context) error {
 	if _, err := args(c, 0); err != nil {
 		return err
 	}
-	return read(c, (*wallet.Client).Status, wallet.WriteStatus)
+	return read(c, (*wallet.Client).Status, human.WriteStatus)
 }
 
 func balance(c *cli.Context) error {
@@ -64,7 +65,7 @@ func balance(c *cli.Context) error {
 	}
 	return read(c, func(cl *wallet.Client, ctx context.Context) (api.AccountInfo, error) {
 		return cl.Account(ctx, addr)
-	}, wallet.WriteBalances)
+	}, human.WriteBalances)
 }
 
 func history(c *cli.Context) error {
@@ -96,7 +97,7 @@ func history(c *cli.Context) error {
 		h.Entries = []api.HistoryEntry{}
 	}
 	return output(c, h, func(w io.Writer) error {
-		if err := wallet.WriteHistory(w, h.Entries); err != nil {
+		if err := human.WriteHistory(w, h.Entries); err != nil {
 			return err
 		}
 		if h.Next != "" {
@@ -117,14 +118,14 @@ func tx(c *cli.Context) error {
 	}
 	return read(c, func(cl *wallet.Client, ctx context.Context) (api.TxInfo, error) {
 		return cl.Tx(ctx, hash, 0)
-	}, wallet.WriteTx)
+	}, human.WriteTx)
 }
 
 func programs(c *cli.Context) error {
 	if _, err := args(c, 0); err != nil {
 		return err
 	}
-	return read(c, (*wallet.Client).Programs, wallet.WritePrograms)
+	return read(c, (*wallet.Client).Programs, human.WritePrograms)
 }
 
 // program shows one program; with no argument it shows the help of "program".
@@ -142,26 +143,26 @@ func program(c *cli.Context) error {
 	}
 	return read(c, func(cl *wallet.Client, ctx context.Context) (api.ProgramInfo, error) {
 		return cl.Program(ctx, sym)
-	}, wallet.WriteProgram)
+	}, human.WriteProgram)
 }
 
 func rates(c *cli.Context) error {
 	if _, err := args(c, 0); err != nil {
 		return err
 	}
-	return read(c, (*wallet.Client).Rates, wallet.WriteRates)
+	return read(c, (*wallet.Client).Rates, human.WriteRates)
 }
 
 func settlement(c *cli.Context) error {
 	if _, err := args(c, 0); err != nil {
 		return err
 	}
-	return read(c, (*wallet.Client).Settlement, wallet.WriteSettlement)
+	return read(c, (*wallet.Client).Settlement, human.WriteSettlement)
 }
 
 func evidence(c *cli.Context) error {
 	if _, err := args(c, 0); err != nil {
 		return err
 	}
-	return read(c, (*wallet.Client).Evidence, wallet.WriteEvidence)
+	return read(c, (*wallet.Client).Evidence, human.WriteEvidence)
 }

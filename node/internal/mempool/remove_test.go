@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/loyal-ledger/loyal/chain"
-	"github.com/loyal-ledger/loyal/node/mempool"
+	"github.com/loyal-ledger/loyal/node/internal/mempool"
 )
 
 // TestUpdate checks each rule by which a committed block empties the pool.

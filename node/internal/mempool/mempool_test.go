@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/loyal-ledger/loyal/chain"
-	"github.com/loyal-ledger/loyal/node/mempool"
+	"github.com/loyal-ledger/loyal/node/internal/mempool"
 )
 
 // TestAddRules checks each admission rule of Add: the code of the rejection, that it wraps

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/loyal-ledger/loyal/chain"
-	"github.com/loyal-ledger/loyal/node/mempool"
+	"github.com/loyal-ledger/loyal/node/internal/mempool"
 )
 
 // noLimit is a Ready budget nothing in these tests reaches.

@@ -17,7 +17,7 @@ import (
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
 	"github.com/loyal-ledger/loyal/chain/store/backends"
-	"github.com/loyal-ledger/loyal/node/blocksync"
+	"github.com/loyal-ledger/loyal/node/internal/blocksync"
 	"github.com/loyal-ledger/loyal/p2p"
 )
 

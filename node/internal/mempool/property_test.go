@@ -10,7 +10,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/loyal-ledger/loyal/chain"
-	"github.com/loyal-ledger/loyal/node/mempool"
+	"github.com/loyal-ledger/loyal/node/internal/mempool"
 )
 
 // The property test's universe: a few senders, each with a few nonces in three variants (no

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/loyal-ledger/loyal/chain"
-	"github.com/loyal-ledger/loyal/node/mempool"
+	"github.com/loyal-ledger/loyal/node/internal/mempool"
 )
 
 // TestConcurrent adds from many senders on many goroutines, each transaction by two racing

@@ -1,4 +1,4 @@
-package wallet
+package human
 
 import (
 	"strings"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/wallet"
 )
 
 var (
@@ -14,7 +15,7 @@ var (
 )
 
 func mustAddress(s string) chain.Address {
-	a, err := ParseAddress(s)
+	a, err := wallet.ParseAddress(s)
 	if err != nil {
 		panic(err)
 	}
@@ -129,7 +130,7 @@ func TestWriteReads(t *testing.T) {
 		"exchanged out  0\n"+
 		"height         5\n")
 
-	keys := []KeyInfo{{Name: "alice", Address: alice, File: "/ks/UTC--a"}, {Name: "gone", Address: bob}, {Address: bob, File: "/ks/UTC--b"}}
+	keys := []wallet.KeyInfo{{Name: "alice", Address: alice, File: "/ks/UTC--a"}, {Name: "gone", Address: bob}, {Address: bob, File: "/ks/UTC--b"}}
 	golden(t, "keys", func(b *strings.Builder) error { return WriteKeys(b, keys) }, ""+
 		"NAME   ADDRESS                                     FILE\n"+
 		"alice  0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed  /ks/UTC--a\n"+

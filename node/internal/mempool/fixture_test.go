@@ -9,7 +9,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/loyal-ledger/loyal/chain"
-	"github.com/loyal-ledger/loyal/node/mempool"
+	"github.com/loyal-ledger/loyal/node/internal/mempool"
 )
 
 // The tests sign real transactions with real secp256k1 keys: the pool recovers every sender.

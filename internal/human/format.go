@@ -1,4 +1,4 @@
-package wallet
+package human
 
 import (
 	"encoding/json"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/wallet"
 )
 
 // The human output of the CLI. Every function writes a whole aligned block and returns the
@@ -300,7 +301,7 @@ func WriteTx(w io.Writer, t api.TxInfo) error {
 
 // WriteKeys writes the keystore's keys: name ("-" if none), address and key file
 // ("(missing)" for a name whose file is gone).
-func WriteKeys(w io.Writer, keys []KeyInfo) error {
+func WriteKeys(w io.Writer, keys []wallet.KeyInfo) error {
 	tw := newTable(w)
 	if len(keys) == 0 {
 		fmt.Fprintln(tw, "no keys")
