@@ -45,15 +45,8 @@ func expiryKey(symbol string, day Day) []byte {
 	return binary.BigEndian.AppendUint32(pairKey(nsExpiry, symbol, ""), day)
 }
 
-// RoutesPrefix starts the state key of every exchange route; PositionsPrefix of every
-// settlement position. Use SplitPairKey on the keys found under them.
-func RoutesPrefix() []byte { return []byte{nsRoute} }
-
-// PositionsPrefix starts the state key of every settlement position.
-func PositionsPrefix() []byte { return []byte{nsPosition} }
-
-// SplitPairKey returns the two symbols of a route or position key.
-func SplitPairKey(k []byte) (first, second string, ok bool) {
+// splitPairKey returns the two symbols of a route or position key.
+func splitPairKey(k []byte) (first, second string, ok bool) {
 	if len(k) < 2 || int(k[1]) > len(k)-2 {
 		return "", "", false
 	}

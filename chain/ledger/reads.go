@@ -188,6 +188,26 @@ func (l *Ledger) ProveState(key []byte) (*chain.StateProof, error) {
 	}, nil
 }
 
+// ProveAccount proves a's account record (or its absence) as of the head.
+func (l *Ledger) ProveAccount(a chain.Address) (*chain.StateProof, error) {
+	return l.ProveState(chain.AccountKey(a))
+}
+
+// Programs calls fn with every registered program, in symbol order, as of the moment it starts.
+func (l *Ledger) Programs(fn func(p *chain.Program) error) error {
+	return chain.ForEachProgram(l.ScanState, fn)
+}
+
+// Routes calls fn with every exchange route either owner has proposed, by (from, to).
+func (l *Ledger) Routes(fn func(from, to string, r *chain.Route) error) error {
+	return chain.ForEachRoute(l.ScanState, fn)
+}
+
+// Positions calls fn with every settlement position, by (debtor, creditor).
+func (l *Ledger) Positions(fn func(debtor, creditor string, p *chain.Position) error) error {
+	return chain.ForEachPosition(l.ScanState, fn)
+}
+
 // ScanState calls fn with every state record whose key starts with prefix, in key order.
 // The slices are valid only during the call.
 func (l *Ledger) ScanState(prefix []byte, fn func(key, value []byte) error) error {

@@ -34,8 +34,8 @@ func TestBuildBlockReportsRejectedTxs(t *testing.T) {
 	}
 }
 
-// ScanState lists routes by prefix, in key order, and SplitPairKey names both programs.
-func TestScanStateListsRoutes(t *testing.T) {
+// Routes lists the routes in key order, naming both programs.
+func TestRoutesListsRoutes(t *testing.T) {
 	net := newNetwork(t, chain.DefaultParams())
 	nd := openNode(t, net, "badger", t.TempDir())
 	defer nd.close(t)
@@ -47,13 +47,9 @@ func TestScanStateListsRoutes(t *testing.T) {
 		net.tx(t, net.partner, &chain.SetRate{From: "BETA", To: "ACME", Numerator: 1, Denominator: 2}),
 	)
 	var got []string
-	err := nd.l.ScanState(chain.RoutesPrefix(), func(k, v []byte) error {
-		from, to, ok := chain.SplitPairKey(k)
-		if !ok {
-			t.Fatalf("bad route key %x", k)
-		}
-		if _, err := chain.DecodeRoute(v); err != nil {
-			return err
+	err := nd.l.Routes(func(from, to string, r *chain.Route) error {
+		if r == nil || r.FromSide.Numerator == 0 {
+			t.Fatalf("route %s>%s decoded as %+v, want its owner's side set", from, to, r)
 		}
 		got = append(got, from+">"+to)
 		return nil

@@ -169,11 +169,7 @@ func programInfo(p *chain.Program, height uint64) api.ProgramInfo {
 func (s *Server) programs(w http.ResponseWriter, r *http.Request) error {
 	l := s.l
 	out := api.Programs{Height: l.Head().Height, Programs: []api.ProgramInfo{}}
-	err := l.ScanState(chain.ProgramKey(""), func(k, v []byte) error {
-		p, err := chain.DecodeProgram(v)
-		if err != nil {
-			return err
-		}
+	err := l.Programs(func(p *chain.Program) error {
 		out.Programs = append(out.Programs, programInfo(p, out.Height))
 		return nil
 	})
@@ -202,15 +198,7 @@ func (s *Server) program(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) rates(w http.ResponseWriter, r *http.Request) error {
 	l := s.l
 	out := api.Rates{Height: l.Head().Height, Routes: []api.RateInfo{}}
-	err := l.ScanState(chain.RoutesPrefix(), func(k, v []byte) error {
-		from, to, ok := chain.SplitPairKey(k)
-		if !ok {
-			return fmt.Errorf("malformed route key %x", k)
-		}
-		rt, err := chain.DecodeRoute(v)
-		if err != nil {
-			return err
-		}
+	err := l.Routes(func(from, to string, rt *chain.Route) error {
 		out.Routes = append(out.Routes, api.RateInfo{From: from, To: to, Route: *rt, Open: rt.Open(), Cap: rt.Cap()})
 		return nil
 	})
@@ -224,15 +212,7 @@ func (s *Server) rates(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) settlement(w http.ResponseWriter, r *http.Request) error {
 	l := s.l
 	out := api.Settlement{Height: l.Head().Height, Positions: []api.PositionInfo{}}
-	err := l.ScanState(chain.PositionsPrefix(), func(k, v []byte) error {
-		debtor, creditor, ok := chain.SplitPairKey(k)
-		if !ok {
-			return fmt.Errorf("malformed position key %x", k)
-		}
-		p, err := chain.DecodePosition(v)
-		if err != nil {
-			return err
-		}
+	err := l.Positions(func(debtor, creditor string, p *chain.Position) error {
 		out.Positions = append(out.Positions, api.PositionInfo{Debtor: debtor, Creditor: creditor, Position: *p, OpenAmount: p.Open()})
 		return nil
 	})
@@ -271,7 +251,7 @@ func (s *Server) accountProof(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("%w: program=%q", chain.ErrBadSymbol, sym)
 	}
 	l := s.l
-	proof, err := l.ProveState(chain.AccountKey(a))
+	proof, err := l.ProveAccount(a)
 	if err != nil {
 		return err
 	}

@@ -30,8 +30,10 @@ type Ledger interface {
 	Account(a chain.Address) (*chain.Account, error)
 	Program(symbol string) (*chain.Program, error)
 	History(a chain.Address, from ledger.HistoryCursor, limit int) ([]ledger.HistoryRecord, *ledger.HistoryCursor, error)
-	ScanState(prefix []byte, fn func(key, value []byte) error) error
-	ProveState(key []byte) (*chain.StateProof, error)
+	Programs(fn func(p *chain.Program) error) error
+	Routes(fn func(from, to string, r *chain.Route) error) error
+	Positions(fn func(debtor, creditor string, p *chain.Position) error) error
+	ProveAccount(a chain.Address) (*chain.StateProof, error)
 	TxProof(h chain.Hash) (*chain.TxProof, *chain.Header, error)
 	TxLocation(h chain.Hash) (height uint64, index int, err error)
 	Signer() *chain.Signer
