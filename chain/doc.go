@@ -7,18 +7,28 @@
 // # Use
 //
 //	g, _ := chain.LoadGenesis("genesis.json")
+//	rules := chain.NewSchedule(g)            // which rules are in force at each height
 //	signer := chain.NewSigner(g.ChainID, g.Hash())
 //	tx := chain.NewTx(g.ChainID, nonce, 0, &chain.Transfer{Program: "ACME", To: to, Amount: 50})
 //	_ = signer.Sign(tx, key)                 // EIP-712, secp256k1, low-S
 //	sender, err := signer.Sender(tx)         // recovered from the signature
 //
-//	st := chain.NewState(committed, g.Params, height, blockTime)
+//	st := chain.NewState(committed, rules.At(height), height, blockTime) // committed: a StateReader
 //	_ = st.BeginBlock()                      // counts points expiring today, per program
 //	entries, err := st.ApplyTx(tx, sender)   // all or nothing; err wraps a sentinel with a Code
 //	changes := st.Changes()                  // sorted writes for the store and the state root
 //
-// Package chain/ledger persists blocks and state atomically on a chain/store backend and
-// keeps the state root; chain/smt is the authenticated map; chain/merkle the tx root.
+// example_test.go runs this end to end. The package imports no storage engine: it reads
+// committed state through the one-method StateReader. Package chain/ledger persists blocks
+// and state atomically through chain/store and keeps the state root; chain/smt is the
+// authenticated map; chain/merkle the tx root.
+//
+// # Rules over time
+//
+// The rules a block is executed and certified by (protocol Version, limits, validator set)
+// are those in force at its height: Schedule.At answers, genesis starts it, and a change
+// takes effect only at an activation height the chain records (docs/adr/0005). Each
+// transaction kind lives in one place (docs/adr/0004).
 //
 // # Loyalty semantics
 //

@@ -82,8 +82,8 @@ func (s *Signer) Sign(tx *Tx, key *ecdsa.PrivateKey) error {
 // malformed, malleable (high S, v not 27 or 28) or recovers no key. A valid signature by the
 // wrong key is not detected here: it recovers a different address, which the ledger then
 // finds has the wrong nonce, balance or role. Sender caches nothing in tx; recovery is the
-// expensive part of verifying a transaction (~30 µs), so callers recover once per tx and pass
-// the sender along.
+// expensive part of verifying a transaction (BenchmarkRecover), so callers recover once per tx
+// and pass the sender along.
 func (s *Signer) Sender(tx *Tx) (Address, error) {
 	if tx.ChainID != s.domain.ChainID {
 		return Address{}, rejectf(ErrWrongChainID, "transaction for chain %d, this network is chain %d", tx.ChainID, s.domain.ChainID)
@@ -119,7 +119,8 @@ func SignDigest(digest Hash, key *ecdsa.PrivateKey) ([65]byte, error) {
 // RecoverAddress returns the address whose key produced sig (r ‖ s ‖ v, v 27 or 28) over
 // digest. It rejects malleable or malformed signatures (high S, r or s out of range, other v)
 // with ErrBadSignature before recovery, so each message has exactly one valid signature per
-// key. It uses libsecp256k1 when built with cgo (about 4× faster than pure Go).
+// key. It uses libsecp256k1 when built with cgo, several times faster than pure Go
+// (BENCHMARKS.md), which is why CI builds with CGO_ENABLED=1.
 func RecoverAddress(digest Hash, sig [65]byte) (Address, error) {
 	if err := checkSigShape(sig); err != nil {
 		return Address{}, err

@@ -24,9 +24,9 @@ import (
 	"github.com/loyal-ledger/loyal/node/internal/mempool"
 )
 
-// Node is a running Loyal node on a single-validator network: the ledger in its store, the
-// mempool, the block producer and the HTTP API. Open it, Run it until its context ends, then
-// Close it.
+// Node is a running Loyal node: the ledger in its store, the mempool, the block producer
+// (one validator) or the BFT replica (several validators, or an observer), and the HTTP API.
+// Open it, Run it until its context ends, then Close it.
 type Node struct {
 	cfg       Config
 	home      string

@@ -31,8 +31,8 @@ func (l *Ledger) write(blk *chain.Block, batch store.Batch, ex *executed) error 
 //
 // It writes the keys in ascending order. Pebble commits a block-sized batch as a flushable
 // batch, which sorts its keys first (pebble's newFlushableBatch); keys already in order make
-// that sort one linear pass instead of about 800,000 key comparisons for the 50,000 keys of
-// a block of 10,000 transfers (measured: pebble's commit went from ~13 to ~3 ms of CPU).
+// that sort one linear pass instead of hundreds of thousands of key comparisons for a block
+// of transfers (BENCHMARKS.md, "Measurements behind design choices", has the figures).
 // Ordering them here costs less: the state changes come sorted, and the history and the tx
 // index are sorted on a fixed-width prefix of their keys. The tables' prefixes give the
 // order of the tables: 'H' block hash < 'b' block < 'c' certificate < 'e' history < 'm' head

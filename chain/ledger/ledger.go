@@ -216,8 +216,8 @@ type undo struct {
 // alongside, if not nil, runs in a goroutine of its own while the tree is updated, once the
 // transactions have executed; it may read ex's changes and entries, nothing else of ex.
 // ApplyBlock builds the store batch there: it needs the changes, not the root, and the two
-// take about as long (~15 and ~35 ms for a block of 10,000 transfers), so a node with a
-// spare core commits the block that much sooner. Neither depends on the other's timing.
+// take comparable time (BENCHMARKS.md), so a node with a spare core commits the block
+// that much sooner. Neither depends on the other's timing.
 func (l *Ledger) execute(height, time uint64, txs []*chain.Tx, senders []chain.Address, skipFailing bool, alongside func(*executed)) (*executed, []*chain.Tx, []error, error) {
 	st := chain.NewState(stateReader{l.db, l.cache}, l.RulesAt(height), height, time)
 	if err := st.BeginBlock(); err != nil {
@@ -336,7 +336,7 @@ func (l *Ledger) revert(ex *executed) {
 }
 
 // BuildBlock makes the next block from candidate transactions (senders already recovered),
-// keeping those that apply, in order, up to the genesis limits. It returns the block and
+// keeping those that apply, in order, up to the limits in force at its height. It returns the block and
 // the rejected transactions with their reasons. Nothing is committed; the block stays
 // executed in memory, so committing it next does not execute it again.
 func (l *Ledger) BuildBlock(time uint64, proposer chain.Address, txs []*chain.Tx, senders []chain.Address, lastCommit *chain.Commit) (*chain.Block, []error, error) {

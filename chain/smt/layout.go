@@ -6,9 +6,9 @@ package smt
 // of every path is a miss. Root therefore renumbers the nodes in depth-first order once the
 // nodes allocated since the last renumbering make up half of the tree. Then a node's subtree
 // is contiguous, its left child is the next row, and rehashing a block's dirty nodes reads
-// the arrays forwards, which the hardware prefetches. On 100,000 keys with blocks of 20,000
-// updates in random order this took 15–20% off BenchmarkBlockUpdate, and more when the
-// updates come sorted by key hash (as the ledger applies them). A renumbering copies the
+// the arrays forwards, which the hardware prefetches. BenchmarkBlockUpdate measured it
+// (BENCHMARKS.md), the more so when the updates come sorted by key hash (as the ledger
+// applies them). A renumbering copies the
 // tree once each time it has doubled (amortized, about one node copy per node allocated),
 // and changes no hash: only the indices move.
 

@@ -21,8 +21,8 @@ const MaxDepth = 256
 
 // hasher is one reusable SHA-256 state plus scratch buffers for the largest
 // preimage (1 + 32 + 32 bytes) and for the digest. Reusing the state with
-// Reset/Write/Sum benchmarked about 4% faster per node hash than
-// sha256.Sum256 on the same buffer, and neither allocates. The digest goes
+// Reset/Write/Sum benchmarked a little faster per node hash than
+// sha256.Sum256 on the same buffer (BENCHMARKS.md), and neither allocates. The digest goes
 // through sum rather than straight into the caller's array so that out does
 // not leak through the hash.Hash interface (checkRoot's accumulator stays on
 // the stack).
@@ -362,8 +362,8 @@ func (t *Tree) Root() [32]byte {
 const splitMin = 2048
 
 // rehashSplit is rehash(0) with the two subtrees below the root hashed at the same time,
-// each by its own goroutine and hasher: a block of 10,000 transfers dirties ~100,000 nodes,
-// about 20 ms of hashing on one core. The two touch disjoint nodes (a node's slots are
+// each by its own goroutine and hasher: a block of thousands of transfers dirties about ten
+// nodes per changed key, the largest part of a block's apply on one core (BENCHMARKS.md). The two touch disjoint nodes (a node's slots are
 // written only while hashing its parent's subtree; the two slots of the root node are
 // distinct variables), and a subtree's hash does not depend on when it is computed, so the
 // root is the one rehash(0) computes.

@@ -1,6 +1,7 @@
 // Command loyal is the Loyal wallet: keys, balances, history, transfers, redemptions and
 // exchanges for customers, and program management, earns, reversals, rates and settlement
-// for merchants. It talks to a node's HTTP API; its logic lives in package wallet.
+// for merchants. It talks to a node's HTTP API; its logic lives in package wallet, its
+// tables and merchant forms in internal/human.
 //
 // Exit status: 0 on success, 2 for a usage error, 1 for any other error, always with exactly
 // one line "loyal: <message>" on stderr.

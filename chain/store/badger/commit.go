@@ -17,9 +17,10 @@ import (
 //
 // Badger's transactions keep their writes in a map and hand them to badger's
 // writer in the map's random order, and badger's memtable is a skiplist
-// without insertion hints: inserting a block's ~50,000 keys in random order
-// into a memtable already holding a few blocks costs about 2.5× inserting
-// them in key order (cache misses on every level of the list). So a batch is
+// without insertion hints: inserting a block's tens of thousands of keys in
+// random order into a memtable already holding a few blocks costs a multiple
+// of inserting them in key order (cache misses on every level of the list;
+// BENCHMARKS.md has the figure). So a batch is
 // written through badger's KVLoader instead, which passes entries to the
 // writer in the order given, sorted here by key.
 //
