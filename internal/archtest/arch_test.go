@@ -1,0 +1,81 @@
+// Package archtest holds the layering rules of docs/ARCHITECTURE.md as tests, so that an
+// import that breaks them fails CI instead of drifting in.
+package archtest
+
+import (
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/loyal-ledger/loyal"
+
+// deps lists the packages pkgs import, directly or not (go list -deps).
+func deps(t *testing.T, pkgs ...string) []string {
+	t.Helper()
+	args := append([]string{"list", "-deps"}, pkgs...)
+	out, err := exec.Command("go", args...).Output()
+	if err != nil {
+		t.Fatalf("go %s: %v", strings.Join(args, " "), err)
+	}
+	return strings.Fields(string(out))
+}
+
+// imports lists the module's own packages pkg imports directly.
+func imports(t *testing.T, pkg string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-f", `{{join .Imports "\n"}}`, pkg).Output()
+	if err != nil {
+		t.Fatalf("go list %s: %v", pkg, err)
+	}
+	var own []string
+	for _, p := range strings.Fields(string(out)) {
+		if strings.HasPrefix(p, module+"/") {
+			own = append(own, strings.TrimPrefix(p, module+"/"))
+		}
+	}
+	return own
+}
+
+// No storage engine, network stack or node code reaches the pure ledger, the API types, the
+// wallet library or the wallet CLI: customers and auditors link none of it.
+func TestClientsLinkNoEngineAndNoNode(t *testing.T) {
+	forbidden := []string{
+		"github.com/cockroachdb/pebble", "github.com/dgraph-io/badger/v4", "github.com/libp2p/go-libp2p",
+		module + "/node", module + "/chain/ledger", module + "/p2p",
+	}
+	for _, pkg := range []string{module + "/chain", module + "/api", module + "/wallet", module + "/cmd/loyal"} {
+		d := deps(t, pkg)
+		for _, f := range forbidden {
+			if slices.Contains(d, f) {
+				t.Errorf("%s depends on %s", pkg, f)
+			}
+		}
+	}
+}
+
+// Each package imports only the module packages its layer allows.
+func TestLayers(t *testing.T) {
+	for pkg, allowed := range map[string][]string{
+		"api":                   {"chain"},
+		"chain":                 {"chain/merkle", "chain/smt", "internal/keysort", "internal/wire"},
+		"chain/smt":             {},
+		"chain/merkle":          {},
+		"chain/store":           {},
+		"chain/ledger":          {"chain", "chain/smt", "chain/store", "internal/keysort"},
+		"node/consensus":        {"chain", "internal/wire"},
+		"node/httpapi":          {"api", "chain", "chain/ledger"},
+		"p2p":                   {"chain"},
+		"wallet":                {"api", "chain", "internal/fsutil"},
+		"cmd/loyal":             {"api", "chain", "internal/human", "wallet"},
+		"internal/human":        {"api", "chain", "wallet"},
+		"node/internal/mempool": {"chain"},
+	} {
+		for _, imp := range imports(t, module+"/"+pkg) {
+			if !slices.Contains(allowed, imp) {
+				t.Errorf("%s imports %s; its layer allows %v", pkg, imp, allowed)
+			}
+		}
+	}
+}
