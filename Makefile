@@ -21,6 +21,6 @@ bench:
 	go test -run '^$$' -bench 'Digest|Recover' -benchtime 2s ./chain/
 	go test -run '^$$' -bench 'ApplyBlock' -benchtime 8x ./chain/ledger/
 	go test -run '^$$' -bench 'StateRootChoice|BlockUpdate' -benchtime 5x ./chain/smt/
-	go test -run '^$$' -bench 'BatchCommit|BlockBatch' -benchtime 5x ./chain/store/
+	go test -run '^$$' -bench 'BatchCommit|BlockBatch' -benchtime 5x ./chain/store/backends/
 	go test -run '^$$' -bench 'IdleSubmitToCommit' -benchtime 10x ./node/
 	go test -run '^$$' -bench 'ClusterThroughput' -benchtime 20x ./testnet/
