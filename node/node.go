@@ -58,10 +58,27 @@ type Node struct {
 	closeOnce  sync.Once
 }
 
+// Options are what a program embedding a node sets in code, beside its home's files.
+type Options struct {
+	// Log receives the node's log lines; nil means the config's log settings, on stderr.
+	Log *slog.Logger
+	// WrapTransport, if not nil, is given the transport the node's consensus messages leave
+	// through and returns the one the node sends them through instead (see Transport). Open
+	// calls it once, on a node that runs consensus: not on a single-validator network, whose
+	// validator sends nothing.
+	WrapTransport func(Transport) Transport
+}
+
 // Open loads home's config, genesis and keys, opens the store and the ledger, and binds the
 // API's listener, so every mistake in the setup surfaces here as one error and nothing has
 // started yet. log may be nil (then the config's log settings apply to stderr).
-func Open(home string, log *slog.Logger) (n *Node, err error) {
+func Open(home string, log *slog.Logger) (*Node, error) {
+	return OpenWith(home, Options{Log: log})
+}
+
+// OpenWith is Open with options.
+func OpenWith(home string, o Options) (n *Node, err error) {
+	log := o.Log
 	cfg, err := LoadConfig(home)
 	if err != nil {
 		return nil, err
@@ -133,7 +150,7 @@ func Open(home string, log *slog.Logger) (n *Node, err error) {
 	}
 	n.metrics.Height.Set(float64(head.Height))
 	if !solo {
-		if n.replica, err = newReplica(n); err != nil {
+		if n.replica, err = newReplica(n, o.WrapTransport); err != nil {
 			return nil, err
 		}
 	}

@@ -34,6 +34,7 @@ const signedStateFile = "signed_state.bin"
 type replica struct {
 	n    *Node
 	host *p2p.Host
+	out  Transport // the consensus messages' way out: the host's, or what wraps it
 	eng  *consensus.Engine
 	sync *blocksync.Syncer
 	log  *slog.Logger
@@ -91,8 +92,9 @@ func (s voteSigner) SignVote(d chain.Hash) ([65]byte, error) {
 
 func (n *Node) signedStatePath() string { return filepath.Join(n.dataDir, signedStateFile) }
 
-// newReplica builds the p2p host and the engine (restored from the persisted signed state).
-func newReplica(n *Node) (*replica, error) {
+// newReplica builds the p2p host, the transport of consensus messages (wrapped by wrap, if
+// not nil) and the engine (restored from the persisted signed state).
+func newReplica(n *Node, wrap func(Transport) Transport) (*replica, error) {
 	var observers []peer.ID
 	for _, s := range n.cfg.P2P.Observers {
 		id, err := peer.Decode(s)
@@ -136,6 +138,13 @@ func newReplica(n *Node) (*replica, error) {
 		n: n, host: host, eng: eng, log: n.log.With("component", "consensus"),
 		events: make(chan any, 4096), kick: make(chan struct{}, 1),
 		blocks: map[chain.Hash]*heldBlock{}, timers: map[*time.Timer]struct{}{},
+	}
+	r.out = hostTransport{host: host, log: r.log}
+	if wrap != nil {
+		if r.out = wrap(r.out); r.out == nil {
+			host.Close()
+			return nil, errors.New("node: Options.WrapTransport returned no transport")
+		}
 	}
 	r.sync = blocksync.New(n.ledger, host, n.log.With("component", "sync"), 64<<20)
 	r.sync.Applied = func(blk *chain.Block, senders []chain.Address, took time.Duration) {
@@ -344,9 +353,8 @@ func (r *replica) broadcast(b consensus.Broadcast) {
 	if r.broadcastFaulty(b) {
 		return
 	}
-	ctx := context.Background()
 	if b.Vote != nil {
-		r.host.Broadcast(ctx, p2p.ConsensusProtocol, encodeVote(b.Vote))
+		r.out.Broadcast(Message{Vote: b.Vote})
 		return
 	}
 	r.mu.Lock()
@@ -356,7 +364,7 @@ func (r *replica) broadcast(b consensus.Broadcast) {
 		r.log.Warn("no block body for our proposal", "hash", b.Proposal.BlockHash)
 		return
 	}
-	r.host.Broadcast(ctx, p2p.ConsensusProtocol, encodeProposal(b.Proposal, b.POL, held.blk.Encode()))
+	r.out.Broadcast(Message{Proposal: b.Proposal, POL: b.POL, Block: held.blk})
 }
 
 // schedule arms a timer that steps TimeoutFired into the loop.
