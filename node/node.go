@@ -48,7 +48,6 @@ type Node struct {
 	replica   *replica      // nil on a single-validator network
 	wake      chan struct{} // nudges the producer; buffered, never blocks a sender
 	now       func() time.Time
-	faults    Faults // misbehaviour on purpose, set by tests only
 
 	committedTxs atomic.Uint64
 

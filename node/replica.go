@@ -54,11 +54,10 @@ type replica struct {
 	gossip   [][]byte // encoded txs waiting for the next batch to peers
 
 	// Owned by the run loop.
-	waiting      bool         // the next height has not started
-	early        bool         // a peer's message of the next height arrived
-	held         []any        // those messages, stepped once it starts
-	lastCommitAt time.Time    // wall time of the last commit, for the heartbeat
-	equivocal    equivocation // the last double proposal, with Faults.Equivocate
+	waiting      bool      // the next height has not started
+	early        bool      // a peer's message of the next height arrived
+	held         []any     // those messages, stepped once it starts
+	lastCommitAt time.Time // wall time of the last commit, for the heartbeat
 }
 
 // heldBlock is a block the replica holds for the current height, with its senders.
@@ -350,9 +349,6 @@ func (r *replica) handle(acts []consensus.Action) error {
 }
 
 func (r *replica) broadcast(b consensus.Broadcast) {
-	if r.broadcastFaulty(b) {
-		return
-	}
 	if b.Vote != nil {
 		r.out.Broadcast(Message{Vote: b.Vote})
 		return

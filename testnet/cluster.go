@@ -29,8 +29,8 @@ type ClusterOptions struct {
 	Observers  int    // nodes that follow the chain without voting
 	Dir        string // where the nodes' homes go (a test's t.TempDir()); required
 	Backend    string // pebble (default) or badger
-	// Faults makes the node of that index misbehave (see node.Faults): the byzantine mode.
-	Faults map[int]node.Faults
+	// Byzantine makes the validator of that index misbehave as it says: the byzantine mode.
+	Byzantine map[int]Byzantine
 	// Log receives every node's log lines (each with its "node" index); nil discards them.
 	Log *slog.Logger
 }
@@ -47,7 +47,8 @@ type Cluster struct {
 
 	opts  ClusterOptions
 	homes []string
-	addrs []chain.Address // each node's consensus (peer) address
+	keys  []*ecdsa.PrivateKey // each node's consensus key
+	addrs []chain.Address     // each node's consensus (peer) address
 
 	mu    sync.Mutex
 	nodes []*member       // nil while stopped
@@ -70,6 +71,11 @@ func NewCluster(o ClusterOptions) (c *Cluster, err error) {
 	if o.Dir == "" {
 		return nil, errors.New("testnet: ClusterOptions.Dir is required")
 	}
+	for i := range o.Byzantine {
+		if i < 0 || i >= o.Validators {
+			return nil, fmt.Errorf("testnet: byzantine node %d is not a validator", i)
+		}
+	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -79,7 +85,7 @@ func NewCluster(o ClusterOptions) (c *Cluster, err error) {
 	}
 	total := o.Validators + o.Observers
 	keys := make([]*ecdsa.PrivateKey, total)
-	c = &Cluster{Owner: owner, opts: o, addrs: make([]chain.Address, total), nodes: make([]*member, total), cut: map[[2]int]bool{}}
+	c = &Cluster{Owner: owner, opts: o, keys: keys, addrs: make([]chain.Address, total), nodes: make([]*member, total), cut: map[[2]int]bool{}}
 	var vals []chain.Validator
 	var observers []string
 	ownerAddr := crypto.PubkeyToAddress(owner.PublicKey)
@@ -177,12 +183,20 @@ func (c *Cluster) Start(i int) (err error) {
 	if c.nodes[i] != nil {
 		return fmt.Errorf("testnet: node %d is running", i)
 	}
-	n, err := node.Open(c.homes[i], c.opts.Log.With("node", i))
+	o := node.Options{Log: c.opts.Log.With("node", i)}
+	var byz *byzantine
+	if b, ok := c.opts.Byzantine[i]; ok {
+		o.WrapTransport = func(t node.Transport) node.Transport {
+			byz = newByzantine(t, b, c.keys[i], o.Log)
+			return byz
+		}
+	}
+	n, err := node.OpenWith(c.homes[i], o)
 	if err != nil {
 		return err
 	}
-	if f, ok := c.opts.Faults[i]; ok {
-		n.SetFaults(f)
+	if byz != nil {
+		byz.ledger = n.Ledger()
 	}
 	// Blocked before it runs, so that it never reaches across the partition.
 	for j := range c.nodes {

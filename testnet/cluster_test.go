@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,7 +15,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/loyal-ledger/loyal/chain"
-	"github.com/loyal-ledger/loyal/node"
 	"github.com/loyal-ledger/loyal/node/api"
 	"github.com/loyal-ledger/loyal/node/consensus"
 	"github.com/loyal-ledger/loyal/p2p"
@@ -297,7 +297,7 @@ func TestPartitionTwoTwoThenHeal(t *testing.T) {
 // against it, and against nobody else.
 func TestEquivocatingProposerForksNothing(t *testing.T) {
 	const byz = 3
-	h := newHarness(t, testnet.ClusterOptions{Validators: 4, Faults: map[int]node.Faults{byz: {Equivocate: true}}})
+	h := newHarness(t, testnet.ClusterOptions{Validators: 4, Byzantine: map[int]testnet.Byzantine{byz: {Equivocate: true}}})
 	bad := h.c.Address(byz)
 	alice := newKey(t)
 	convicted := func(i int) bool {
@@ -344,6 +344,16 @@ func TestEquivocatingProposerForksNothing(t *testing.T) {
 		if e.A == e.B {
 			t.Fatalf("evidence of two identical messages: %+v", e)
 		}
+	}
+}
+
+// Only a validator can be byzantine: an observer sends no consensus messages to alter.
+func TestByzantineMustBeAValidator(t *testing.T) {
+	_, err := testnet.NewCluster(testnet.ClusterOptions{
+		Validators: 4, Observers: 1, Dir: t.TempDir(), Byzantine: map[int]testnet.Byzantine{4: {Equivocate: true}},
+	})
+	if err == nil || !strings.Contains(err.Error(), "byzantine node 4 is not a validator") {
+		t.Fatalf("a byzantine observer: %v", err)
 	}
 }
 
