@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/libp2p/go-libp2p/core/protocol"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/loyal-ledger/loyal/chain"
@@ -733,14 +732,6 @@ func (r *replica) senders(txs []*chain.Tx) ([]chain.Address, error) {
 		out[i] = got[j]
 	}
 	return out, nil
-}
-
-// BroadcastRaw sends bytes as they are to every peer on a protocol. Tests use it to play a
-// misbehaving peer; nothing in the node calls it.
-func (n *Node) BroadcastRaw(proto protocol.ID, msg []byte) {
-	if n.replica != nil {
-		n.replica.host.Broadcast(context.Background(), proto, msg)
-	}
 }
 
 // ConsensusStatus is where the node's consensus engine stands: height, round, step and
