@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
@@ -48,8 +47,6 @@ type Node struct {
 	replica   *replica      // nil on a single-validator network
 	wake      chan struct{} // nudges the producer; buffered, never blocks a sender
 	now       func() time.Time
-
-	committedTxs atomic.Uint64
 
 	// lastCommit is the certificate of the head block; only the producer goroutine uses it
 	// after Open.
@@ -170,6 +167,10 @@ func (n *Node) APIURL() string { return "http://" + n.listener.Addr().String() }
 
 // Ledger is the node's ledger (reads only; the producer owns writes).
 func (n *Node) Ledger() *ledger.Ledger { return n.ledger }
+
+// Metrics are the node's Prometheus metrics, which its API serves at /metrics (for reading:
+// the node updates them).
+func (n *Node) Metrics() *Metrics { return n.metrics }
 
 // Run serves the API and produces blocks until ctx ends or a fatal error (a store failure)
 // occurs; then it stops both and returns. Close the node afterwards.
