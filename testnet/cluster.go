@@ -38,7 +38,8 @@ type ClusterOptions struct {
 // Cluster is a Loyal network inside one process, for Go tests: validators and observers with
 // real libp2p on 127.0.0.1 (ephemeral ports) and real stores on disk, each serving its HTTP
 // API. Nodes 0…Validators−1 are the validators, the rest observers. A test can stop and
-// restart nodes, partition the network and heal it. Close it when done.
+// restart nodes, partition the network and heal it, and make validators byzantine
+// (ClusterOptions.Byzantine). Close it when done.
 type Cluster struct {
 	// Genesis is the cluster's genesis; Owner is its one partner's key, which owns
 	// ClusterProgram and may earn in it.
@@ -175,8 +176,9 @@ func (c *Cluster) URL(i int) string {
 // Client is a wallet client of node i's API as it listens now.
 func (c *Cluster) Client(i int) *wallet.Client { return &wallet.Client{BaseURL: c.URL(i)} }
 
-// Start opens node i from its home and runs it, cut off from the nodes a Partition separates
-// it from, and tells it and the other running nodes where each listens.
+// Start opens node i from its home (byzantine if ClusterOptions.Byzantine says so: with its
+// transport wrapped) and runs it, cut off from the nodes a Partition separates it from, and
+// tells it and the other running nodes where each listens.
 func (c *Cluster) Start(i int) (err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
