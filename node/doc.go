@@ -12,4 +12,10 @@
 // The node owns all I/O and every goroutine; the parts it drives are pure (chain's state
 // transition, the consensus engine) or internal machinery (node/internal/mempool,
 // node/internal/blocksync). The rules it applies come from the ledger's RulesAt.
+//
+// A node is configured by its home's files; a program embedding it sets only what OpenWith's
+// Options say. Among them, Options.WrapTransport puts a Transport of the program's own in
+// front of the one the node's proposals and votes leave through (its p2p host). That is the
+// only way code alters what a node sends: the node has no fault switch. The testnet package's
+// byzantine validators are ordinary nodes opened that way.
 package node

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
@@ -49,9 +48,6 @@ type Node struct {
 	replica   *replica      // nil on a single-validator network
 	wake      chan struct{} // nudges the producer; buffered, never blocks a sender
 	now       func() time.Time
-	faults    Faults // misbehaviour on purpose, set by tests only
-
-	committedTxs atomic.Uint64
 
 	// lastCommit is the certificate of the head block; only the producer goroutine uses it
 	// after Open.
@@ -59,10 +55,27 @@ type Node struct {
 	closeOnce  sync.Once
 }
 
+// Options are what a program embedding a node sets in code, beside its home's files.
+type Options struct {
+	// Log receives the node's log lines; nil means the config's log settings, on stderr.
+	Log *slog.Logger
+	// WrapTransport, if not nil, is given the transport the node's consensus messages leave
+	// through and returns the one the node sends them through instead (see Transport). Open
+	// calls it once, on a node that runs consensus: not on a single-validator network, whose
+	// validator sends nothing.
+	WrapTransport func(Transport) Transport
+}
+
 // Open loads home's config, genesis and keys, opens the store and the ledger, and binds the
 // API's listener, so every mistake in the setup surfaces here as one error and nothing has
 // started yet. log may be nil (then the config's log settings apply to stderr).
-func Open(home string, log *slog.Logger) (n *Node, err error) {
+func Open(home string, log *slog.Logger) (*Node, error) {
+	return OpenWith(home, Options{Log: log})
+}
+
+// OpenWith is Open with options.
+func OpenWith(home string, o Options) (n *Node, err error) {
+	log := o.Log
 	cfg, err := LoadConfig(home)
 	if err != nil {
 		return nil, err
@@ -135,7 +148,7 @@ func Open(home string, log *slog.Logger) (n *Node, err error) {
 	}
 	n.metrics.Height.Set(float64(head.Height))
 	if !solo {
-		if n.replica, err = newReplica(n); err != nil {
+		if n.replica, err = newReplica(n, o.WrapTransport); err != nil {
 			return nil, err
 		}
 	}
@@ -156,6 +169,10 @@ func (n *Node) APIURL() string { return "http://" + n.listener.Addr().String() }
 
 // Ledger is the node's ledger (reads only; the producer owns writes).
 func (n *Node) Ledger() *ledger.Ledger { return n.ledger }
+
+// Metrics are the node's Prometheus metrics, which its API serves at /metrics (for reading:
+// the node updates them).
+func (n *Node) Metrics() *Metrics { return n.metrics }
 
 // Run serves the API and produces blocks until ctx ends or a fatal error (a store failure)
 // occurs; then it stops both and returns. Close the node afterwards.

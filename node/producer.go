@@ -192,7 +192,6 @@ func (n *Node) afterCommit(blk *chain.Block, senders []chain.Address, took time.
 	n.metrics.Height.Set(float64(h))
 	n.metrics.Blocks.Inc()
 	n.metrics.CommittedTxs.Add(float64(len(blk.Txs)))
-	n.committedTxs.Add(uint64(len(blk.Txs)))
 	n.metrics.BlockApply.Observe(took.Seconds())
 	txs, bytes := n.pool.Size()
 	n.metrics.MempoolTxs.Set(float64(txs))
@@ -201,7 +200,3 @@ func (n *Node) afterCommit(blk *chain.Block, senders []chain.Address, took time.
 	n.log.Info("committed block", "height", h, "txs", len(blk.Txs), "hash", blk.Hash(), "time", blk.Header.Time, "took", took.Round(time.Microsecond))
 	return nil
 }
-
-// CommittedTxs counts the transactions this node committed since it started (as
-// loyal_committed_txs_total does), whether it made, voted on or synced their blocks.
-func (n *Node) CommittedTxs() uint64 { return n.committedTxs.Load() }

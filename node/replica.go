@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
-	"github.com/libp2p/go-libp2p/core/protocol"
 	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/loyal-ledger/loyal/chain"
@@ -34,6 +33,7 @@ const signedStateFile = "signed_state.bin"
 type replica struct {
 	n    *Node
 	host *p2p.Host
+	out  Transport // the consensus messages' way out: the host's, or what wraps it
 	eng  *consensus.Engine
 	sync *blocksync.Syncer
 	log  *slog.Logger
@@ -53,11 +53,10 @@ type replica struct {
 	gossip   [][]byte // encoded txs waiting for the next batch to peers
 
 	// Owned by the run loop.
-	waiting      bool         // the next height has not started
-	early        bool         // a peer's message of the next height arrived
-	held         []any        // those messages, stepped once it starts
-	lastCommitAt time.Time    // wall time of the last commit, for the heartbeat
-	equivocal    equivocation // the last double proposal, with Faults.Equivocate
+	waiting      bool      // the next height has not started
+	early        bool      // a peer's message of the next height arrived
+	held         []any     // those messages, stepped once it starts
+	lastCommitAt time.Time // wall time of the last commit, for the heartbeat
 }
 
 // heldBlock is a block the replica holds for the current height, with its senders.
@@ -90,8 +89,9 @@ func (s voteSigner) SignVote(d chain.Hash) ([65]byte, error) {
 
 func (n *Node) signedStatePath() string { return filepath.Join(n.dataDir, signedStateFile) }
 
-// newReplica builds the p2p host and the engine (restored from the persisted signed state).
-func newReplica(n *Node) (*replica, error) {
+// newReplica builds the p2p host, the transport of consensus messages (wrapped by wrap, if
+// not nil) and the engine (restored from the persisted signed state).
+func newReplica(n *Node, wrap func(Transport) Transport) (*replica, error) {
 	var observers []peer.ID
 	for _, s := range n.cfg.P2P.Observers {
 		id, err := peer.Decode(s)
@@ -136,6 +136,13 @@ func newReplica(n *Node) (*replica, error) {
 		n: n, host: host, eng: eng, log: n.log.With("component", "consensus"),
 		events: make(chan any, 4096), kick: make(chan struct{}, 1),
 		blocks: map[chain.Hash]*heldBlock{}, timers: map[*time.Timer]struct{}{},
+	}
+	r.out = hostTransport{host: host, log: r.log}
+	if wrap != nil {
+		if r.out = wrap(r.out); r.out == nil {
+			host.Close()
+			return nil, errors.New("node: Options.WrapTransport returned no transport")
+		}
 	}
 	r.sync = blocksync.New(n.ledger, host, n.log.With("component", "sync"), 64<<20)
 	r.sync.Applied = func(blk *chain.Block, senders []chain.Address, took time.Duration) {
@@ -341,12 +348,8 @@ func (r *replica) handle(acts []consensus.Action) error {
 }
 
 func (r *replica) broadcast(b consensus.Broadcast) {
-	if r.broadcastFaulty(b) {
-		return
-	}
-	ctx := context.Background()
 	if b.Vote != nil {
-		r.host.Broadcast(ctx, p2p.ConsensusProtocol, encodeVote(b.Vote))
+		r.out.Broadcast(Message{Vote: b.Vote})
 		return
 	}
 	r.mu.Lock()
@@ -356,7 +359,7 @@ func (r *replica) broadcast(b consensus.Broadcast) {
 		r.log.Warn("no block body for our proposal", "hash", b.Proposal.BlockHash)
 		return
 	}
-	r.host.Broadcast(ctx, p2p.ConsensusProtocol, encodeProposal(b.Proposal, b.POL, held.blk.Encode()))
+	r.out.Broadcast(Message{Proposal: b.Proposal, POL: b.POL, Block: held.blk})
 }
 
 // schedule arms a timer that steps TimeoutFired into the loop.
@@ -729,14 +732,6 @@ func (r *replica) senders(txs []*chain.Tx) ([]chain.Address, error) {
 		out[i] = got[j]
 	}
 	return out, nil
-}
-
-// BroadcastRaw sends bytes as they are to every peer on a protocol. Tests use it to play a
-// misbehaving peer; nothing in the node calls it.
-func (n *Node) BroadcastRaw(proto protocol.ID, msg []byte) {
-	if n.replica != nil {
-		n.replica.host.Broadcast(context.Background(), proto, msg)
-	}
 }
 
 // ConsensusStatus is where the node's consensus engine stands: height, round, step and

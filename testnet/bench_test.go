@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/node"
 	"github.com/loyal-ledger/loyal/testnet"
 	"github.com/loyal-ledger/loyal/wallet"
 )
@@ -76,7 +78,8 @@ func BenchmarkClusterThroughput(b *testing.B) {
 		clientsOf[i] = c.Client(i)
 	}
 	n0 := c.Node(0)
-	base := n0.CommittedTxs()
+	committed := committedTxs(b, n0)
+	base := committed()
 	heightBefore := n0.Ledger().Head().Height
 	b.ResetTimer()
 	begin := time.Now()
@@ -95,12 +98,12 @@ func BenchmarkClusterThroughput(b *testing.B) {
 	}
 	wg.Wait()
 	deadline := time.Now().Add(2 * time.Minute)
-	for n0.CommittedTxs()-base < uint64(len(txs)) {
+	for committed()-base < uint64(len(txs)) {
 		if b.Failed() {
 			b.FailNow()
 		}
 		if time.Now().After(deadline) {
-			b.Fatalf("%d of %d committed after 2 minutes", n0.CommittedTxs()-base, len(txs))
+			b.Fatalf("%d of %d committed after 2 minutes", committed()-base, len(txs))
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
@@ -124,6 +127,28 @@ func BenchmarkClusterThroughput(b *testing.B) {
 	b.ReportMetric(tps, "tx/s")
 	b.ReportMetric(ceiling, "ceiling-tx/s")
 	b.ReportMetric(tps/ceiling, "of-ceiling")
+}
+
+// committedTxs returns a reader of the node's loyal_committed_txs_total, as its /metrics
+// serves it. The reader gathers that counter alone, on a registry of its own: the node's
+// registry, with the Go runtime's and the process's collectors, takes about 0.4 ms to gather,
+// too much to poll every 2 ms while the load is measured.
+func committedTxs(b *testing.B, n *node.Node) func() uint64 {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(n.Metrics().CommittedTxs)
+	return func() uint64 {
+		mfs, err := reg.Gather()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() == "loyal_committed_txs_total" {
+				return uint64(mf.GetMetric()[0].GetCounter().GetValue())
+			}
+		}
+		b.Fatal("no loyal_committed_txs_total")
+		return 0
+	}
 }
 
 // measureRecoverNs is the best of a few rounds of single-core signature recoveries.

@@ -29,8 +29,8 @@ type ClusterOptions struct {
 	Observers  int    // nodes that follow the chain without voting
 	Dir        string // where the nodes' homes go (a test's t.TempDir()); required
 	Backend    string // pebble (default) or badger
-	// Faults makes the node of that index misbehave (see node.Faults): the byzantine mode.
-	Faults map[int]node.Faults
+	// Byzantine makes the validator of that index misbehave as it says: the byzantine mode.
+	Byzantine map[int]Byzantine
 	// Log receives every node's log lines (each with its "node" index); nil discards them.
 	Log *slog.Logger
 }
@@ -38,7 +38,8 @@ type ClusterOptions struct {
 // Cluster is a Loyal network inside one process, for Go tests: validators and observers with
 // real libp2p on 127.0.0.1 (ephemeral ports) and real stores on disk, each serving its HTTP
 // API. Nodes 0…Validators−1 are the validators, the rest observers. A test can stop and
-// restart nodes, partition the network and heal it. Close it when done.
+// restart nodes, partition the network and heal it, and make validators byzantine
+// (ClusterOptions.Byzantine). Close it when done.
 type Cluster struct {
 	// Genesis is the cluster's genesis; Owner is its one partner's key, which owns
 	// ClusterProgram and may earn in it.
@@ -47,7 +48,8 @@ type Cluster struct {
 
 	opts  ClusterOptions
 	homes []string
-	addrs []chain.Address // each node's consensus (peer) address
+	keys  []*ecdsa.PrivateKey // each node's consensus key
+	addrs []chain.Address     // each node's consensus (peer) address
 
 	mu    sync.Mutex
 	nodes []*member       // nil while stopped
@@ -70,6 +72,11 @@ func NewCluster(o ClusterOptions) (c *Cluster, err error) {
 	if o.Dir == "" {
 		return nil, errors.New("testnet: ClusterOptions.Dir is required")
 	}
+	for i := range o.Byzantine {
+		if i < 0 || i >= o.Validators {
+			return nil, fmt.Errorf("testnet: byzantine node %d is not a validator", i)
+		}
+	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -79,7 +86,7 @@ func NewCluster(o ClusterOptions) (c *Cluster, err error) {
 	}
 	total := o.Validators + o.Observers
 	keys := make([]*ecdsa.PrivateKey, total)
-	c = &Cluster{Owner: owner, opts: o, addrs: make([]chain.Address, total), nodes: make([]*member, total), cut: map[[2]int]bool{}}
+	c = &Cluster{Owner: owner, opts: o, keys: keys, addrs: make([]chain.Address, total), nodes: make([]*member, total), cut: map[[2]int]bool{}}
 	var vals []chain.Validator
 	var observers []string
 	ownerAddr := crypto.PubkeyToAddress(owner.PublicKey)
@@ -169,20 +176,29 @@ func (c *Cluster) URL(i int) string {
 // Client is a wallet client of node i's API as it listens now.
 func (c *Cluster) Client(i int) *wallet.Client { return &wallet.Client{BaseURL: c.URL(i)} }
 
-// Start opens node i from its home and runs it, cut off from the nodes a Partition separates
-// it from, and tells it and the other running nodes where each listens.
+// Start opens node i from its home (byzantine if ClusterOptions.Byzantine says so: with its
+// transport wrapped) and runs it, cut off from the nodes a Partition separates it from, and
+// tells it and the other running nodes where each listens.
 func (c *Cluster) Start(i int) (err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.nodes[i] != nil {
 		return fmt.Errorf("testnet: node %d is running", i)
 	}
-	n, err := node.Open(c.homes[i], c.opts.Log.With("node", i))
+	o := node.Options{Log: c.opts.Log.With("node", i)}
+	var byz *byzantine
+	if b, ok := c.opts.Byzantine[i]; ok {
+		o.WrapTransport = func(t node.Transport) node.Transport {
+			byz = newByzantine(t, b, c.keys[i], o.Log)
+			return byz
+		}
+	}
+	n, err := node.OpenWith(c.homes[i], o)
 	if err != nil {
 		return err
 	}
-	if f, ok := c.opts.Faults[i]; ok {
-		n.SetFaults(f)
+	if byz != nil {
+		byz.ledger = n.Ledger()
 	}
 	// Blocked before it runs, so that it never reaches across the partition.
 	for j := range c.nodes {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"fmt"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -297,7 +299,7 @@ func TestPartitionTwoTwoThenHeal(t *testing.T) {
 // against it, and against nobody else.
 func TestEquivocatingProposerForksNothing(t *testing.T) {
 	const byz = 3
-	h := newHarness(t, testnet.ClusterOptions{Validators: 4, Faults: map[int]node.Faults{byz: {Equivocate: true}}})
+	h := newHarness(t, testnet.ClusterOptions{Validators: 4, Byzantine: map[int]testnet.Byzantine{byz: {Equivocate: true}}})
 	bad := h.c.Address(byz)
 	alice := newKey(t)
 	convicted := func(i int) bool {
@@ -347,6 +349,16 @@ func TestEquivocatingProposerForksNothing(t *testing.T) {
 	}
 }
 
+// Only a validator can be byzantine: an observer sends no consensus messages to alter.
+func TestByzantineMustBeAValidator(t *testing.T) {
+	_, err := testnet.NewCluster(testnet.ClusterOptions{
+		Validators: 4, Observers: 1, Dir: t.TempDir(), Byzantine: map[int]testnet.Byzantine{4: {Equivocate: true}},
+	})
+	if err == nil || !strings.Contains(err.Error(), "byzantine node 4 is not a validator") {
+		t.Fatalf("a byzantine observer: %v", err)
+	}
+}
+
 // (e) A peer that is neither validator nor observer cannot connect; a connected peer's
 // malformed, forged and oversized messages change nothing, and it is penalized.
 func TestStrangersAndForgedMessages(t *testing.T) {
@@ -382,25 +394,61 @@ func TestStrangersAndForgedMessages(t *testing.T) {
 			return fmt.Sprintf("node 0 refused the stranger %d times", v0.P2PStats().Refused-refusedBefore)
 		})
 
-	// The observer (an admitted peer) turns bad: we drive its host by hand.
-	bad := h.c.Node(4)
+	// The observer's identity (an admitted peer) turns bad: the observer stops, and a host of
+	// the test's own takes its key, connects to the validators and sends what no node would.
+	if err := h.c.Stop(4); err != nil {
+		t.Fatal(err)
+	}
+	observerKey, err := node.LoadKey(filepath.Join(h.c.Home(4), node.ConsensusKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad, err := p2p.New(p2p.Config{
+		Key: observerKey, ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Validators: h.c.Genesis.Validators,
+		// Above the nodes' limit, so that the oversized message below leaves this host.
+		Consensus: p2p.ProtocolLimits{MaxMessage: 8 << 20}, ReconnectMin: 50 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	for i := 0; i < 4; i++ {
+		for _, a := range h.c.Node(i).P2PAddrs() {
+			info, err := peer.AddrInfoFromP2pAddr(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := bad.AddAddrs(info.ID, info.Addrs); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := bad.Start(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, func() bool { return len(bad.Peers()) == 4 },
+		func() string { return fmt.Sprintf("the bad peer reached %d of the 4 validators", len(bad.Peers())) })
 	impostor := newKey(t)
 	forged := &consensus.Vote{Type: chain.Precommit, Height: first.Height + 1, BlockHash: chain.Hash{1}, Validator: h.c.Address(0)}
 	if forged.Sig, err = chain.SignVote(impostor, forged.Digest(h.c.Genesis.ChainID)); err != nil {
 		t.Fatal(err)
 	}
 	garbage := [][]byte{
-		{},
 		{'V', 1, 1, 2, 3},
 		append([]byte{'V', 1}, forged.Encode()...), // signed by someone else than it names
 		append([]byte{'P', 1, 0, 0, 0, 200}, make([]byte, 300)...),
 		make([]byte, 6<<20), // over the consensus message limit
 	}
+	ctx := ctxFor(t, 10*time.Second)
 	for round := 0; round < 10; round++ {
 		for _, g := range garbage {
-			bad.BroadcastRaw(p2p.ConsensusProtocol, g)
+			if _, err := bad.Broadcast(ctx, p2p.ConsensusProtocol, g); err != nil {
+				t.Fatal(err)
+			}
 		}
-		bad.BroadcastRaw(p2p.TxsProtocol, []byte{'T', 1, 0, 1, 0, 0, 0, 3, 1, 2, 3})
+		if _, err := bad.Broadcast(ctx, p2p.TxsProtocol, []byte{'T', 1, 0, 1, 0, 0, 0, 3, 1, 2, 3}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	next := h.commit(1, h.c.Owner, h.earn(addr(alice), 1, "x-1"))
 	h.agree(next.Height, all(4)...)

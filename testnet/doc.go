@@ -10,6 +10,11 @@
 // Cluster is the same kind of network inside a Go test's process, on ephemeral ports: real
 // libp2p on 127.0.0.1, real stores in temporary directories, every node serving its HTTP API.
 // A test stops and restarts nodes (Stop, Start), splits the network (Partition, Heal) and
-// makes nodes byzantine (ClusterOptions.Faults, node.Faults), then checks what the honest
-// nodes did through their APIs. Its own tests are the replication scenarios of the project.
+// makes validators byzantine (ClusterOptions.Byzantine), then checks what the honest nodes
+// did through their APIs. Its own tests are the replication scenarios of the project.
+//
+// A byzantine validator is an ordinary node: the cluster opens it with a node.Transport
+// wrapped around its own (node.Options.WrapTransport) that alters the consensus messages it
+// sends — an equivocating proposer builds and signs a second block for its round, sends the
+// two proposals in opposite orders to the two halves of its peers, and votes for both.
 package testnet

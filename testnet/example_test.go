@@ -9,7 +9,6 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/loyal-ledger/loyal/chain"
-	"github.com/loyal-ledger/loyal/node"
 	"github.com/loyal-ledger/loyal/testnet"
 	"github.com/loyal-ledger/loyal/wallet"
 )
@@ -25,7 +24,7 @@ func ExampleCluster() {
 	defer os.RemoveAll(dir)
 	c, err := testnet.NewCluster(testnet.ClusterOptions{
 		Validators: 4, Observers: 1, Dir: dir,
-		Faults: map[int]node.Faults{3: {Equivocate: true}},
+		Byzantine: map[int]testnet.Byzantine{3: {Equivocate: true}},
 	})
 	if err != nil {
 		log.Fatal(err)

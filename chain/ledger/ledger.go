@@ -66,8 +66,6 @@ type Ledger struct {
 	// then commits it) skips executing it again. Whatever else touches the tree settles it
 	// first (reverts it).
 	spec *speculation
-	// reused counts the commits that took their block's speculative execution (for tests).
-	reused uint64
 }
 
 // speculation is a block executed on top of the head but not committed.
@@ -430,7 +428,6 @@ func (l *Ledger) ApplyBlockWithSenders(blk *chain.Block, senders []chain.Address
 			return err
 		}
 		ex, l.spec = sp.ex, nil
-		l.reused++
 		batch = l.buildBatch(blk, ex, commit)
 	} else {
 		l.settle()
