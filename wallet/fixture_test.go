@@ -2,10 +2,7 @@ package wallet
 
 import "github.com/loyal-ledger/loyal/chain"
 
-var (
-	alice = mustAddress("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")
-	bob   = mustAddress("0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359")
-)
+var bob = mustAddress("0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359")
 
 func mustAddress(s string) chain.Address {
 	a, err := ParseAddress(s)
