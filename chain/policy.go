@@ -1,0 +1,78 @@
+package chain
+
+import "unicode/utf8"
+
+// A program's policy travels in RegisterProgram and UpdateProgram, is kept in the program
+// record and in genesis, and is signed as the EIP-712 struct Policy: one encoding and one set
+// of rules for all of them.
+
+// Tier is a named status reached when a customer's earned points (net of reversals) within
+// the program's tier window reach Threshold.
+type Tier struct {
+	Name      string `json:"name"`
+	Threshold uint64 `json:"threshold,string"`
+}
+
+// Policy is a program's rules for points earned from the moment it is set.
+type Policy struct {
+	PendingDays    uint32 `json:"pending_days"`     // earned points are locked for the return window
+	ExpiryDays     uint32 `json:"expiry_days"`      // 0 = never; counted from when points become available
+	TierWindowDays uint32 `json:"tier_window_days"` // 0 = lifetime
+	Tiers          []Tier `json:"tiers"`            // ascending, strictly increasing thresholds
+}
+
+// Protocol bounds on a policy, independent of the genesis limits.
+const (
+	MaxPendingDays    = 3660
+	MaxExpiryDays     = 36600
+	MaxTierWindowDays = 3660
+	maxTierNameLen    = 32
+)
+
+func (p *Policy) encode(e *encoder) {
+	e.U32(p.PendingDays)
+	e.U32(p.ExpiryDays)
+	e.U32(p.TierWindowDays)
+	e.U32(uint32(len(p.Tiers)))
+	for _, t := range p.Tiers {
+		e.Str(t.Name)
+		e.U64(t.Threshold)
+	}
+}
+
+func (p *Policy) decode(d *decoder) {
+	p.PendingDays = d.U32()
+	p.ExpiryDays = d.U32()
+	p.TierWindowDays = d.U32()
+	n := d.Count(maxDecodeTiers, 10)
+	p.Tiers = nil
+	if n > 0 {
+		p.Tiers = make([]Tier, n)
+	}
+	for i := range p.Tiers {
+		p.Tiers[i].Name = d.Str(maxTierNameLen)
+		p.Tiers[i].Threshold = d.U64()
+	}
+}
+
+func (p *Policy) check() error {
+	switch {
+	case p.PendingDays > MaxPendingDays:
+		return rejectf(ErrBadPolicy, "pending_days %d exceeds %d", p.PendingDays, MaxPendingDays)
+	case p.ExpiryDays > MaxExpiryDays:
+		return rejectf(ErrBadPolicy, "expiry_days %d exceeds %d", p.ExpiryDays, MaxExpiryDays)
+	case p.TierWindowDays > MaxTierWindowDays:
+		return rejectf(ErrBadPolicy, "tier_window_days %d exceeds %d", p.TierWindowDays, MaxTierWindowDays)
+	case len(p.Tiers) > maxDecodeTiers:
+		return rejectf(ErrBadPolicy, "%d tiers exceed %d", len(p.Tiers), maxDecodeTiers)
+	}
+	for i, t := range p.Tiers {
+		if t.Name == "" || len(t.Name) > maxTierNameLen || !utf8.ValidString(t.Name) {
+			return rejectf(ErrBadPolicy, "tier %d: name must be 1 to %d bytes of UTF-8", i, maxTierNameLen)
+		}
+		if i > 0 && t.Threshold <= p.Tiers[i-1].Threshold {
+			return rejectf(ErrBadPolicy, "tier %q: thresholds must strictly increase", t.Name)
+		}
+	}
+	return nil
+}
