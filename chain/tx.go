@@ -10,19 +10,6 @@ import (
 // Kind names a transaction kind. The numeric values are part of the encoding: never reuse one.
 type Kind uint8
 
-// The transaction kinds.
-const (
-	KindRegisterProgram Kind = 1
-	KindUpdateProgram   Kind = 2
-	KindEarn            Kind = 3
-	KindReverse         Kind = 4
-	KindTransfer        Kind = 5
-	KindRedeem          Kind = 6
-	KindSetRate         Kind = 7
-	KindExchange        Kind = 8
-	KindSettle          Kind = 9
-)
-
 var kindNames = [...]string{
 	KindRegisterProgram: "register_program",
 	KindUpdateProgram:   "update_program",

@@ -1,0 +1,69 @@
+package chain
+
+import "fmt"
+
+// KindEarn numbers Earn payloads in the encoding (never reuse a kind's number).
+const KindEarn Kind = 3
+
+// Credit is one customer's reward in an earn.
+type Credit struct {
+	To       Address `json:"to"`
+	Amount   uint64  `json:"amount,string"`
+	OrderRef string  `json:"order_ref"`
+}
+
+// Earn credits points of a program to one or many customers; owner or operator only.
+type Earn struct {
+	Program string   `json:"program"`
+	Credits []Credit `json:"credits"`
+}
+
+// Kind implements Payload.
+func (*Earn) Kind() Kind { return KindEarn }
+
+func (p *Earn) encode(e *encoder) {
+	e.Str(p.Program)
+	e.U32(uint32(len(p.Credits)))
+	for _, c := range p.Credits {
+		e.Address(c.To)
+		e.U64(c.Amount)
+		e.Str(c.OrderRef)
+	}
+}
+
+func (p *Earn) decode(d *decoder) {
+	p.Program = d.Str(MaxSymbolLen)
+	n := d.Count(maxDecodeCredits, 30)
+	if n > 0 {
+		p.Credits = make([]Credit, n)
+	}
+	for i := range p.Credits {
+		p.Credits[i].To = d.Address()
+		p.Credits[i].Amount = d.U64()
+		p.Credits[i].OrderRef = d.Str(maxDecodeString)
+	}
+}
+
+func (p *Earn) check() error {
+	if err := checkSymbol("program", p.Program); err != nil {
+		return err
+	}
+	if len(p.Credits) == 0 {
+		return rejectf(ErrMalformed, "earn without credits")
+	}
+	if len(p.Credits) > maxDecodeCredits {
+		return rejectf(ErrTooManyItems, "%d credits exceed %d", len(p.Credits), maxDecodeCredits)
+	}
+	for i, c := range p.Credits {
+		if c.To == (Address{}) {
+			return rejectf(ErrZeroAddress, "credit %d recipient", i)
+		}
+		if err := checkAmount(fmt.Sprintf("credit %d amount", i), c.Amount); err != nil {
+			return err
+		}
+		if err := checkRef(fmt.Sprintf("credit %d order_ref", i), c.OrderRef); err != nil {
+			return err
+		}
+	}
+	return nil
+}

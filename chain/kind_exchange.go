@@ -1,0 +1,42 @@
+package chain
+
+// KindExchange numbers Exchange payloads in the encoding (never reuse a kind's number).
+const KindExchange Kind = 8
+
+// Exchange burns Amount of From's available points and mints floor(Amount·num/den) of To.
+type Exchange struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Amount uint64 `json:"amount,string"`
+	MinOut uint64 `json:"min_out,string"`
+}
+
+// Kind implements Payload.
+func (*Exchange) Kind() Kind { return KindExchange }
+
+func (p *Exchange) encode(e *encoder) {
+	e.Str(p.From)
+	e.Str(p.To)
+	e.U64(p.Amount)
+	e.U64(p.MinOut)
+}
+
+func (p *Exchange) decode(d *decoder) {
+	p.From = d.Str(MaxSymbolLen)
+	p.To = d.Str(MaxSymbolLen)
+	p.Amount = d.U64()
+	p.MinOut = d.U64()
+}
+
+func (p *Exchange) check() error {
+	if err := checkSymbol("from", p.From); err != nil {
+		return err
+	}
+	if err := checkSymbol("to", p.To); err != nil {
+		return err
+	}
+	if p.From == p.To {
+		return rejectf(ErrSameProgram, "%s", p.From)
+	}
+	return checkAmount("amount", p.Amount)
+}

@@ -1,0 +1,36 @@
+package chain
+
+// KindRedeem numbers Redeem payloads in the encoding (never reuse a kind's number).
+const KindRedeem Kind = 6
+
+// Redeem burns available points for a reward at the issuer.
+type Redeem struct {
+	Program   string `json:"program"`
+	Amount    uint64 `json:"amount,string"`
+	RewardRef string `json:"reward_ref"`
+}
+
+// Kind implements Payload.
+func (*Redeem) Kind() Kind { return KindRedeem }
+
+func (p *Redeem) encode(e *encoder) {
+	e.Str(p.Program)
+	e.U64(p.Amount)
+	e.Str(p.RewardRef)
+}
+
+func (p *Redeem) decode(d *decoder) {
+	p.Program = d.Str(MaxSymbolLen)
+	p.Amount = d.U64()
+	p.RewardRef = d.Str(maxDecodeString)
+}
+
+func (p *Redeem) check() error {
+	if err := checkSymbol("program", p.Program); err != nil {
+		return err
+	}
+	if err := checkAmount("amount", p.Amount); err != nil {
+		return err
+	}
+	return checkRef("reward_ref", p.RewardRef)
+}

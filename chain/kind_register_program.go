@@ -1,0 +1,42 @@
+package chain
+
+// KindRegisterProgram numbers RegisterProgram payloads in the encoding (never reuse a kind's number).
+const KindRegisterProgram Kind = 1
+
+// RegisterProgram creates a program; only a partner may send it, and becomes its owner.
+type RegisterProgram struct {
+	Symbol    string    `json:"symbol"`
+	Name      string    `json:"name"`
+	Policy    Policy    `json:"policy"`
+	Operators []Address `json:"operators"`
+}
+
+// Kind implements Payload.
+func (*RegisterProgram) Kind() Kind { return KindRegisterProgram }
+
+func (p *RegisterProgram) encode(e *encoder) {
+	e.Str(p.Symbol)
+	e.Str(p.Name)
+	p.Policy.encode(e)
+	encodeAddresses(e, p.Operators)
+}
+
+func (p *RegisterProgram) decode(d *decoder) {
+	p.Symbol = d.Str(MaxSymbolLen)
+	p.Name = d.Str(maxDecodeString)
+	p.Policy.decode(d)
+	p.Operators = decodeAddresses(d, maxDecodeOperators)
+}
+
+func (p *RegisterProgram) check() error {
+	if err := checkSymbol("symbol", p.Symbol); err != nil {
+		return err
+	}
+	if err := checkString("name", p.Name, maxDecodeString); err != nil {
+		return err
+	}
+	if err := p.Policy.check(); err != nil {
+		return err
+	}
+	return checkOperators(p.Operators)
+}

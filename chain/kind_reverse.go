@@ -1,0 +1,36 @@
+package chain
+
+// KindReverse numbers Reverse payloads in the encoding (never reuse a kind's number).
+const KindReverse Kind = 4
+
+// Reverse claws back a refunded order's points; owner or operator only.
+type Reverse struct {
+	Program  string `json:"program"`
+	OrderRef string `json:"order_ref"`
+	Amount   uint64 `json:"amount,string"`
+}
+
+// Kind implements Payload.
+func (*Reverse) Kind() Kind { return KindReverse }
+
+func (p *Reverse) encode(e *encoder) {
+	e.Str(p.Program)
+	e.Str(p.OrderRef)
+	e.U64(p.Amount)
+}
+
+func (p *Reverse) decode(d *decoder) {
+	p.Program = d.Str(MaxSymbolLen)
+	p.OrderRef = d.Str(maxDecodeString)
+	p.Amount = d.U64()
+}
+
+func (p *Reverse) check() error {
+	if err := checkSymbol("program", p.Program); err != nil {
+		return err
+	}
+	if err := checkRef("order_ref", p.OrderRef); err != nil {
+		return err
+	}
+	return checkAmount("amount", p.Amount)
+}

@@ -1,0 +1,54 @@
+package chain
+
+// KindSetRate numbers SetRate payloads in the encoding (never reuse a kind's number).
+const KindSetRate Kind = 7
+
+// SetRate is one owner's side of an exchange-rate agreement for the route From → To. The
+// sender must own From or To (or both). A route opens while both owners have set the
+// identical Numerator/Denominator; Numerator 0 withdraws the sender's side. DailyCap (0 = none)
+// bounds source points exchanged per UTC day; if both sides set one, the smaller applies.
+type SetRate struct {
+	From        string `json:"from"`
+	To          string `json:"to"`
+	Numerator   uint64 `json:"numerator,string"`
+	Denominator uint64 `json:"denominator,string"`
+	DailyCap    uint64 `json:"daily_cap,string"`
+}
+
+// Kind implements Payload.
+func (*SetRate) Kind() Kind { return KindSetRate }
+
+func (p *SetRate) encode(e *encoder) {
+	e.Str(p.From)
+	e.Str(p.To)
+	e.U64(p.Numerator)
+	e.U64(p.Denominator)
+	e.U64(p.DailyCap)
+}
+
+func (p *SetRate) decode(d *decoder) {
+	p.From = d.Str(MaxSymbolLen)
+	p.To = d.Str(MaxSymbolLen)
+	p.Numerator = d.U64()
+	p.Denominator = d.U64()
+	p.DailyCap = d.U64()
+}
+
+func (p *SetRate) check() error {
+	if err := checkSymbol("from", p.From); err != nil {
+		return err
+	}
+	if err := checkSymbol("to", p.To); err != nil {
+		return err
+	}
+	if p.From == p.To {
+		return rejectf(ErrSameProgram, "%s", p.From)
+	}
+	if p.Denominator == 0 {
+		return rejectf(ErrBadRate, "denominator must be greater than zero")
+	}
+	if p.Numerator == 0 && p.DailyCap != 0 {
+		return rejectf(ErrBadRate, "a withdrawn rate (numerator 0) carries no daily cap")
+	}
+	return nil
+}

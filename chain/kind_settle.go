@@ -1,0 +1,40 @@
+package chain
+
+// KindSettle numbers Settle payloads in the encoding (never reuse a kind's number).
+const KindSettle Kind = 9
+
+// Settle is sent by the owner of the creditor Program to acknowledge Amount received from the
+// owner of Counterparty, reducing the open settlement position Counterparty → Program.
+type Settle struct {
+	Program      string `json:"program"`
+	Counterparty string `json:"counterparty"`
+	Amount       uint64 `json:"amount,string"`
+}
+
+// Kind implements Payload.
+func (*Settle) Kind() Kind { return KindSettle }
+
+func (p *Settle) encode(e *encoder) {
+	e.Str(p.Program)
+	e.Str(p.Counterparty)
+	e.U64(p.Amount)
+}
+
+func (p *Settle) decode(d *decoder) {
+	p.Program = d.Str(MaxSymbolLen)
+	p.Counterparty = d.Str(MaxSymbolLen)
+	p.Amount = d.U64()
+}
+
+func (p *Settle) check() error {
+	if err := checkSymbol("program", p.Program); err != nil {
+		return err
+	}
+	if err := checkSymbol("counterparty", p.Counterparty); err != nil {
+		return err
+	}
+	if p.Program == p.Counterparty {
+		return rejectf(ErrSameProgram, "%s", p.Program)
+	}
+	return checkAmount("amount", p.Amount)
+}

@@ -1,0 +1,42 @@
+package chain
+
+// KindTransfer numbers Transfer payloads in the encoding (never reuse a kind's number).
+const KindTransfer Kind = 5
+
+// Transfer moves available points of a program from the sender to another address.
+type Transfer struct {
+	Program string  `json:"program"`
+	To      Address `json:"to"`
+	Amount  uint64  `json:"amount,string"`
+	Memo    string  `json:"memo"`
+}
+
+// Kind implements Payload.
+func (*Transfer) Kind() Kind { return KindTransfer }
+
+func (p *Transfer) encode(e *encoder) {
+	e.Str(p.Program)
+	e.Address(p.To)
+	e.U64(p.Amount)
+	e.Str(p.Memo)
+}
+
+func (p *Transfer) decode(d *decoder) {
+	p.Program = d.Str(MaxSymbolLen)
+	p.To = d.Address()
+	p.Amount = d.U64()
+	p.Memo = d.Str(maxDecodeString)
+}
+
+func (p *Transfer) check() error {
+	if err := checkSymbol("program", p.Program); err != nil {
+		return err
+	}
+	if p.To == (Address{}) {
+		return rejectf(ErrZeroAddress, "recipient")
+	}
+	if err := checkAmount("amount", p.Amount); err != nil {
+		return err
+	}
+	return checkString("memo", p.Memo, maxDecodeString)
+}
