@@ -69,24 +69,11 @@ var eip712Types = map[string][]EIP712Field{
 	"Credit": {{"to", "address"}, {"amount", "uint64"}, {"orderRef", "string"}},
 }
 
-// eip712Primary maps each kind to its EIP-712 primary type.
-var eip712Primary = [...]string{
-	KindRegisterProgram: "RegisterProgram",
-	KindUpdateProgram:   "UpdateProgram",
-	KindEarn:            "Earn",
-	KindReverse:         "Reverse",
-	KindTransfer:        "Transfer",
-	KindRedeem:          "Redeem",
-	KindSetRate:         "SetRate",
-	KindExchange:        "Exchange",
-	KindSettle:          "Settle",
-}
-
 // PrimaryType returns the EIP-712 primary type of a transaction kind ("Transfer" for
 // KindTransfer), or "" for an unknown kind. Wallets need it next to the types to sign.
 func PrimaryType(k Kind) string {
-	if int(k) < len(eip712Primary) {
-		return eip712Primary[k]
+	if int(k) < len(kinds) {
+		return kinds[k].primary
 	}
 	return ""
 }
@@ -148,11 +135,9 @@ var (
 	typeHashPolicy = crypto.Keccak256Hash([]byte(eip712EncodeType("Policy")))
 	typeHashTier   = crypto.Keccak256Hash([]byte(eip712EncodeType("Tier")))
 	typeHashCredit = crypto.Keccak256Hash([]byte(eip712EncodeType("Credit")))
-	typeHashKind   = func() (h [len(eip712Primary)]Hash) {
-		for k, name := range eip712Primary {
-			if name != "" {
-				h[k] = crypto.Keccak256Hash([]byte(eip712EncodeType(name)))
-			}
+	typeHashKind   = func() (h [len(kinds)]Hash) {
+		for _, k := range Kinds {
+			h[k] = crypto.Keccak256Hash([]byte(eip712EncodeType(kinds[k].primary)))
 		}
 		return h
 	}()
