@@ -1,6 +1,10 @@
 package chain
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/crypto"
+)
 
 // KindEarn numbers Earn payloads in the encoding (never reuse a kind's number).
 const KindEarn Kind = 3
@@ -66,4 +70,54 @@ func (p *Earn) check() error {
 		}
 	}
 	return nil
+}
+
+func (*Earn) eip712Structs() []eip712Struct {
+	return []eip712Struct{
+		txStruct("Earn", []EIP712Field{
+			{"program", "string"}, {"credits", "Credit[]"},
+		}),
+		{"Credit", []EIP712Field{{"to", "address"}, {"amount", "uint64"}, {"orderRef", "string"}}},
+	}
+}
+
+// typeHashCredit is the hash of Credit's type, computed once.
+var typeHashCredit = crypto.Keccak256Hash([]byte(eip712EncodeType("Credit")))
+
+// credits hashes a Credit[]: keccak256 of hashStruct of each credit.
+func (h *hasher) credits(cs []Credit) Hash {
+	if len(cs) == 0 {
+		return hashEmptyString
+	}
+	h.arr.Reset()
+	for i := range cs {
+		ref := h.str(cs[i].OrderRef)
+		h.buf = appendHash(h.buf[:0], typeHashCredit)
+		h.buf = appendAddress(h.buf, cs[i].To)
+		h.buf = appendUint(h.buf, cs[i].Amount)
+		h.buf = appendHash(h.buf, ref)
+		h.sum(h.buf)
+		h.arr.Write(h.out[:])
+	}
+	h.arr.Read(h.out[:])
+	return Hash(h.out)
+}
+
+func (p *Earn) hashStruct(h *hasher, tx *Tx) {
+	program, credits := h.symbol(p.Program), h.credits(p.Credits)
+	h.begin(KindEarn, tx)
+	h.buf = appendHash(h.buf, program)
+	h.buf = appendHash(h.buf, credits)
+}
+
+func (p *Earn) typedData(t *typedDataBuilder) jsonObject {
+	credits := make([]jsonObject, len(p.Credits))
+	for i, c := range p.Credits {
+		credits[i] = jsonObject{
+			{"to", c.To.Hex()},
+			{"amount", u64JSON(c.Amount)},
+			{"orderRef", t.str("order_ref", c.OrderRef)},
+		}
+	}
+	return jsonObject{{"program", t.str("program", p.Program)}, {"credits", credits}}
 }

@@ -40,3 +40,29 @@ func (p *Exchange) check() error {
 	}
 	return checkAmount("amount", p.Amount)
 }
+
+func (*Exchange) eip712Structs() []eip712Struct {
+	return []eip712Struct{
+		txStruct("Exchange", []EIP712Field{
+			{"from", "string"}, {"to", "string"}, {"amount", "uint64"}, {"minOut", "uint64"},
+		}),
+	}
+}
+
+func (p *Exchange) hashStruct(h *hasher, tx *Tx) {
+	from, to := h.symbol(p.From), h.symbol(p.To)
+	h.begin(KindExchange, tx)
+	h.buf = appendHash(h.buf, from)
+	h.buf = appendHash(h.buf, to)
+	h.buf = appendUint(h.buf, p.Amount)
+	h.buf = appendUint(h.buf, p.MinOut)
+}
+
+func (p *Exchange) typedData(t *typedDataBuilder) jsonObject {
+	return jsonObject{
+		{"from", t.str("from", p.From)},
+		{"to", t.str("to", p.To)},
+		{"amount", u64JSON(p.Amount)},
+		{"minOut", u64JSON(p.MinOut)},
+	}
+}

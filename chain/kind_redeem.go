@@ -34,3 +34,27 @@ func (p *Redeem) check() error {
 	}
 	return checkRef("reward_ref", p.RewardRef)
 }
+
+func (*Redeem) eip712Structs() []eip712Struct {
+	return []eip712Struct{
+		txStruct("Redeem", []EIP712Field{
+			{"program", "string"}, {"amount", "uint64"}, {"rewardRef", "string"},
+		}),
+	}
+}
+
+func (p *Redeem) hashStruct(h *hasher, tx *Tx) {
+	program, ref := h.symbol(p.Program), h.str(p.RewardRef)
+	h.begin(KindRedeem, tx)
+	h.buf = appendHash(h.buf, program)
+	h.buf = appendUint(h.buf, p.Amount)
+	h.buf = appendHash(h.buf, ref)
+}
+
+func (p *Redeem) typedData(t *typedDataBuilder) jsonObject {
+	return jsonObject{
+		{"program", t.str("program", p.Program)},
+		{"amount", u64JSON(p.Amount)},
+		{"rewardRef", t.str("reward_ref", p.RewardRef)},
+	}
+}

@@ -40,3 +40,30 @@ func (p *RegisterProgram) check() error {
 	}
 	return checkOperators(p.Operators)
 }
+
+func (*RegisterProgram) eip712Structs() []eip712Struct {
+	return []eip712Struct{
+		txStruct("RegisterProgram", []EIP712Field{
+			{"symbol", "string"}, {"name", "string"}, {"policy", "Policy"}, {"operators", "address[]"},
+		}),
+	}
+}
+
+func (p *RegisterProgram) hashStruct(h *hasher, tx *Tx) {
+	symbol, name := h.symbol(p.Symbol), h.str(p.Name)
+	policy, ops := h.policy(&p.Policy), h.addresses(p.Operators)
+	h.begin(KindRegisterProgram, tx)
+	h.buf = appendHash(h.buf, symbol)
+	h.buf = appendHash(h.buf, name)
+	h.buf = appendHash(h.buf, policy)
+	h.buf = appendHash(h.buf, ops)
+}
+
+func (p *RegisterProgram) typedData(t *typedDataBuilder) jsonObject {
+	return jsonObject{
+		{"symbol", t.str("symbol", p.Symbol)},
+		{"name", t.str("name", p.Name)},
+		{"policy", t.policy(&p.Policy)},
+		{"operators", addressesJSON(p.Operators)},
+	}
+}

@@ -34,3 +34,27 @@ func (p *Reverse) check() error {
 	}
 	return checkAmount("amount", p.Amount)
 }
+
+func (*Reverse) eip712Structs() []eip712Struct {
+	return []eip712Struct{
+		txStruct("Reverse", []EIP712Field{
+			{"program", "string"}, {"orderRef", "string"}, {"amount", "uint64"},
+		}),
+	}
+}
+
+func (p *Reverse) hashStruct(h *hasher, tx *Tx) {
+	program, ref := h.symbol(p.Program), h.str(p.OrderRef)
+	h.begin(KindReverse, tx)
+	h.buf = appendHash(h.buf, program)
+	h.buf = appendHash(h.buf, ref)
+	h.buf = appendUint(h.buf, p.Amount)
+}
+
+func (p *Reverse) typedData(t *typedDataBuilder) jsonObject {
+	return jsonObject{
+		{"program", t.str("program", p.Program)},
+		{"orderRef", t.str("order_ref", p.OrderRef)},
+		{"amount", u64JSON(p.Amount)},
+	}
+}

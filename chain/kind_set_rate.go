@@ -52,3 +52,32 @@ func (p *SetRate) check() error {
 	}
 	return nil
 }
+
+func (*SetRate) eip712Structs() []eip712Struct {
+	return []eip712Struct{
+		txStruct("SetRate", []EIP712Field{
+			{"from", "string"}, {"to", "string"}, {"numerator", "uint64"}, {"denominator", "uint64"},
+			{"dailyCap", "uint64"},
+		}),
+	}
+}
+
+func (p *SetRate) hashStruct(h *hasher, tx *Tx) {
+	from, to := h.symbol(p.From), h.symbol(p.To)
+	h.begin(KindSetRate, tx)
+	h.buf = appendHash(h.buf, from)
+	h.buf = appendHash(h.buf, to)
+	h.buf = appendUint(h.buf, p.Numerator)
+	h.buf = appendUint(h.buf, p.Denominator)
+	h.buf = appendUint(h.buf, p.DailyCap)
+}
+
+func (p *SetRate) typedData(t *typedDataBuilder) jsonObject {
+	return jsonObject{
+		{"from", t.str("from", p.From)},
+		{"to", t.str("to", p.To)},
+		{"numerator", u64JSON(p.Numerator)},
+		{"denominator", u64JSON(p.Denominator)},
+		{"dailyCap", u64JSON(p.DailyCap)},
+	}
+}

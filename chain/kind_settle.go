@@ -38,3 +38,27 @@ func (p *Settle) check() error {
 	}
 	return checkAmount("amount", p.Amount)
 }
+
+func (*Settle) eip712Structs() []eip712Struct {
+	return []eip712Struct{
+		txStruct("Settle", []EIP712Field{
+			{"program", "string"}, {"counterparty", "string"}, {"amount", "uint64"},
+		}),
+	}
+}
+
+func (p *Settle) hashStruct(h *hasher, tx *Tx) {
+	program, cp := h.symbol(p.Program), h.symbol(p.Counterparty)
+	h.begin(KindSettle, tx)
+	h.buf = appendHash(h.buf, program)
+	h.buf = appendHash(h.buf, cp)
+	h.buf = appendUint(h.buf, p.Amount)
+}
+
+func (p *Settle) typedData(t *typedDataBuilder) jsonObject {
+	return jsonObject{
+		{"program", t.str("program", p.Program)},
+		{"counterparty", t.str("counterparty", p.Counterparty)},
+		{"amount", u64JSON(p.Amount)},
+	}
+}

@@ -40,3 +40,29 @@ func (p *Transfer) check() error {
 	}
 	return checkString("memo", p.Memo, maxDecodeString)
 }
+
+func (*Transfer) eip712Structs() []eip712Struct {
+	return []eip712Struct{
+		txStruct("Transfer", []EIP712Field{
+			{"program", "string"}, {"to", "address"}, {"amount", "uint64"}, {"memo", "string"},
+		}),
+	}
+}
+
+func (p *Transfer) hashStruct(h *hasher, tx *Tx) {
+	program, memo := h.symbol(p.Program), h.str(p.Memo)
+	h.begin(KindTransfer, tx)
+	h.buf = appendHash(h.buf, program)
+	h.buf = appendAddress(h.buf, p.To)
+	h.buf = appendUint(h.buf, p.Amount)
+	h.buf = appendHash(h.buf, memo)
+}
+
+func (p *Transfer) typedData(t *typedDataBuilder) jsonObject {
+	return jsonObject{
+		{"program", t.str("program", p.Program)},
+		{"to", p.To.Hex()},
+		{"amount", u64JSON(p.Amount)},
+		{"memo", t.str("memo", p.Memo)},
+	}
+}

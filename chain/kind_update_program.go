@@ -57,3 +57,37 @@ func (p *UpdateProgram) check() error {
 	}
 	return checkOperators(p.Operators)
 }
+
+func (*UpdateProgram) eip712Structs() []eip712Struct {
+	return []eip712Struct{
+		txStruct("UpdateProgram", []EIP712Field{
+			{"program", "string"}, {"setPolicy", "bool"}, {"policy", "Policy"}, {"setOperators", "bool"},
+			{"operators", "address[]"}, {"newOwner", "address"}, {"retire", "bool"},
+		}),
+	}
+}
+
+func (p *UpdateProgram) hashStruct(h *hasher, tx *Tx) {
+	program := h.symbol(p.Program)
+	policy, ops := h.policy(&p.Policy), h.addresses(p.Operators)
+	h.begin(KindUpdateProgram, tx)
+	h.buf = appendHash(h.buf, program)
+	h.buf = appendBool(h.buf, p.SetPolicy)
+	h.buf = appendHash(h.buf, policy)
+	h.buf = appendBool(h.buf, p.SetOperators)
+	h.buf = appendHash(h.buf, ops)
+	h.buf = appendAddress(h.buf, p.NewOwner)
+	h.buf = appendBool(h.buf, p.Retire)
+}
+
+func (p *UpdateProgram) typedData(t *typedDataBuilder) jsonObject {
+	return jsonObject{
+		{"program", t.str("program", p.Program)},
+		{"setPolicy", p.SetPolicy},
+		{"policy", t.policy(&p.Policy)},
+		{"setOperators", p.SetOperators},
+		{"operators", addressesJSON(p.Operators)},
+		{"newOwner", p.NewOwner.Hex()},
+		{"retire", p.Retire},
+	}
+}

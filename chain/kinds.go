@@ -18,35 +18,55 @@ type Payload interface {
 	decode(d *decoder)
 	// check is the stateless validation: everything that can be known without state.
 	check() error
+
+	// eip712Structs lists the kind's EIP-712 struct types: its primary type first (built by
+	// txStruct), then any struct type that only this kind uses. The registry calls it once.
+	eip712Structs() []eip712Struct
+	// hashStruct writes the encodeData of the kind's message to h.buf: the hashes of nested
+	// strings, arrays and structs first (they reuse h.buf), then h.begin and the fields in
+	// type order. The receiver is never nil.
+	hashStruct(h *hasher, tx *Tx)
+	// typedData is the message's fields after nonce and validUntil, in type order, for
+	// TypedDataJSON. Strings go through t.str. The receiver is never nil.
+	typedData(t *typedDataBuilder) jsonObject
 }
 
 // kindInfo is what the generic code knows of a kind besides its Payload methods.
 type kindInfo struct {
 	name    string         // Kind.String, ParseKind and the "kind" of the JSON form
-	primary string         // the EIP-712 primary type
 	new     func() Payload // a zero payload to decode into
+	null    Payload        // the kind's nil pointer, which has no message to hash
+	structs []eip712Struct // the kind's EIP-712 struct types, its primary type first
+	primary string         // the EIP-712 primary type, structs[0]'s name
 }
 
 // kinds is the registry, indexed by Kind: one line per kind. A number given twice does not
 // compile, so two kinds cannot share one.
 var kinds = [...]kindInfo{
-	KindRegisterProgram: kindOf[RegisterProgram]("register_program", "RegisterProgram"),
-	KindUpdateProgram:   kindOf[UpdateProgram]("update_program", "UpdateProgram"),
-	KindEarn:            kindOf[Earn]("earn", "Earn"),
-	KindReverse:         kindOf[Reverse]("reverse", "Reverse"),
-	KindTransfer:        kindOf[Transfer]("transfer", "Transfer"),
-	KindRedeem:          kindOf[Redeem]("redeem", "Redeem"),
-	KindSetRate:         kindOf[SetRate]("set_rate", "SetRate"),
-	KindExchange:        kindOf[Exchange]("exchange", "Exchange"),
-	KindSettle:          kindOf[Settle]("settle", "Settle"),
+	KindRegisterProgram: kindOf[RegisterProgram]("register_program"),
+	KindUpdateProgram:   kindOf[UpdateProgram]("update_program"),
+	KindEarn:            kindOf[Earn]("earn"),
+	KindReverse:         kindOf[Reverse]("reverse"),
+	KindTransfer:        kindOf[Transfer]("transfer"),
+	KindRedeem:          kindOf[Redeem]("redeem"),
+	KindSetRate:         kindOf[SetRate]("set_rate"),
+	KindExchange:        kindOf[Exchange]("exchange"),
+	KindSettle:          kindOf[Settle]("settle"),
 }
 
 // kindOf is a registry line: the payload type T, whose pointer implements Payload.
 func kindOf[T any, P interface {
 	*T
 	Payload
-}](name, primary string) kindInfo {
-	return kindInfo{name: name, primary: primary, new: func() Payload { return P(new(T)) }}
+}](name string) kindInfo {
+	structs := P(new(T)).eip712Structs()
+	return kindInfo{
+		name:    name,
+		new:     func() Payload { return P(new(T)) },
+		null:    P(nil),
+		structs: structs,
+		primary: structs[0].name,
+	}
 }
 
 // Kinds lists every kind in encoding order.
@@ -85,4 +105,12 @@ func newPayload(k Kind) Payload {
 		return kinds[k].new()
 	}
 	return nil
+}
+
+// isNilPayload reports whether p is a nil pointer of its kind (say (*Transfer)(nil)), which
+// the EIP-712 code refuses rather than dereference. It compares interface values, so it
+// costs no allocation and no reflection.
+func isNilPayload(p Payload) bool {
+	k := p.Kind()
+	return int(k) < len(kinds) && p == kinds[k].null
 }

@@ -38,3 +38,27 @@ func checkOperators(ops []Address) error {
 	}
 	return nil
 }
+
+// addresses hashes an address[]: keccak256 of the addresses, each left-padded to 32 bytes.
+// Uses k and word.
+func (h *hasher) addresses(as []Address) Hash {
+	if len(as) == 0 {
+		return hashEmptyString
+	}
+	h.k.Reset()
+	for i := range as {
+		copy(h.word[12:], as[i][:])
+		h.k.Write(h.word[:])
+	}
+	h.k.Read(h.out[:])
+	return Hash(h.out)
+}
+
+// addressesJSON is the typed-data JSON of an address[].
+func addressesJSON(as []Address) []string {
+	out := make([]string, len(as)) // never nil: EIP-712 arrays must be [] not null
+	for i, a := range as {
+		out[i] = a.Hex()
+	}
+	return out
+}

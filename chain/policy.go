@@ -1,6 +1,10 @@
 package chain
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+
+	"github.com/ethereum/go-ethereum/crypto"
+)
 
 // A program's policy travels in RegisterProgram and UpdateProgram, is kept in the program
 // record and in genesis, and is signed as the EIP-712 struct Policy: one encoding and one set
@@ -75,4 +79,63 @@ func (p *Policy) check() error {
 		}
 	}
 	return nil
+}
+
+// policyStructs are the EIP-712 types of a policy, which RegisterProgram and UpdateProgram
+// both reference.
+var policyStructs = []eip712Struct{
+	{"Policy", []EIP712Field{
+		{"pendingDays", "uint32"}, {"expiryDays", "uint32"}, {"tierWindowDays", "uint32"}, {"tiers", "Tier[]"},
+	}},
+	{"Tier", []EIP712Field{{"name", "string"}, {"threshold", "uint64"}}},
+}
+
+// The policy types' hashes, computed once.
+var (
+	typeHashPolicy = crypto.Keccak256Hash([]byte(eip712EncodeType("Policy")))
+	typeHashTier   = crypto.Keccak256Hash([]byte(eip712EncodeType("Tier")))
+)
+
+// tiers hashes a Tier[]: keccak256 of hashStruct of each tier. Uses everything but the
+// caller's buf contents, so call it before assembling the enclosing struct.
+func (h *hasher) tiers(ts []Tier) Hash {
+	if len(ts) == 0 {
+		return hashEmptyString
+	}
+	h.arr.Reset()
+	for i := range ts {
+		name := h.str(ts[i].Name)
+		h.buf = appendHash(h.buf[:0], typeHashTier)
+		h.buf = appendHash(h.buf, name)
+		h.buf = appendUint(h.buf, ts[i].Threshold)
+		h.sum(h.buf)
+		h.arr.Write(h.out[:])
+	}
+	h.arr.Read(h.out[:])
+	return Hash(h.out)
+}
+
+// policy is hashStruct(Policy). Uses buf: call it before assembling the enclosing struct.
+func (h *hasher) policy(p *Policy) Hash {
+	tiers := h.tiers(p.Tiers)
+	h.buf = appendHash(h.buf[:0], typeHashPolicy)
+	h.buf = appendUint(h.buf, uint64(p.PendingDays))
+	h.buf = appendUint(h.buf, uint64(p.ExpiryDays))
+	h.buf = appendUint(h.buf, uint64(p.TierWindowDays))
+	h.buf = appendHash(h.buf, tiers)
+	return h.sum(h.buf)
+}
+
+// policy is the typed-data JSON of a policy.
+func (t *typedDataBuilder) policy(p *Policy) jsonObject {
+	tiers := make([]jsonObject, len(p.Tiers))
+	for i, tr := range p.Tiers {
+		tiers[i] = jsonObject{{"name", t.str("tier name", tr.Name)}, {"threshold", u64JSON(tr.Threshold)}}
+	}
+	return jsonObject{
+		{"pendingDays", p.PendingDays},
+		{"expiryDays", p.ExpiryDays},
+		{"tierWindowDays", p.TierWindowDays},
+		{"tiers", tiers},
+	}
 }
