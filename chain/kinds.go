@@ -29,6 +29,11 @@ type Payload interface {
 	// typedData is the message's fields after nonce and validUntil, in type order, for
 	// TypedDataJSON. Strings go through t.str. The receiver is never nil.
 	typedData(t *typedDataBuilder) jsonObject
+
+	// apply is the kind's state transition (in apply_<name>.go), called by State.ApplyTx once
+	// the payload's check, the chain id, the size, the validity and the nonce have passed. It
+	// returns the ledger entries it produced; on error State discards what it changed.
+	apply(s *State, sender Address) ([]Entry, error)
 }
 
 // kindInfo is what the generic code knows of a kind besides its Payload methods.

@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"slices"
 	"unicode/utf8"
 
 	"github.com/ethereum/go-ethereum/crypto"
@@ -79,6 +80,13 @@ func (p *Policy) check() error {
 		}
 	}
 	return nil
+}
+
+// clonePolicy copies p, so that a program in the state never shares its tiers with the
+// transaction that set them.
+func clonePolicy(p Policy) Policy {
+	p.Tiers = slices.Clone(p.Tiers)
+	return p
 }
 
 // policyStructs are the EIP-712 types of a policy, which RegisterProgram and UpdateProgram
