@@ -2,9 +2,13 @@ package chain
 
 import "fmt"
 
-// The registry of transaction kinds. A kind lives in kind_<name>.go (its payload, kind number,
-// encoding and stateless check); the generic code reaches it through the table below and the
-// Payload methods instead of a switch over kinds.
+// The registry of transaction kinds. Everything about a kind lives in two files:
+// kind_<name>.go holds its payload struct, kind number, binary encoding, stateless check,
+// EIP-712 types, struct hash and typed-data message, and apply_<name>.go its state
+// transition. The generic code (tx.go, txjson.go, eip712.go, apply.go) reaches a kind only
+// through the table below and the Payload methods, never through a switch over kinds, so
+// adding a kind is its two files, one line in the table and its EIP-712 types in
+// docs/signing.md (docs/adr/0004-transaction-kinds.md has the checklist).
 
 // Kind names a transaction kind. The numeric values are part of the encoding: never reuse one.
 type Kind uint8
@@ -46,7 +50,8 @@ type kindInfo struct {
 }
 
 // kinds is the registry, indexed by Kind: one line per kind. A number given twice does not
-// compile, so two kinds cannot share one.
+// compile, so two kinds cannot share one; a retired kind's line becomes a comment, and its
+// number is never given again.
 var kinds = [...]kindInfo{
 	KindRegisterProgram: kindOf[RegisterProgram]("register_program"),
 	KindUpdateProgram:   kindOf[UpdateProgram]("update_program"),
