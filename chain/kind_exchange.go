@@ -29,14 +29,8 @@ func (p *Exchange) decode(d *decoder) {
 }
 
 func (p *Exchange) check() error {
-	if err := checkSymbol("from", p.From); err != nil {
+	if err := checkPair("from", p.From, "to", p.To); err != nil {
 		return err
-	}
-	if err := checkSymbol("to", p.To); err != nil {
-		return err
-	}
-	if p.From == p.To {
-		return rejectf(ErrSameProgram, "%s", p.From)
 	}
 	return checkAmount("amount", p.Amount)
 }

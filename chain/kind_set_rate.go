@@ -35,14 +35,8 @@ func (p *SetRate) decode(d *decoder) {
 }
 
 func (p *SetRate) check() error {
-	if err := checkSymbol("from", p.From); err != nil {
+	if err := checkPair("from", p.From, "to", p.To); err != nil {
 		return err
-	}
-	if err := checkSymbol("to", p.To); err != nil {
-		return err
-	}
-	if p.From == p.To {
-		return rejectf(ErrSameProgram, "%s", p.From)
 	}
 	if p.Denominator == 0 {
 		return rejectf(ErrBadRate, "denominator must be greater than zero")

@@ -27,14 +27,8 @@ func (p *Settle) decode(d *decoder) {
 }
 
 func (p *Settle) check() error {
-	if err := checkSymbol("program", p.Program); err != nil {
+	if err := checkPair("program", p.Program, "counterparty", p.Counterparty); err != nil {
 		return err
-	}
-	if err := checkSymbol("counterparty", p.Counterparty); err != nil {
-		return err
-	}
-	if p.Program == p.Counterparty {
-		return rejectf(ErrSameProgram, "%s", p.Program)
 	}
 	return checkAmount("amount", p.Amount)
 }

@@ -13,6 +13,21 @@ func checkSymbol(field, s string) error {
 	return nil
 }
 
+// checkPair checks the two distinct programs that an exchange rate, an exchange or a
+// settlement is between.
+func checkPair(fieldA, a, fieldB, b string) error {
+	if err := checkSymbol(fieldA, a); err != nil {
+		return err
+	}
+	if err := checkSymbol(fieldB, b); err != nil {
+		return err
+	}
+	if a == b {
+		return rejectf(ErrSameProgram, "%s", a)
+	}
+	return nil
+}
+
 func checkString(field, s string, max int) error {
 	if len(s) > max {
 		return rejectf(ErrFieldTooLong, "%s of %d bytes exceeds %d", field, len(s), max)
