@@ -154,6 +154,22 @@ func (s *State) spendAvailable(a Address, symbol string, amount uint64) (Balance
 	return b, taken, expireEntry(a, symbol, expired), nil
 }
 
+// burnAvailable removes amount of a's available points for good (a redemption, the source
+// of an exchange): the burnt lots leave the program's expiry schedule, as they can no longer
+// expire. It returns the lots burnt, oldest expiry first, and the entries of the points that
+// had expired since a was last touched.
+func (s *State) burnAvailable(a Address, symbol string, amount uint64) ([]Lot, []Entry, error) {
+	b, taken, entries, err := s.spendAvailable(a, symbol, amount)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, l := range taken {
+		s.scheduleExpiry(symbol, l.Expiry, 0, l.Amount)
+	}
+	s.putBalance(a, symbol, &b)
+	return taken, entries, nil
+}
+
 // BeginBlock counts the points that expire by this block's day, per program, from the
 // programs' expiry schedules — touching no account. Accounts drop their expired lots lazily
 // when next touched, and every reader computes balances as of the block time, so the two

@@ -55,14 +55,10 @@ func (p *Exchange) apply(s *State, sender Address) ([]Entry, error) {
 		return nil, rejectf(ErrOverflow, "settlement position %s>%s", p.From, p.To)
 	}
 
-	src, taken, entries, err := s.spendAvailable(sender, p.From, p.Amount)
+	taken, entries, err := s.burnAvailable(sender, p.From, p.Amount)
 	if err != nil {
 		return nil, err
 	}
-	for _, l := range taken {
-		s.scheduleExpiry(p.From, l.Expiry, 0, l.Amount)
-	}
-	s.putBalance(sender, p.From, &src)
 	from.Stats.ExchangedOut += p.Amount
 	s.putProgram(from)
 

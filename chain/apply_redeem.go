@@ -9,14 +9,10 @@ func (p *Redeem) apply(s *State, sender Address) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, taken, entries, err := s.spendAvailable(sender, p.Program, p.Amount)
+	_, entries, err := s.burnAvailable(sender, p.Program, p.Amount)
 	if err != nil {
 		return nil, err
 	}
-	for _, l := range taken {
-		s.scheduleExpiry(p.Program, l.Expiry, 0, l.Amount)
-	}
-	s.putBalance(sender, p.Program, &b)
 	prog.Stats.Redeemed += p.Amount
 	s.putProgram(prog)
 	return append(entries, Entry{Account: sender, Program: p.Program, Cause: CauseRedeem, Debit: p.Amount, Ref: p.RewardRef}), nil
