@@ -343,6 +343,24 @@ func appendAddress(b []byte, a Address) []byte {
 	return append(b, w[:]...)
 }
 
+// structArray hashes an array of structs: keccak256 of hashStruct of each element, whose
+// encodeData elem writes to buf (using k and sbuf as it likes, never arr). Uses everything
+// but the caller's buf contents, so call it before assembling the enclosing struct. elem is a
+// method expression, not a closure, so that nothing is allocated.
+func structArray[T any](h *hasher, xs []T, elem func(h *hasher, x *T)) Hash {
+	if len(xs) == 0 {
+		return hashEmptyString
+	}
+	h.arr.Reset()
+	for i := range xs {
+		elem(h, &xs[i])
+		h.sum(h.buf)
+		h.arr.Write(h.out[:])
+	}
+	h.arr.Read(h.out[:])
+	return Hash(h.out)
+}
+
 // begin starts the encodeData of a transaction message: type hash, nonce, validUntil.
 func (h *hasher) begin(k Kind, tx *Tx) {
 	h.buf = appendHash(h.buf[:0], typeHashKind[k])

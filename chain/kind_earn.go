@@ -84,27 +84,17 @@ func (*Earn) eip712Structs() []eip712Struct {
 // typeHashCredit is the hash of Credit's type, computed once.
 var typeHashCredit = crypto.Keccak256Hash([]byte(eip712EncodeType("Credit")))
 
-// credits hashes a Credit[]: keccak256 of hashStruct of each credit.
-func (h *hasher) credits(cs []Credit) Hash {
-	if len(cs) == 0 {
-		return hashEmptyString
-	}
-	h.arr.Reset()
-	for i := range cs {
-		ref := h.str(cs[i].OrderRef)
-		h.buf = appendHash(h.buf[:0], typeHashCredit)
-		h.buf = appendAddress(h.buf, cs[i].To)
-		h.buf = appendUint(h.buf, cs[i].Amount)
-		h.buf = appendHash(h.buf, ref)
-		h.sum(h.buf)
-		h.arr.Write(h.out[:])
-	}
-	h.arr.Read(h.out[:])
-	return Hash(h.out)
+// credit writes the encodeData of a Credit to buf.
+func (h *hasher) credit(c *Credit) {
+	ref := h.str(c.OrderRef)
+	h.buf = appendHash(h.buf[:0], typeHashCredit)
+	h.buf = appendAddress(h.buf, c.To)
+	h.buf = appendUint(h.buf, c.Amount)
+	h.buf = appendHash(h.buf, ref)
 }
 
 func (p *Earn) hashStruct(h *hasher, tx *Tx) {
-	program, credits := h.symbol(p.Program), h.credits(p.Credits)
+	program, credits := h.symbol(p.Program), structArray(h, p.Credits, (*hasher).credit)
 	h.begin(KindEarn, tx)
 	h.buf = appendHash(h.buf, program)
 	h.buf = appendHash(h.buf, credits)

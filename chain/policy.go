@@ -104,28 +104,17 @@ var (
 	typeHashTier   = crypto.Keccak256Hash([]byte(eip712EncodeType("Tier")))
 )
 
-// tiers hashes a Tier[]: keccak256 of hashStruct of each tier. Uses everything but the
-// caller's buf contents, so call it before assembling the enclosing struct.
-func (h *hasher) tiers(ts []Tier) Hash {
-	if len(ts) == 0 {
-		return hashEmptyString
-	}
-	h.arr.Reset()
-	for i := range ts {
-		name := h.str(ts[i].Name)
-		h.buf = appendHash(h.buf[:0], typeHashTier)
-		h.buf = appendHash(h.buf, name)
-		h.buf = appendUint(h.buf, ts[i].Threshold)
-		h.sum(h.buf)
-		h.arr.Write(h.out[:])
-	}
-	h.arr.Read(h.out[:])
-	return Hash(h.out)
+// tier writes the encodeData of a Tier to buf.
+func (h *hasher) tier(t *Tier) {
+	name := h.str(t.Name)
+	h.buf = appendHash(h.buf[:0], typeHashTier)
+	h.buf = appendHash(h.buf, name)
+	h.buf = appendUint(h.buf, t.Threshold)
 }
 
 // policy is hashStruct(Policy). Uses buf: call it before assembling the enclosing struct.
 func (h *hasher) policy(p *Policy) Hash {
-	tiers := h.tiers(p.Tiers)
+	tiers := structArray(h, p.Tiers, (*hasher).tier)
 	h.buf = appendHash(h.buf[:0], typeHashPolicy)
 	h.buf = appendUint(h.buf, uint64(p.PendingDays))
 	h.buf = appendUint(h.buf, uint64(p.ExpiryDays))
