@@ -77,6 +77,19 @@ func (s *State) ownedProgram(sender Address, symbol string) (*Program, error) {
 	return prog, nil
 }
 
+// routeEnds loads the two programs of the route from → to, from first.
+func (s *State) routeEnds(from, to string) (*Program, *Program, error) {
+	f, err := s.program(from)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := s.program(to)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, t, nil
+}
+
 // operatedProgram loads a program the sender may earn and reverse in.
 func (s *State) operatedProgram(sender Address, symbol string) (*Program, error) {
 	prog, err := s.program(symbol)

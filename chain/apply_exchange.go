@@ -5,11 +5,7 @@ import "math/bits"
 // apply burns From's points and mints To's at the agreed rate, within the daily cap, and adds
 // the minted amount to the settlement position From → To that Settle later reduces.
 func (p *Exchange) apply(s *State, sender Address) ([]Entry, error) {
-	from, err := s.program(p.From)
-	if err != nil {
-		return nil, err
-	}
-	to, err := s.program(p.To)
+	from, to, err := s.routeEnds(p.From, p.To)
 	if err != nil {
 		return nil, err
 	}

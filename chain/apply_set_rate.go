@@ -3,11 +3,7 @@ package chain
 // apply records the sender's side of the route for each end of it the sender owns; the route
 // opens only while both sides agree.
 func (p *SetRate) apply(s *State, sender Address) ([]Entry, error) {
-	from, err := s.program(p.From)
-	if err != nil {
-		return nil, err
-	}
-	to, err := s.program(p.To)
+	from, to, err := s.routeEnds(p.From, p.To)
 	if err != nil {
 		return nil, err
 	}
