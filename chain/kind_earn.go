@@ -6,7 +6,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
-// KindEarn numbers Earn payloads in the encoding (never reuse a kind's number).
+// KindEarn is Earn's number in the encoding; numbers are never reused.
 const KindEarn Kind = 3
 
 // Credit is one customer's reward in an earn.

@@ -1,6 +1,6 @@
 package chain
 
-// KindExchange numbers Exchange payloads in the encoding (never reuse a kind's number).
+// KindExchange is Exchange's number in the encoding; numbers are never reused.
 const KindExchange Kind = 8
 
 // Exchange burns Amount of From's available points and mints floor(Amount·num/den) of To.

@@ -1,6 +1,6 @@
 package chain
 
-// KindRedeem numbers Redeem payloads in the encoding (never reuse a kind's number).
+// KindRedeem is Redeem's number in the encoding; numbers are never reused.
 const KindRedeem Kind = 6
 
 // Redeem burns available points for a reward at the issuer.

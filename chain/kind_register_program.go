@@ -1,6 +1,6 @@
 package chain
 
-// KindRegisterProgram numbers RegisterProgram payloads in the encoding (never reuse a kind's number).
+// KindRegisterProgram is RegisterProgram's number in the encoding; numbers are never reused.
 const KindRegisterProgram Kind = 1
 
 // RegisterProgram creates a program; only a partner may send it, and becomes its owner.

@@ -1,6 +1,6 @@
 package chain
 
-// KindReverse numbers Reverse payloads in the encoding (never reuse a kind's number).
+// KindReverse is Reverse's number in the encoding; numbers are never reused.
 const KindReverse Kind = 4
 
 // Reverse claws back a refunded order's points; owner or operator only.

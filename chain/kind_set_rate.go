@@ -1,6 +1,6 @@
 package chain
 
-// KindSetRate numbers SetRate payloads in the encoding (never reuse a kind's number).
+// KindSetRate is SetRate's number in the encoding; numbers are never reused.
 const KindSetRate Kind = 7
 
 // SetRate is one owner's side of an exchange-rate agreement for the route From → To. The

@@ -1,6 +1,6 @@
 package chain
 
-// KindSettle numbers Settle payloads in the encoding (never reuse a kind's number).
+// KindSettle is Settle's number in the encoding; numbers are never reused.
 const KindSettle Kind = 9
 
 // Settle is sent by the owner of the creditor Program to acknowledge Amount received from the

@@ -1,6 +1,6 @@
 package chain
 
-// KindTransfer numbers Transfer payloads in the encoding (never reuse a kind's number).
+// KindTransfer is Transfer's number in the encoding; numbers are never reused.
 const KindTransfer Kind = 5
 
 // Transfer moves available points of a program from the sender to another address.

@@ -1,6 +1,6 @@
 package chain
 
-// KindUpdateProgram numbers UpdateProgram payloads in the encoding (never reuse a kind's number).
+// KindUpdateProgram is UpdateProgram's number in the encoding; numbers are never reused.
 const KindUpdateProgram Kind = 2
 
 // UpdateProgram changes a program; only its owner may send it. Each change is optional:

@@ -1,8 +1,6 @@
 package chain
 
-import (
-	"unicode/utf8"
-)
+import "unicode/utf8"
 
 // The stateless rules that the fields of several payloads share.
 
