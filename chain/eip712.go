@@ -17,16 +17,19 @@ import (
 
 // Transactions are signed as EIP-712 typed data (https://eips.ethereum.org/EIPS/eip-712), so
 // any Ethereum wallet can sign them with eth_signTypedData_v4. The types are fixed, so instead
-// of go-ethereum's generic, reflection-driven apitypes (~8 µs a digest) this file hashes each
-// kind with hand-written code: type hashes are computed once, a pooled Keccak state is reused,
-// program symbols' hashes are memoised, and no big.Int, map or allocation is on the path. What
-// remains is the Keccak permutations EIP-712 itself requires (a transfer with a memo: four).
+// of go-ethereum's generic, reflection-driven apitypes (~8 µs a digest) each kind is hashed by
+// hand-written code: type hashes are computed once, a pooled Keccak state is reused, program
+// symbols' hashes are memoised, and no big.Int, map or allocation is on the path. What remains
+// is the Keccak permutations EIP-712 itself requires (a transfer with a memo: four).
 // eip712_test.go cross-checks every kind against apitypes.
 //
-// The one table below (eip712Types) is the single source of the type definitions: the type
-// hashes, TypedDataJSON and EIP712Types derive from it; the tests check it against the spec
-// strings of docs/signing.md and against the Go payload structs. The hand-written hashing follows the same field order; changing either without the
-// other fails the cross-check tests.
+// This file is the machinery: the domain, the hasher and its primitives, the typed-data JSON.
+// A kind's own part is in its kind_<name>.go: its struct types (eip712Structs), its struct
+// hash (hashStruct) and its typed-data message (typedData), all in one field order. The table
+// eip712Types collects the types and is the single source of the definitions: the type hashes,
+// TypedDataJSON and EIP712Types derive from it; the tests check it against the spec strings of
+// docs/signing.md and against the Go payload structs, and a hand-written hash that strays from
+// its type's field order fails the cross-check against apitypes.
 
 // Domain name and version of Loyal's EIP-712 domain. Changing either makes every signature
 // invalid, so they are constants of the protocol.
@@ -42,51 +45,45 @@ type EIP712Field struct {
 	Type string `json:"type"`
 }
 
-// eip712Types holds every struct type, EIP712Domain included. Field order is significant.
-var eip712Types = map[string][]EIP712Field{
-	"EIP712Domain": {{"name", "string"}, {"version", "string"}, {"chainId", "uint256"}, {"salt", "bytes32"}},
-	"RegisterProgram": {{"nonce", "uint64"}, {"validUntil", "uint64"},
-		{"symbol", "string"}, {"name", "string"}, {"policy", "Policy"}, {"operators", "address[]"}},
-	"UpdateProgram": {{"nonce", "uint64"}, {"validUntil", "uint64"},
-		{"program", "string"}, {"setPolicy", "bool"}, {"policy", "Policy"}, {"setOperators", "bool"},
-		{"operators", "address[]"}, {"newOwner", "address"}, {"retire", "bool"}},
-	"Earn": {{"nonce", "uint64"}, {"validUntil", "uint64"},
-		{"program", "string"}, {"credits", "Credit[]"}},
-	"Reverse": {{"nonce", "uint64"}, {"validUntil", "uint64"},
-		{"program", "string"}, {"orderRef", "string"}, {"amount", "uint64"}},
-	"Transfer": {{"nonce", "uint64"}, {"validUntil", "uint64"},
-		{"program", "string"}, {"to", "address"}, {"amount", "uint64"}, {"memo", "string"}},
-	"Redeem": {{"nonce", "uint64"}, {"validUntil", "uint64"},
-		{"program", "string"}, {"amount", "uint64"}, {"rewardRef", "string"}},
-	"SetRate": {{"nonce", "uint64"}, {"validUntil", "uint64"},
-		{"from", "string"}, {"to", "string"}, {"numerator", "uint64"}, {"denominator", "uint64"}, {"dailyCap", "uint64"}},
-	"Exchange": {{"nonce", "uint64"}, {"validUntil", "uint64"},
-		{"from", "string"}, {"to", "string"}, {"amount", "uint64"}, {"minOut", "uint64"}},
-	"Settle": {{"nonce", "uint64"}, {"validUntil", "uint64"},
-		{"program", "string"}, {"counterparty", "string"}, {"amount", "uint64"}},
-	"Policy": {{"pendingDays", "uint32"}, {"expiryDays", "uint32"}, {"tierWindowDays", "uint32"}, {"tiers", "Tier[]"}},
-	"Tier":   {{"name", "string"}, {"threshold", "uint64"}},
-	"Credit": {{"to", "address"}, {"amount", "uint64"}, {"orderRef", "string"}},
+// eip712Struct is one EIP-712 struct type: its name and its fields, in order.
+type eip712Struct struct {
+	name   string
+	fields []EIP712Field
 }
 
-// eip712Primary maps each kind to its EIP-712 primary type.
-var eip712Primary = [...]string{
-	KindRegisterProgram: "RegisterProgram",
-	KindUpdateProgram:   "UpdateProgram",
-	KindEarn:            "Earn",
-	KindReverse:         "Reverse",
-	KindTransfer:        "Transfer",
-	KindRedeem:          "Redeem",
-	KindSetRate:         "SetRate",
-	KindExchange:        "Exchange",
-	KindSettle:          "Settle",
+// txStruct is a kind's primary type: every transaction message starts with nonce and
+// validUntil, then the payload's fields.
+func txStruct(name string, fields []EIP712Field) eip712Struct {
+	return eip712Struct{name, append([]EIP712Field{{"nonce", "uint64"}, {"validUntil", "uint64"}}, fields...)}
 }
+
+// eip712Types holds every struct type, keyed by name: EIP712Domain, the types several kinds
+// share (policyStructs) and each kind's own (Payload.eip712Structs). Field order is
+// significant. A name defined twice is a bug that would sign one of the two definitions under
+// the other's type hash, so it stops the program at start.
+var eip712Types = func() map[string][]EIP712Field {
+	all := []eip712Struct{{"EIP712Domain", []EIP712Field{
+		{"name", "string"}, {"version", "string"}, {"chainId", "uint256"}, {"salt", "bytes32"},
+	}}}
+	all = append(all, policyStructs...)
+	for _, k := range Kinds {
+		all = append(all, kinds[k].structs...)
+	}
+	types := make(map[string][]EIP712Field, len(all))
+	for _, t := range all {
+		if _, dup := types[t.name]; dup {
+			panic("chain: EIP-712 type " + t.name + " defined twice")
+		}
+		types[t.name] = t.fields
+	}
+	return types
+}()
 
 // PrimaryType returns the EIP-712 primary type of a transaction kind ("Transfer" for
 // KindTransfer), or "" for an unknown kind. Wallets need it next to the types to sign.
 func PrimaryType(k Kind) string {
-	if int(k) < len(eip712Primary) {
-		return eip712Primary[k]
+	if int(k) < len(kinds) {
+		return kinds[k].primary
 	}
 	return ""
 }
@@ -145,14 +142,9 @@ func eip712EncodeType(name string) string {
 // Type hashes, computed once from the table.
 var (
 	typeHashDomain = crypto.Keccak256Hash([]byte(eip712EncodeType("EIP712Domain")))
-	typeHashPolicy = crypto.Keccak256Hash([]byte(eip712EncodeType("Policy")))
-	typeHashTier   = crypto.Keccak256Hash([]byte(eip712EncodeType("Tier")))
-	typeHashCredit = crypto.Keccak256Hash([]byte(eip712EncodeType("Credit")))
-	typeHashKind   = func() (h [len(eip712Primary)]Hash) {
-		for k, name := range eip712Primary {
-			if name != "" {
-				h[k] = crypto.Keccak256Hash([]byte(eip712EncodeType(name)))
-			}
+	typeHashKind   = func() (h [len(kinds)]Hash) {
+		for _, k := range Kinds {
+			h[k] = crypto.Keccak256Hash([]byte(eip712EncodeType(kinds[k].primary)))
 		}
 		return h
 	}()
@@ -351,63 +343,17 @@ func appendAddress(b []byte, a Address) []byte {
 	return append(b, w[:]...)
 }
 
-// addresses hashes an address[]: keccak256 of the addresses, each left-padded to 32 bytes.
-// Uses k and word.
-func (h *hasher) addresses(as []Address) Hash {
-	if len(as) == 0 {
-		return hashEmptyString
-	}
-	h.k.Reset()
-	for i := range as {
-		copy(h.word[12:], as[i][:])
-		h.k.Write(h.word[:])
-	}
-	h.k.Read(h.out[:])
-	return Hash(h.out)
-}
-
-// tiers hashes a Tier[]: keccak256 of hashStruct of each tier. Uses everything but the
-// caller's buf contents, so call it before assembling the enclosing struct.
-func (h *hasher) tiers(ts []Tier) Hash {
-	if len(ts) == 0 {
+// structArray hashes an array of structs: keccak256 of hashStruct of each element, whose
+// encodeData elem writes to buf (using k and sbuf as it likes, never arr). Uses everything
+// but the caller's buf contents, so call it before assembling the enclosing struct. elem is a
+// method expression, not a closure, so that nothing is allocated.
+func structArray[T any](h *hasher, xs []T, elem func(h *hasher, x *T)) Hash {
+	if len(xs) == 0 {
 		return hashEmptyString
 	}
 	h.arr.Reset()
-	for i := range ts {
-		name := h.str(ts[i].Name)
-		h.buf = appendHash(h.buf[:0], typeHashTier)
-		h.buf = appendHash(h.buf, name)
-		h.buf = appendUint(h.buf, ts[i].Threshold)
-		h.sum(h.buf)
-		h.arr.Write(h.out[:])
-	}
-	h.arr.Read(h.out[:])
-	return Hash(h.out)
-}
-
-// policy is hashStruct(Policy). Uses buf: call it before assembling the enclosing struct.
-func (h *hasher) policy(p *Policy) Hash {
-	tiers := h.tiers(p.Tiers)
-	h.buf = appendHash(h.buf[:0], typeHashPolicy)
-	h.buf = appendUint(h.buf, uint64(p.PendingDays))
-	h.buf = appendUint(h.buf, uint64(p.ExpiryDays))
-	h.buf = appendUint(h.buf, uint64(p.TierWindowDays))
-	h.buf = appendHash(h.buf, tiers)
-	return h.sum(h.buf)
-}
-
-// credits hashes a Credit[]: keccak256 of hashStruct of each credit.
-func (h *hasher) credits(cs []Credit) Hash {
-	if len(cs) == 0 {
-		return hashEmptyString
-	}
-	h.arr.Reset()
-	for i := range cs {
-		ref := h.str(cs[i].OrderRef)
-		h.buf = appendHash(h.buf[:0], typeHashCredit)
-		h.buf = appendAddress(h.buf, cs[i].To)
-		h.buf = appendUint(h.buf, cs[i].Amount)
-		h.buf = appendHash(h.buf, ref)
+	for i := range xs {
+		elem(h, &xs[i])
 		h.sum(h.buf)
 		h.arr.Write(h.out[:])
 	}
@@ -422,108 +368,16 @@ func (h *hasher) begin(k Kind, tx *Tx) {
 	h.buf = appendUint(h.buf, tx.ValidUntil)
 }
 
-// message is hashStruct of the transaction's message. Nested hashes are computed before
-// begin, because they reuse buf.
+// message is hashStruct of the transaction's message.
 func (h *hasher) message(tx *Tx) (Hash, error) {
-	h.buf = h.buf[:0] // stays empty if the payload is a nil pointer
-	switch p := tx.Payload.(type) {
-	case *Transfer:
-		if p == nil {
-			break
-		}
-		program, memo := h.symbol(p.Program), h.str(p.Memo)
-		h.begin(KindTransfer, tx)
-		h.buf = appendHash(h.buf, program)
-		h.buf = appendAddress(h.buf, p.To)
-		h.buf = appendUint(h.buf, p.Amount)
-		h.buf = appendHash(h.buf, memo)
-	case *Earn:
-		if p == nil {
-			break
-		}
-		program, credits := h.symbol(p.Program), h.credits(p.Credits)
-		h.begin(KindEarn, tx)
-		h.buf = appendHash(h.buf, program)
-		h.buf = appendHash(h.buf, credits)
-	case *Redeem:
-		if p == nil {
-			break
-		}
-		program, ref := h.symbol(p.Program), h.str(p.RewardRef)
-		h.begin(KindRedeem, tx)
-		h.buf = appendHash(h.buf, program)
-		h.buf = appendUint(h.buf, p.Amount)
-		h.buf = appendHash(h.buf, ref)
-	case *Reverse:
-		if p == nil {
-			break
-		}
-		program, ref := h.symbol(p.Program), h.str(p.OrderRef)
-		h.begin(KindReverse, tx)
-		h.buf = appendHash(h.buf, program)
-		h.buf = appendHash(h.buf, ref)
-		h.buf = appendUint(h.buf, p.Amount)
-	case *Exchange:
-		if p == nil {
-			break
-		}
-		from, to := h.symbol(p.From), h.symbol(p.To)
-		h.begin(KindExchange, tx)
-		h.buf = appendHash(h.buf, from)
-		h.buf = appendHash(h.buf, to)
-		h.buf = appendUint(h.buf, p.Amount)
-		h.buf = appendUint(h.buf, p.MinOut)
-	case *SetRate:
-		if p == nil {
-			break
-		}
-		from, to := h.symbol(p.From), h.symbol(p.To)
-		h.begin(KindSetRate, tx)
-		h.buf = appendHash(h.buf, from)
-		h.buf = appendHash(h.buf, to)
-		h.buf = appendUint(h.buf, p.Numerator)
-		h.buf = appendUint(h.buf, p.Denominator)
-		h.buf = appendUint(h.buf, p.DailyCap)
-	case *Settle:
-		if p == nil {
-			break
-		}
-		program, cp := h.symbol(p.Program), h.symbol(p.Counterparty)
-		h.begin(KindSettle, tx)
-		h.buf = appendHash(h.buf, program)
-		h.buf = appendHash(h.buf, cp)
-		h.buf = appendUint(h.buf, p.Amount)
-	case *RegisterProgram:
-		if p == nil {
-			break
-		}
-		symbol, name := h.symbol(p.Symbol), h.str(p.Name)
-		policy, ops := h.policy(&p.Policy), h.addresses(p.Operators)
-		h.begin(KindRegisterProgram, tx)
-		h.buf = appendHash(h.buf, symbol)
-		h.buf = appendHash(h.buf, name)
-		h.buf = appendHash(h.buf, policy)
-		h.buf = appendHash(h.buf, ops)
-	case *UpdateProgram:
-		if p == nil {
-			break
-		}
-		program := h.symbol(p.Program)
-		policy, ops := h.policy(&p.Policy), h.addresses(p.Operators)
-		h.begin(KindUpdateProgram, tx)
-		h.buf = appendHash(h.buf, program)
-		h.buf = appendBool(h.buf, p.SetPolicy)
-		h.buf = appendHash(h.buf, policy)
-		h.buf = appendBool(h.buf, p.SetOperators)
-		h.buf = appendHash(h.buf, ops)
-		h.buf = appendAddress(h.buf, p.NewOwner)
-		h.buf = appendBool(h.buf, p.Retire)
-	default:
+	p := tx.Payload
+	if p == nil {
 		return Hash{}, rejectf(ErrMalformed, "transaction has no payload")
 	}
-	if len(h.buf) == 0 {
-		return Hash{}, rejectf(ErrMalformed, "transaction has a nil %T payload", tx.Payload)
+	if isNilPayload(p) {
+		return Hash{}, rejectf(ErrMalformed, "transaction has a nil %T payload", p)
 	}
+	p.hashStruct(h, tx)
 	return h.sum(h.buf), nil
 }
 
@@ -611,135 +465,15 @@ func (t *typedDataBuilder) str(field, s string) string {
 
 func u64JSON(v uint64) string { return strconv.FormatUint(v, 10) }
 
-func addressesJSON(as []Address) []string {
-	out := make([]string, len(as)) // never nil: EIP-712 arrays must be [] not null
-	for i, a := range as {
-		out[i] = a.Hex()
-	}
-	return out
-}
-
-func (t *typedDataBuilder) policy(p *Policy) jsonObject {
-	tiers := make([]jsonObject, len(p.Tiers))
-	for i, tr := range p.Tiers {
-		tiers[i] = jsonObject{{"name", t.str("tier name", tr.Name)}, {"threshold", u64JSON(tr.Threshold)}}
-	}
-	return jsonObject{
-		{"pendingDays", p.PendingDays},
-		{"expiryDays", p.ExpiryDays},
-		{"tierWindowDays", p.TierWindowDays},
-		{"tiers", tiers},
-	}
-}
-
+// message is the typed-data message of tx: nonce and validUntil, then the payload's fields.
 func (t *typedDataBuilder) message(tx *Tx) (jsonObject, error) {
-	m := jsonObject{{"nonce", u64JSON(tx.Nonce)}, {"validUntil", u64JSON(tx.ValidUntil)}}
-	switch p := tx.Payload.(type) {
-	case *RegisterProgram:
-		if p == nil {
-			break
-		}
-		m = append(m, jsonObject{
-			{"symbol", t.str("symbol", p.Symbol)},
-			{"name", t.str("name", p.Name)},
-			{"policy", t.policy(&p.Policy)},
-			{"operators", addressesJSON(p.Operators)},
-		}...)
-		return m, t.err
-	case *UpdateProgram:
-		if p == nil {
-			break
-		}
-		m = append(m, jsonObject{
-			{"program", t.str("program", p.Program)},
-			{"setPolicy", p.SetPolicy},
-			{"policy", t.policy(&p.Policy)},
-			{"setOperators", p.SetOperators},
-			{"operators", addressesJSON(p.Operators)},
-			{"newOwner", p.NewOwner.Hex()},
-			{"retire", p.Retire},
-		}...)
-		return m, t.err
-	case *Earn:
-		if p == nil {
-			break
-		}
-		credits := make([]jsonObject, len(p.Credits))
-		for i, c := range p.Credits {
-			credits[i] = jsonObject{
-				{"to", c.To.Hex()},
-				{"amount", u64JSON(c.Amount)},
-				{"orderRef", t.str("order_ref", c.OrderRef)},
-			}
-		}
-		m = append(m, jsonObject{{"program", t.str("program", p.Program)}, {"credits", credits}}...)
-		return m, t.err
-	case *Reverse:
-		if p == nil {
-			break
-		}
-		m = append(m, jsonObject{
-			{"program", t.str("program", p.Program)},
-			{"orderRef", t.str("order_ref", p.OrderRef)},
-			{"amount", u64JSON(p.Amount)},
-		}...)
-		return m, t.err
-	case *Transfer:
-		if p == nil {
-			break
-		}
-		m = append(m, jsonObject{
-			{"program", t.str("program", p.Program)},
-			{"to", p.To.Hex()},
-			{"amount", u64JSON(p.Amount)},
-			{"memo", t.str("memo", p.Memo)},
-		}...)
-		return m, t.err
-	case *Redeem:
-		if p == nil {
-			break
-		}
-		m = append(m, jsonObject{
-			{"program", t.str("program", p.Program)},
-			{"amount", u64JSON(p.Amount)},
-			{"rewardRef", t.str("reward_ref", p.RewardRef)},
-		}...)
-		return m, t.err
-	case *SetRate:
-		if p == nil {
-			break
-		}
-		m = append(m, jsonObject{
-			{"from", t.str("from", p.From)},
-			{"to", t.str("to", p.To)},
-			{"numerator", u64JSON(p.Numerator)},
-			{"denominator", u64JSON(p.Denominator)},
-			{"dailyCap", u64JSON(p.DailyCap)},
-		}...)
-		return m, t.err
-	case *Exchange:
-		if p == nil {
-			break
-		}
-		m = append(m, jsonObject{
-			{"from", t.str("from", p.From)},
-			{"to", t.str("to", p.To)},
-			{"amount", u64JSON(p.Amount)},
-			{"minOut", u64JSON(p.MinOut)},
-		}...)
-		return m, t.err
-	case *Settle:
-		if p == nil {
-			break
-		}
-		m = append(m, jsonObject{
-			{"program", t.str("program", p.Program)},
-			{"counterparty", t.str("counterparty", p.Counterparty)},
-			{"amount", u64JSON(p.Amount)},
-		}...)
-		return m, t.err
+	p := tx.Payload
+	if p == nil || isNilPayload(p) {
+		return nil, rejectf(ErrMalformed, "transaction has no payload")
 	}
-	return nil, rejectf(ErrMalformed, "transaction has no payload")
+	m := jsonObject{{"nonce", u64JSON(tx.Nonce)}, {"validUntil", u64JSON(tx.ValidUntil)}}
+	m = append(m, p.typedData(t)...)
+	return m, t.err
 }
 
 // TypedDataJSON returns the eth_signTypedData_v4 request body for tx under d: "types" (the

@@ -7,66 +7,6 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
-// Kind names a transaction kind. The numeric values are part of the encoding: never reuse one.
-type Kind uint8
-
-// The transaction kinds.
-const (
-	KindRegisterProgram Kind = 1
-	KindUpdateProgram   Kind = 2
-	KindEarn            Kind = 3
-	KindReverse         Kind = 4
-	KindTransfer        Kind = 5
-	KindRedeem          Kind = 6
-	KindSetRate         Kind = 7
-	KindExchange        Kind = 8
-	KindSettle          Kind = 9
-)
-
-var kindNames = [...]string{
-	KindRegisterProgram: "register_program",
-	KindUpdateProgram:   "update_program",
-	KindEarn:            "earn",
-	KindReverse:         "reverse",
-	KindTransfer:        "transfer",
-	KindRedeem:          "redeem",
-	KindSetRate:         "set_rate",
-	KindExchange:        "exchange",
-	KindSettle:          "settle",
-}
-
-// Kinds lists every kind in encoding order.
-var Kinds = []Kind{KindRegisterProgram, KindUpdateProgram, KindEarn, KindReverse, KindTransfer,
-	KindRedeem, KindSetRate, KindExchange, KindSettle}
-
-func (k Kind) String() string {
-	if int(k) < len(kindNames) && kindNames[k] != "" {
-		return kindNames[k]
-	}
-	return fmt.Sprintf("kind(%d)", uint8(k))
-}
-
-// ParseKind maps a kind's name back to the kind.
-func ParseKind(s string) (Kind, error) {
-	for _, k := range Kinds {
-		if kindNames[k] == s {
-			return k, nil
-		}
-	}
-	return 0, fmt.Errorf("%w: %q", ErrUnknownKind, s)
-}
-
-// Payload is the kind-specific body of a transaction. It is implemented by the pointer types
-// *RegisterProgram, *UpdateProgram, *Earn, *Reverse, *Transfer, *Redeem, *SetRate, *Exchange
-// and *Settle, and by nothing else.
-type Payload interface {
-	Kind() Kind
-	encode(e *encoder)
-	decode(d *decoder)
-	// check is the stateless validation: everything that can be known without state.
-	check() error
-}
-
 // Tx is a signed transaction. Build one with NewTx, sign it with a Signer; a decoded Tx is
 // immutable (its hash is cached), so do not modify fields of a Tx after hashing it.
 type Tx struct {
@@ -175,30 +115,6 @@ func decodeTx(d *decoder) (*Tx, error) {
 		return nil, d.Err
 	}
 	return tx, nil
-}
-
-func newPayload(k Kind) Payload {
-	switch k {
-	case KindRegisterProgram:
-		return new(RegisterProgram)
-	case KindUpdateProgram:
-		return new(UpdateProgram)
-	case KindEarn:
-		return new(Earn)
-	case KindReverse:
-		return new(Reverse)
-	case KindTransfer:
-		return new(Transfer)
-	case KindRedeem:
-		return new(Redeem)
-	case KindSetRate:
-		return new(SetRate)
-	case KindExchange:
-		return new(Exchange)
-	case KindSettle:
-		return new(Settle)
-	}
-	return nil
 }
 
 // Check is the stateless validation of a transaction: payload bounds and the signature's
