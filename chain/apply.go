@@ -32,6 +32,10 @@ func (s *State) applyTx(tx *Tx, sender Address) ([]Entry, error) {
 	if tx.Payload == nil {
 		return nil, rejectf(ErrMalformed, "missing payload")
 	}
+	if k := tx.Payload.Kind(); int(k) >= len(kinds) || kinds[k].since > s.version {
+		// A kind the rules in force at this height do not have yet (ADR 0005).
+		return nil, rejectf(ErrUnknownKind, "%s under protocol version %d", k, s.version)
+	}
 	if err := tx.Payload.check(); err != nil {
 		return nil, err
 	}

@@ -47,28 +47,31 @@ type kindInfo struct {
 	null    Payload        // the kind's nil pointer, which has no message to hash
 	structs []eip712Struct // the kind's EIP-712 struct types, its primary type first
 	primary string         // the EIP-712 primary type, structs[0]'s name
+	since   Version        // the protocol version from which the kind applies (ADR 0005)
 }
 
-// kinds is the registry, indexed by Kind: one line per kind. A number given twice does not
-// compile, so two kinds cannot share one; a retired kind's line becomes a comment, and its
-// number is never given again.
+// kinds is the registry, indexed by Kind: one line per kind, with the protocol version from
+// which it applies (a block executed under an earlier version refuses it as unknown_kind). A
+// number given twice does not compile, so two kinds cannot share one; a retired kind's line
+// becomes a comment, and its number is never given again.
 var kinds = [...]kindInfo{
-	KindRegisterProgram: kindOf[RegisterProgram]("register_program"),
-	KindUpdateProgram:   kindOf[UpdateProgram]("update_program"),
-	KindEarn:            kindOf[Earn]("earn"),
-	KindReverse:         kindOf[Reverse]("reverse"),
-	KindTransfer:        kindOf[Transfer]("transfer"),
-	KindRedeem:          kindOf[Redeem]("redeem"),
-	KindSetRate:         kindOf[SetRate]("set_rate"),
-	KindExchange:        kindOf[Exchange]("exchange"),
-	KindSettle:          kindOf[Settle]("settle"),
+	KindRegisterProgram: kindOf[RegisterProgram]("register_program", Version1),
+	KindUpdateProgram:   kindOf[UpdateProgram]("update_program", Version1),
+	KindEarn:            kindOf[Earn]("earn", Version1),
+	KindReverse:         kindOf[Reverse]("reverse", Version1),
+	KindTransfer:        kindOf[Transfer]("transfer", Version1),
+	KindRedeem:          kindOf[Redeem]("redeem", Version1),
+	KindSetRate:         kindOf[SetRate]("set_rate", Version1),
+	KindExchange:        kindOf[Exchange]("exchange", Version1),
+	KindSettle:          kindOf[Settle]("settle", Version1),
 }
 
-// kindOf is a registry line: the payload type T, whose pointer implements Payload.
+// kindOf is a registry line: the payload type T, whose pointer implements Payload, its name
+// and the protocol version from which it applies.
 func kindOf[T any, P interface {
 	*T
 	Payload
-}](name string) kindInfo {
+}](name string, since Version) kindInfo {
 	structs := P(new(T)).eip712Structs()
 	return kindInfo{
 		name:    name,
@@ -76,6 +79,7 @@ func kindOf[T any, P interface {
 		null:    P(nil),
 		structs: structs,
 		primary: structs[0].name,
+		since:   since,
 	}
 }
 

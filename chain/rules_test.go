@@ -91,3 +91,17 @@ func TestScheduleRefusesBadActivations(t *testing.T) {
 		t.Fatalf("a second activation at the same height: %v", err)
 	}
 }
+
+// A block executes under the version in force at its height: a kind the registry gives a
+// later version is unknown there, whatever else is right about the transaction.
+func TestStateRefusesKindsNewerThanItsVersion(t *testing.T) {
+	tx := chain.NewTx(testChainID, 0, 0, &chain.Transfer{Program: "ACME", To: who.bob, Amount: 1})
+	before := &chain.Rules{ChainID: testChainID, Version: chain.Version1 - 1, Params: chain.DefaultParams()}
+	st := chain.NewState(memReader{}, before, 1, 1_750_000_000)
+	if _, err := st.ApplyTx(tx, who.alice); !errors.Is(err, chain.ErrUnknownKind) {
+		t.Fatalf("a transfer under version %d: %v, want unknown_kind", before.Version, err)
+	}
+	if got := st.Changes(); len(got) != 0 {
+		t.Fatalf("a refused transaction changed %d records", len(got))
+	}
+}
