@@ -73,8 +73,8 @@ func (p *Exchange) apply(s *State, sender Address) ([]Entry, error) {
 	s.putProgram(to)
 
 	r.Used += p.Amount
-	s.set(RouteKey(p.From, p.To), r.encode())
-	s.set(PositionKey(p.From, p.To), pos.encode())
+	s.set(routeKey(p.From, p.To), r.encode())
+	s.set(positionKey(p.From, p.To), pos.encode())
 	route := p.From + ">" + p.To
 	return append(entries,
 		Entry{Account: sender, Program: p.From, Cause: CauseExchangeOut, Debit: p.Amount, Route: route},

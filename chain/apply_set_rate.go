@@ -24,6 +24,6 @@ func (p *SetRate) apply(s *State, sender Address) ([]Entry, error) {
 	if to.Owner == sender {
 		r.ToSide = side
 	}
-	s.set(RouteKey(p.From, p.To), r.encode())
+	s.set(routeKey(p.From, p.To), r.encode())
 	return nil, nil
 }

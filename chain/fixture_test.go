@@ -141,7 +141,7 @@ func (m memReader) order(tb rapid.TB, sym, ref string) *chain.Order {
 
 func (m memReader) route(tb rapid.TB, from, to string) *chain.Route {
 	tb.Helper()
-	v, ok := m[string(chain.RouteKey(from, to))]
+	v, ok := m[string(chain.RouteKeyForTest(from, to))]
 	if !ok {
 		return &chain.Route{}
 	}
@@ -154,7 +154,7 @@ func (m memReader) route(tb rapid.TB, from, to string) *chain.Route {
 
 func (m memReader) position(tb rapid.TB, debtor, creditor string) *chain.Position {
 	tb.Helper()
-	v, ok := m[string(chain.PositionKey(debtor, creditor))]
+	v, ok := m[string(chain.PositionKeyForTest(debtor, creditor))]
 	if !ok {
 		return &chain.Position{}
 	}
@@ -229,7 +229,7 @@ func (m memReader) balances(tb rapid.TB) map[string]map[chain.Address]*chain.Bal
 // programList decodes the sorted list of symbols (u32 count, then u16-length strings).
 func (m memReader) programList(tb rapid.TB) []string {
 	tb.Helper()
-	v, ok := m[string(chain.ProgramListKey())]
+	v, ok := m[string(chain.ProgramListKeyForTest())]
 	if !ok {
 		return nil
 	}

@@ -245,7 +245,7 @@ func (g *Genesis) ValidatorIndex(a Address) int {
 // of height 0 at the genesis time.
 func (g *Genesis) InitState(s *State) error {
 	for _, p := range g.Partners {
-		s.set(PartnerKey(p.Address), append([]byte{recordVersion}, p.Name...)) // never empty: an empty value would read as absent
+		s.set(partnerKey(p.Address), append([]byte{recordVersion}, p.Name...)) // never empty: an empty value would read as absent
 	}
 	list := make([]string, 0, len(g.Programs))
 	for _, gp := range g.Programs {

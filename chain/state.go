@@ -20,26 +20,31 @@ const (
 	nsPartner  = 'P' // address → partner name
 )
 
+// The state keys other packages need: an account's (what an account proof proves, so a
+// verifier ties the proof to the address), and the program and order records the ledger
+// reads. The rest of the layout is this package's own; ForEachProgram, ForEachRoute and
+// ForEachPosition decode it for readers.
+
 // AccountKey is the state key of an account; account proofs prove it.
 func AccountKey(a Address) []byte { return append([]byte{nsAccount}, a[:]...) }
 
 // ProgramKey is the state key of a program.
 func ProgramKey(symbol string) []byte { return append([]byte{nsProgram}, symbol...) }
 
-// ProgramListKey is the state key of the sorted list of all program symbols.
-func ProgramListKey() []byte { return []byte{nsPrograms} }
+// programListKey is the state key of the sorted list of all program symbols.
+func programListKey() []byte { return []byte{nsPrograms} }
 
 // OrderKey is the state key of an earn credit's order record.
 func OrderKey(symbol, ref string) []byte { return pairKey(nsOrder, symbol, ref) }
 
-// RouteKey is the state key of the exchange route from → to.
-func RouteKey(from, to string) []byte { return pairKey(nsRoute, from, to) }
+// routeKey is the state key of the exchange route from → to.
+func routeKey(from, to string) []byte { return pairKey(nsRoute, from, to) }
 
-// PositionKey is the state key of what debtor's owner owes creditor's owner.
-func PositionKey(debtor, creditor string) []byte { return pairKey(nsPosition, debtor, creditor) }
+// positionKey is the state key of what debtor's owner owes creditor's owner.
+func positionKey(debtor, creditor string) []byte { return pairKey(nsPosition, debtor, creditor) }
 
-// PartnerKey is the state key of a partner.
-func PartnerKey(a Address) []byte { return append([]byte{nsPartner}, a[:]...) }
+// partnerKey is the state key of a partner.
+func partnerKey(a Address) []byte { return append([]byte{nsPartner}, a[:]...) }
 
 func expiryKey(symbol string, day Day) []byte {
 	return binary.BigEndian.AppendUint32(pairKey(nsExpiry, symbol, ""), day)
@@ -220,7 +225,7 @@ func (s *State) program(symbol string) (*Program, error) {
 func (s *State) putProgram(p *Program) { s.set(ProgramKey(p.Symbol), p.encode()) }
 
 func (s *State) programList() []string {
-	v, ok := s.get(ProgramListKey())
+	v, ok := s.get(programListKey())
 	if !ok {
 		return nil
 	}
@@ -239,7 +244,7 @@ func (s *State) putProgramList(list []string) {
 	for _, sym := range list {
 		e.Str(sym)
 	}
-	s.set(ProgramListKey(), e.Buf)
+	s.set(programListKey(), e.Buf)
 }
 
 // balance returns a copy of a's balance in a program, to be written back with putBalance.
@@ -268,7 +273,7 @@ func (s *State) order(symbol, ref string) (*Order, bool, error) {
 }
 
 func (s *State) route(from, to string) (*Route, error) {
-	v, ok := s.get(RouteKey(from, to))
+	v, ok := s.get(routeKey(from, to))
 	if !ok {
 		return &Route{}, nil
 	}
@@ -276,7 +281,7 @@ func (s *State) route(from, to string) (*Route, error) {
 }
 
 func (s *State) position(debtor, creditor string) (*Position, error) {
-	v, ok := s.get(PositionKey(debtor, creditor))
+	v, ok := s.get(positionKey(debtor, creditor))
 	if !ok {
 		return &Position{}, nil
 	}
@@ -308,6 +313,6 @@ func (s *State) scheduleExpiry(symbol string, day Day, add, sub uint64) {
 }
 
 func (s *State) isPartner(a Address) bool {
-	_, ok := s.get(PartnerKey(a))
+	_, ok := s.get(partnerKey(a))
 	return ok
 }
