@@ -17,9 +17,9 @@ import (
 
 // Transactions are signed as EIP-712 typed data (https://eips.ethereum.org/EIPS/eip-712), so
 // any Ethereum wallet can sign them with eth_signTypedData_v4. The types are fixed, so instead
-// of go-ethereum's generic, reflection-driven apitypes (~8 µs a digest) each kind is hashed by
-// hand-written code: type hashes are computed once, a pooled Keccak state is reused, program
-// symbols' hashes are memoised, and no big.Int, map or allocation is on the path. What remains
+// of go-ethereum's generic, reflection-driven apitypes (slower by a multiple; BENCHMARKS.md)
+// each kind is hashed by hand-written code: type hashes are computed once, a pooled Keccak
+// state is reused, program symbols' hashes are memoised, and no big.Int, map or allocation is on the path. What remains
 // is the Keccak permutations EIP-712 itself requires (a transfer with a memo: four).
 // eip712_test.go cross-checks every kind against apitypes.
 //
@@ -290,8 +290,8 @@ func (h *hasher) str(s string) Hash {
 }
 
 // symbolCache memoises the hashes of program symbols, which recur in almost every
-// transaction: a hit saves one Keccak permutation (~40% of a transfer's digest when its memo
-// is empty). It is direct-mapped and lock-free: a slot holds an immutable entry that is
+// transaction: a hit saves one Keccak permutation, a large share of a transfer's digest when
+// its memo is empty (BENCHMARKS.md). It is direct-mapped and lock-free: a slot holds an immutable entry that is
 // replaced whole, and a hit compares the full symbol, so a collision costs only a miss.
 // Symbols that others make up to thrash it cost them nothing but the normal hashing.
 var symbolCache [1024]atomic.Pointer[symbolEntry]
