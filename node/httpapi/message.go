@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"regexp"
-	"strings"
 )
 
 // packagePrefix matches the "pkg: " with which a Go package starts its error sentences (Go's
@@ -17,7 +16,7 @@ func publicMessage(err error) string {
 	for {
 		next := packagePrefix.ReplaceAllString(msg, "$1")
 		if next == msg {
-			return strings.TrimSpace(msg)
+			return msg
 		}
 		msg = next
 	}
