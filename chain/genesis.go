@@ -231,16 +231,6 @@ func (g *Genesis) Encode() []byte {
 // Hash is the chain's identity: keccak256 of the canonical genesis encoding.
 func (g *Genesis) Hash() Hash { return crypto.Keccak256Hash(g.Encode()) }
 
-// ValidatorIndex returns the index of the validator with consensus address a, or -1.
-func (g *Genesis) ValidatorIndex(a Address) int {
-	for i, v := range g.Validators {
-		if v.Address == a {
-			return i
-		}
-	}
-	return -1
-}
-
 // InitState writes the genesis state (partners and programs) into s, which must be the state
 // of height 0 at the genesis time.
 func (g *Genesis) InitState(s *State) error {
