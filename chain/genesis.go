@@ -139,38 +139,8 @@ func (g *Genesis) Validate() error {
 		}
 		partners[p.Address] = true
 	}
-	if len(g.Validators) == 0 || len(g.Validators) > MaxValidators {
-		return fmt.Errorf("%w: need 1 to %d validators, have %d", ErrBadGenesis, MaxValidators, len(g.Validators))
-	}
-	// A block must always fit the largest transaction and the previous block's certificate.
-	if need := blockOverhead + 4 + g.Params.MaxTxBytes + 4 + CommitSize(len(g.Validators)); g.Params.MaxBlockBytes < need {
-		return fmt.Errorf("%w: max_block_bytes %d cannot hold a max_tx_bytes transaction and a certificate of %d validators (%d bytes)", ErrBadGenesis, g.Params.MaxBlockBytes, len(g.Validators), need)
-	}
-	seen := map[Address]bool{}
-	for i, v := range g.Validators {
-		if len(v.Name) > 64 || len(v.Addrs) > 16 {
-			return fmt.Errorf("%w: validator %d: name over 64 bytes or more than 16 multiaddrs", ErrBadGenesis, i)
-		}
-		for _, a := range v.Addrs {
-			if len(a) > 256 {
-				return fmt.Errorf("%w: validator %d: multiaddr over 256 bytes", ErrBadGenesis, i)
-			}
-		}
-		pub, err := crypto.DecompressPubkey(v.PubKey)
-		if err != nil {
-			return fmt.Errorf("%w: validator %d (%q): bad pub_key: %v", ErrBadGenesis, i, v.Name, err)
-		}
-		addr := crypto.PubkeyToAddress(*pub)
-		if v.Address != addr {
-			return fmt.Errorf("%w: validator %d (%q): address %s does not match pub_key (%s)", ErrBadGenesis, i, v.Name, v.Address, addr)
-		}
-		if seen[addr] {
-			return fmt.Errorf("%w: validator %d (%q): duplicate key", ErrBadGenesis, i, v.Name)
-		}
-		seen[addr] = true
-		if !partners[v.Partner] {
-			return fmt.Errorf("%w: validator %d (%q): partner %s is not listed", ErrBadGenesis, i, v.Name, v.Partner)
-		}
+	if err := checkValidators(g.Params, g.Validators, func(a Address) bool { return partners[a] }); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadGenesis, err)
 	}
 	symbols := map[string]bool{}
 	for i, p := range g.Programs {
@@ -250,4 +220,45 @@ func (g *Genesis) InitState(s *State) error {
 		s.putProgramList(list)
 	}
 	return s.Err()
+}
+
+// checkValidators checks a validator set as genesis and every change of rules must: 1 to
+// MaxValidators members, names and multiaddrs bounded, each public key valid and matching its
+// address, no key twice, each run by a partner (when isPartner is given), and blocks of p's
+// size able to hold a max_tx_bytes transaction beside the set's certificate.
+func checkValidators(p Params, vals []Validator, isPartner func(Address) bool) error {
+	if len(vals) == 0 || len(vals) > MaxValidators {
+		return fmt.Errorf("need 1 to %d validators, have %d", MaxValidators, len(vals))
+	}
+	// A block must always fit the largest transaction and the previous block's certificate.
+	if need := blockOverhead + 4 + p.MaxTxBytes + 4 + CommitSize(len(vals)); p.MaxBlockBytes < need {
+		return fmt.Errorf("max_block_bytes %d cannot hold a max_tx_bytes transaction and a certificate of %d validators (%d bytes)", p.MaxBlockBytes, len(vals), need)
+	}
+	seen := map[Address]bool{}
+	for i, v := range vals {
+		if len(v.Name) > 64 || len(v.Addrs) > 16 {
+			return fmt.Errorf("validator %d: name over 64 bytes or more than 16 multiaddrs", i)
+		}
+		for _, a := range v.Addrs {
+			if len(a) > 256 {
+				return fmt.Errorf("validator %d: multiaddr over 256 bytes", i)
+			}
+		}
+		pub, err := crypto.DecompressPubkey(v.PubKey)
+		if err != nil {
+			return fmt.Errorf("validator %d (%q): bad pub_key: %v", i, v.Name, err)
+		}
+		addr := crypto.PubkeyToAddress(*pub)
+		if v.Address != addr {
+			return fmt.Errorf("validator %d (%q): address %s does not match pub_key (%s)", i, v.Name, v.Address, addr)
+		}
+		if seen[addr] {
+			return fmt.Errorf("validator %d (%q): duplicate key", i, v.Name)
+		}
+		seen[addr] = true
+		if isPartner != nil && !isPartner(v.Partner) {
+			return fmt.Errorf("validator %d (%q): partner %s is not listed", i, v.Name, v.Partner)
+		}
+	}
+	return nil
 }

@@ -7,8 +7,9 @@ import "fmt"
 // EIP-712 types, struct hash and typed-data message, and apply_<name>.go its state
 // transition. The generic code (tx.go, txjson.go, eip712.go, apply.go) reaches a kind only
 // through the table below and the Payload methods, never through a switch over kinds, so
-// adding a kind is its two files, one line in the table and its EIP-712 types in
-// docs/signing.md (docs/adr/0004-transaction-kinds.md has the checklist).
+// adding a kind is its two files and one line in the table, plus its EIP-712 types in
+// docs/signing.md, its golden signing vector and its test cases
+// (docs/adr/0004-transaction-kinds.md has the checklist).
 
 // Kind names a transaction kind. The numeric values are part of the encoding: never reuse one.
 type Kind uint8

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"sync"
+	"sync/atomic"
 )
 
 // Version numbers the consensus rules: how transactions are decoded, checked and applied,
 // and how blocks are built and certified. A change to any of these on a running chain is a
-// new Version that takes effect at an activation height recorded on chain
+// new Version that takes effect at an activation height the chain records
 // (docs/adr/0005-rules-at-a-height.md); blocks below that height keep the rules they were
 // made under, so re-executing the chain from genesis gives the same state roots.
 type Version uint32
@@ -18,15 +20,15 @@ const (
 	// ledger semantics of this package's doc, and genesis's limits and validators.
 	Version1 Version = 1
 
-	// LatestVersion is the newest version this code can execute. A node that meets an
-	// activation of a later version stops at its height with ErrUnknownProtocol instead of
-	// executing blocks under rules it does not know.
+	// LatestVersion is the newest version this code can execute. An activation of a later
+	// version is refused with ErrUnknownProtocol (Schedule.Activate), so a node never
+	// executes blocks under rules it does not know (ADR 0005).
 	LatestVersion = Version1
 )
 
 // Rules are the consensus rules in force at one height: the protocol version, the limits,
 // and the validator set that certifies the block at that height. Treat a Rules as read-only:
-// a Schedule hands out the same value to every caller.
+// a Schedule hands out the same value to every caller, from any goroutine.
 type Rules struct {
 	ChainID    uint64      // fixed for the life of a chain; a new one is a new chain
 	Version    Version     // which code paths apply
@@ -62,19 +64,23 @@ type Activation struct {
 
 // Schedule answers, for every height, which rules are in force. It starts with genesis's
 // rules (Version1, genesis's limits and validators) from height 0, the genesis state, and
-// adds each activation the chain records at its height. Today no transaction records one,
-// so a schedule holds a single epoch; the ledger, block sync and consensus nevertheless ask
-// At(height) rather than reading genesis, so that the changes the coming governance records
-// reach all of them at once and the same way.
+// adds each activation at its height. Today no transaction records one, so a chain's
+// schedule holds a single epoch; the ledger, block sync and consensus nevertheless ask
+// At(height) rather than reading genesis, so that the changes the coming governance will
+// record reach all of them at once and the same way.
 //
-// A Schedule is not safe for concurrent use with Activate; the ledger guards its own.
+// A Schedule is safe for concurrent use: At never blocks, and an Activate is seen whole or
+// not at all (the epochs are replaced, never changed in place).
 type Schedule struct {
-	epochs []Activation // by strictly increasing Height; epochs[0].Height == 0
+	mu     sync.Mutex                   // serializes Activate
+	epochs atomic.Pointer[[]Activation] // by strictly increasing Height; the first at 0
 }
 
 // NewSchedule starts the schedule of the chain that g begins.
 func NewSchedule(g *Genesis) *Schedule {
-	return &Schedule{epochs: []Activation{{Height: 0, Rules: g.Rules()}}}
+	s := &Schedule{}
+	s.epochs.Store(&[]Activation{{Height: 0, Rules: g.Rules()}})
+	return s
 }
 
 // Rules are the rules genesis puts in force: Version1 with its limits and validators.
@@ -84,16 +90,22 @@ func (g *Genesis) Rules() Rules {
 
 // At returns the rules in force at height: those of the last activation at or below it.
 func (s *Schedule) At(height uint64) *Rules {
+	epochs := *s.epochs.Load()
 	// The first epoch starting above height, minus one; epochs[0] starts at 0.
-	i := sort.Search(len(s.epochs), func(i int) bool { return s.epochs[i].Height > height }) - 1
-	return &s.epochs[i].Rules
+	i := sort.Search(len(epochs), func(i int) bool { return epochs[i].Height > height }) - 1
+	return &epochs[i].Rules
 }
 
 // Activate records a change of rules at a height above every earlier activation. It refuses
 // a version this code cannot execute, a version lower than the one in force, a chain id
-// change, and limits or a validator set that fail the checks genesis's pass.
+// change, and limits or a validator set that fail the checks genesis's pass (all but the
+// validators' partners, which the governance that decides the change checks against the
+// partner set of its day).
 func (s *Schedule) Activate(a Activation) error {
-	last := &s.epochs[len(s.epochs)-1]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	epochs := *s.epochs.Load()
+	last := &epochs[len(epochs)-1]
 	switch {
 	case a.Height <= last.Height:
 		return fmt.Errorf("%w: activation at height %d is not above the last one (%d)", ErrBadActivation, a.Height, last.Height)
@@ -107,13 +119,14 @@ func (s *Schedule) Activate(a Activation) error {
 	if err := a.Rules.Params.check(); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadActivation, err)
 	}
-	if n := len(a.Rules.Validators); n == 0 || n > MaxValidators {
-		return fmt.Errorf("%w: need 1 to %d validators, have %d", ErrBadActivation, MaxValidators, n)
+	if err := checkValidators(a.Rules.Params, a.Rules.Validators, nil); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadActivation, err)
 	}
 	a.Rules.Validators = slices.Clone(a.Rules.Validators)
-	s.epochs = append(s.epochs, a)
+	next := append(slices.Clip(epochs), a)
+	s.epochs.Store(&next)
 	return nil
 }
 
 // Activations returns the changes of rules after genesis, oldest first.
-func (s *Schedule) Activations() []Activation { return slices.Clone(s.epochs[1:]) }
+func (s *Schedule) Activations() []Activation { return slices.Clone((*s.epochs.Load())[1:]) }

@@ -74,6 +74,13 @@ func TestScheduleRefusesBadActivations(t *testing.T) {
 		{"new chain id", chain.Activation{Height: 5, Rules: later(func(r *chain.Rules) { r.ChainID++ })}, chain.ErrBadActivation},
 		{"bad limits", chain.Activation{Height: 5, Rules: later(func(r *chain.Rules) { r.Params.MaxLots = 1 })}, chain.ErrBadActivation},
 		{"no validators", chain.Activation{Height: 5, Rules: later(func(r *chain.Rules) { r.Validators = nil })}, chain.ErrBadActivation},
+		{"a validator's address not its key's", chain.Activation{Height: 5, Rules: later(func(r *chain.Rules) {
+			r.Validators = append([]chain.Validator(nil), r.Validators...)
+			r.Validators[0].Address[0] ^= 1
+		})}, chain.ErrBadActivation},
+		{"a key twice", chain.Activation{Height: 5, Rules: later(func(r *chain.Rules) {
+			r.Validators = append(append([]chain.Validator(nil), r.Validators...), r.Validators[0])
+		})}, chain.ErrBadActivation},
 	} {
 		s := chain.NewSchedule(g)
 		if err := s.Activate(tc.a); !errors.Is(err, tc.want) {
@@ -103,5 +110,34 @@ func TestStateRefusesKindsNewerThanItsVersion(t *testing.T) {
 	}
 	if got := st.Changes(); len(got) != 0 {
 		t.Fatalf("a refused transaction changed %d records", len(got))
+	}
+}
+
+// Readers on other goroutines (the API, the mempool, consensus) see each activation whole.
+func TestScheduleIsSafeForConcurrentReaders(t *testing.T) {
+	g := validGenesis(t)
+	s := chain.NewSchedule(g)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for h := uint64(1); h <= 200; h++ {
+			r := g.Rules()
+			r.Params.MaxLots = 2 + int(h%100)
+			if err := s.Activate(chain.Activation{Height: h * 10, Rules: r}); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for i := 0; i < 2000; i++ {
+		h := uint64(i)
+		r := s.At(h)
+		if want := g.Params.MaxLots; h < 10 && r.Params.MaxLots != want {
+			t.Fatalf("At(%d).MaxLots = %d before any activation could apply, want %d", h, r.Params.MaxLots, want)
+		}
+	}
+	<-done
+	if got := s.At(2000).Params.MaxLots; got != 2+200%100 {
+		t.Fatalf("At(2000).MaxLots = %d", got)
 	}
 }

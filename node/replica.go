@@ -744,11 +744,3 @@ func (n *Node) ConsensusStatus() consensus.Status {
 	}
 	return consensus.Status{}
 }
-
-// P2PStats counts the node's p2p traffic and enforcement (violations, penalties, bans).
-func (n *Node) P2PStats() p2p.Stats {
-	if n.replica == nil {
-		return p2p.Stats{}
-	}
-	return n.replica.host.Stats()
-}

@@ -10,8 +10,8 @@
 //
 // A peer id is derived from a secp256k1 public key, and the Noise handshake proves that the
 // peer holds the key, so a connected peer's id proves which validator (chain address)
-// speaks: see PeerIDOf, ValidatorPeerID and AddressOf. The host admits only the genesis
-// validators and configured observers (checked before dialing and after the handshake,
+// speaks: see PeerIDOf, ValidatorPeerID and AddressOf. The host admits only the validators
+// it is given (the set the ledger says is in force) and configured observers (checked before dialing and after the handshake,
 // both directions), and only over TCP with Noise and yamux. libp2p's resource manager runs
 // with fixed limits (ResourceLimits).
 //
@@ -33,7 +33,7 @@
 //	h, err := p2p.New(p2p.Config{
 //		Key:         consensusKey, // *ecdsa.PrivateKey from the keystore
 //		ListenAddrs: []string{"/ip4/0.0.0.0/tcp/8646"},
-//		Validators:  genesis.Validators, // allowed; their multiaddrs are dialed
+//		Validators:  rules.Validators, // ledger.RulesAt(next height); allowed, multiaddrs dialed
 //		Observers:   cfg.Observers,
 //		Logger:      logger,
 //	})

@@ -76,6 +76,10 @@ func NewCluster(o ClusterOptions) (c *Cluster, err error) {
 		if i < 0 || i >= o.Validators {
 			return nil, fmt.Errorf("testnet: byzantine node %d is not a validator", i)
 		}
+		if o.Validators == 1 {
+			// A lone validator runs no consensus, so its transport is never wrapped.
+			return nil, errors.New("testnet: a byzantine validator needs at least two validators")
+		}
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))

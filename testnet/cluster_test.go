@@ -357,6 +357,12 @@ func TestByzantineMustBeAValidator(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "byzantine node 4 is not a validator") {
 		t.Fatalf("a byzantine observer: %v", err)
 	}
+	_, err = testnet.NewCluster(testnet.ClusterOptions{
+		Validators: 1, Dir: t.TempDir(), Byzantine: map[int]testnet.Byzantine{0: {Equivocate: true}},
+	})
+	if err == nil || !strings.Contains(err.Error(), "needs at least two validators") {
+		t.Fatalf("a byzantine lone validator: %v", err)
+	}
 }
 
 // (e) A peer that is neither validator nor observer cannot connect; a connected peer's
@@ -388,10 +394,10 @@ func TestStrangersAndForgedMessages(t *testing.T) {
 	if err := stranger.Start(); err != nil {
 		t.Fatal(err)
 	}
-	refusedBefore := v0.P2PStats().Refused
-	eventually(t, 20*time.Second, func() bool { return v0.P2PStats().Refused >= refusedBefore+2 },
+	refusedBefore := p2pEvents(t, v0, "refused")
+	eventually(t, 20*time.Second, func() bool { return p2pEvents(t, v0, "refused") >= refusedBefore+2 },
 		func() string {
-			return fmt.Sprintf("node 0 refused the stranger %d times", v0.P2PStats().Refused-refusedBefore)
+			return fmt.Sprintf("node 0 refused the stranger %d times", p2pEvents(t, v0, "refused")-refusedBefore)
 		})
 
 	// The observer's identity (an admitted peer) turns bad: the observer stops, and a host of
@@ -454,10 +460,12 @@ func TestStrangersAndForgedMessages(t *testing.T) {
 	h.agree(next.Height, all(4)...)
 	for i := 0; i < 4; i++ {
 		eventually(t, 20*time.Second, func() bool {
-			st := h.c.Node(i).P2PStats()
-			return st.Penalties > 0 && st.Violations > 0
+			n := h.c.Node(i)
+			return p2pEvents(t, n, "penalty") > 0 && p2pEvents(t, n, "violation") > 0
 		}, func() string {
-			return fmt.Sprintf("validator %d counted no violation against the forging peer: %+v", i, h.c.Node(i).P2PStats())
+			n := h.c.Node(i)
+			return fmt.Sprintf("validator %d counted no violation against the forging peer: %d penalties, %d violations",
+				i, p2pEvents(t, n, "penalty"), p2pEvents(t, n, "violation"))
 		})
 	}
 }
@@ -541,4 +549,28 @@ func TestCaughtUpBlocksLeaveTheMempool(t *testing.T) {
 	if err != nil || got.Status != api.TxCommitted || got.Height != info.Height {
 		t.Fatalf("on the caught-up validator: %+v %v", got, err)
 	}
+}
+
+// p2pEvents reads the node's loyal_p2p_events_total{event=...} from its metrics registry, as
+// an operator reads it at /metrics.
+func p2pEvents(t *testing.T, n *node.Node, event string) uint64 {
+	t.Helper()
+	mfs, err := n.Metrics().Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != "loyal_p2p_events_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "event" && l.GetValue() == event {
+					return uint64(m.GetCounter().GetValue())
+				}
+			}
+		}
+	}
+	t.Fatalf("no loyal_p2p_events_total{event=%q} on the node", event)
+	return 0
 }

@@ -29,7 +29,7 @@ const MaxResponseBytes = 32 << 20
 const MaxHistoryLimit = 1000
 
 // Client talks to a node's HTTP JSON API, one method per endpoint, each decoding the
-// node/api type of its answer. Every call takes a context, which bounds it: the Client sets
+// api type of its answer. Every call takes a context, which bounds it: the Client sets
 // no timeout of its own. A non-2xx answer is returned as an *APIError. The zero value with
 // BaseURL set is ready to use; a Client is safe for concurrent use.
 type Client struct {

@@ -52,8 +52,8 @@
 //   - Speed. The state root is on the hot path of every block, and every
 //     node hash is one 65-byte preimage. Go's crypto/sha256 uses the CPU's
 //     SHA extensions (SHA-NI on x86-64, the SHA2 instructions on arm64),
-//     about three times faster than Keccak-256 on a 65-byte preimage here
-//     (BENCHMARKS.md).
+//     several times faster than Keccak-256 on a 65-byte preimage here
+//     (BENCHMARKS.md has the figures).
 //   - A standard every auditor's tooling has. SHA-256 is in sha256sum,
 //     openssl, Python's hashlib and every language's standard library, so a
 //     root or a proof can be checked independently without hunting for

@@ -2,7 +2,6 @@ package store
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 )
 
@@ -151,27 +150,4 @@ type Options struct {
 
 	// Logger receives the backend's log messages. Nil means no logging.
 	Logger *slog.Logger
-}
-
-// EffectiveMaxBatchBytes returns the MaxBatchBytes a backend applies for opts, which may be
-// nil: the default for 0, an error for a negative value.
-func (o *Options) EffectiveMaxBatchBytes() (int, error) {
-	if o == nil || o.MaxBatchBytes == 0 {
-		return DefaultMaxBatchBytes, nil
-	}
-	if o.MaxBatchBytes < 0 {
-		return 0, fmt.Errorf("store: negative MaxBatchBytes %d", o.MaxBatchBytes)
-	}
-	return o.MaxBatchBytes, nil
-}
-
-// IsReadOnly reports whether opts, which may be nil, asks for a read-only store.
-func (o *Options) IsReadOnly() bool { return o != nil && o.ReadOnly }
-
-// Log returns the logger of opts, which may be nil: nil means no logging.
-func (o *Options) Log() *slog.Logger {
-	if o == nil {
-		return nil
-	}
-	return o.Logger
 }

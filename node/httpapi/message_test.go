@@ -20,6 +20,10 @@ func TestPublicMessageDropsPackagePrefixes(t *testing.T) {
 		{errors.New("ledger: not found"), "not found"},
 		{errors.New("order ref \"x\" unknown"), "order ref \"x\" unknown"},
 		{errors.New("blockchain: kept"), "blockchain: kept"}, // a word ending in a package name is not a prefix
+		{fmt.Errorf("%w: %q", sentinel, "A: node: B"), `nonce too low: "A: node: B"`}, // the caller's input is echoed as sent
+		{errors.New("unknown program: "), "unknown program: "},
+		{fmt.Errorf("%w: order %s is pending", sentinel, "A-1: ledger: x"), "nonce too low: order A-1: ledger: x is pending"}, // a detail after a sentinel is the caller's
+		{fmt.Errorf("node: submit: %w", fmt.Errorf("%w: ref chain: 2", sentinel)), "submit: nonce too low: ref chain: 2"},
 	} {
 		if got := publicMessage(tc.err); got != tc.want {
 			t.Errorf("publicMessage(%q) = %q, want %q", tc.err, got, tc.want)

@@ -13,7 +13,7 @@ import (
 	"github.com/loyal-ledger/loyal/chain/ledger"
 )
 
-// api.History page sizes.
+// History page sizes (GET /v1/accounts/{address}/history?limit=N).
 const (
 	DefaultHistoryLimit = 100
 	MaxHistoryLimit     = 1000

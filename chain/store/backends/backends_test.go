@@ -124,7 +124,7 @@ func TestOpenBadOptions(t *testing.T) {
 			t.Errorf("%s: negative MaxBatchBytes accepted", backend)
 		}
 	}
-	_, err := badger.Open(t.TempDir(), &store.Options{MaxBatchBytes: badger.MaxBatchBytes + 1})
+	_, err := badger.Open(t.TempDir(), &store.Options{MaxBatchBytes: store.MaxBatchBytesLimit + 1})
 	if err == nil || !strings.Contains(err.Error(), "MaxBatchBytes") {
 		t.Errorf("badger: MaxBatchBytes above the limit: err = %v", err)
 	}

@@ -15,11 +15,6 @@ import (
 	"github.com/loyal-ledger/loyal/chain/store/internal/backend"
 )
 
-// MaxBatchBytes is the largest Options.MaxBatchBytes Open
-// accepts. Beyond it badger's memtable write-ahead log, mapped at twice the
-// memtable size, would overflow its 32-bit offsets.
-const MaxBatchBytes = store.MaxBatchBytesLimit
-
 const (
 	// badgerValueThreshold: values this long or longer are stored in badger's
 	// value log rather than in the LSM tree (badger's default and maximum;
@@ -92,22 +87,22 @@ var (
 // Badger's value log is not garbage-collected by this package; it only holds
 // values of 1 MiB or more.
 func Open(dir string, opts *store.Options) (store.DB, error) {
-	maxBatch, err := opts.EffectiveMaxBatchBytes()
+	maxBatch, err := backend.MaxBatchBytes(opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: open badger %s: %w", dir, err)
 	}
-	if maxBatch > MaxBatchBytes {
+	if maxBatch > store.MaxBatchBytesLimit { // badger's own bound, which the store's limit states
 		return nil, fmt.Errorf("store: open badger %s: MaxBatchBytes %d exceeds badger's limit of %d",
-			dir, maxBatch, MaxBatchBytes)
+			dir, maxBatch, store.MaxBatchBytesLimit)
 	}
 	memTableSize, txnBytes := badgerSizes(maxBatch)
 
 	bo := badger.DefaultOptions(dir)
 	bo.Logger = nil // badger checks for nil; its default logger writes to stderr
-	if l := opts.Log(); l != nil {
+	if l := backend.Logger(opts); l != nil {
 		bo.Logger = badgerLogger{l}
 	}
-	bo.ReadOnly = opts.IsReadOnly()
+	bo.ReadOnly = backend.ReadOnly(opts)
 	bo.SyncWrites = true
 	bo.DetectConflicts = false // batches are blind writes; no read-write transactions
 	bo.MetricsEnabled = false

@@ -6,5 +6,6 @@
 // The store numbers one version per batch and reads at the last one committed; a batch is
 // written in key order with badger's own transaction markers (commit.go says why and how),
 // and every commit is synced. Options.MaxBatchBytes sizes badger's memtable, so it bounds
-// both the largest batch and the memory badger holds; it may be at most MaxBatchBytes.
+// both the largest batch and the memory badger holds; it may be at most
+// store.MaxBatchBytesLimit.
 package badger

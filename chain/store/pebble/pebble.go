@@ -47,10 +47,10 @@ var (
 // Open opens, creating it if needed, the pebble store in dir. opts may
 // be nil. The store's own logging goes to opts.Logger, or nowhere.
 func Open(dir string, opts *store.Options) (store.DB, error) {
-	if _, err := opts.EffectiveMaxBatchBytes(); err != nil {
+	if _, err := backend.MaxBatchBytes(opts); err != nil {
 		return nil, fmt.Errorf("store: open pebble %s: %w", dir, err)
 	}
-	logger := opts.Log()
+	logger := backend.Logger(opts)
 
 	cache := pebble.NewCache(pebbleCacheBytes)
 	defer cache.Unref() // pebble.Open takes its own reference.
@@ -63,7 +63,7 @@ func Open(dir string, opts *store.Options) (store.DB, error) {
 		Cache:        cache,
 		MemTableSize: pebbleMemTableBytes,
 		Levels:       levels,
-		ReadOnly:     opts.IsReadOnly(),
+		ReadOnly:     backend.ReadOnly(opts),
 		Logger:       pebbleLogger{logger},
 		EventListener: &pebble.EventListener{
 			BackgroundError: func(err error) {

@@ -121,7 +121,8 @@ var ErrNoProgress = errors.New("blocksync: no peer provided the next block")
 
 // CatchUp fetches and applies blocks from peers until this node reaches target (or the
 // highest height a peer reports, if target is 0). Every block is applied through the ledger,
-// which checks its certificate against the genesis validators, re-executes it and checks its
+// which checks its certificate against the validators in force at its height (RulesAt),
+// re-executes it and checks its
 // state root; a peer that serves a block or certificate that fails is penalized and the
 // block is fetched from another. Progress is logged every few seconds with the height, the
 // rate and an estimate of the time left. It returns the number of blocks applied.

@@ -2,7 +2,7 @@
 //
 // Use:
 //
-//	pool := mempool.New(mempool.Config{}, signer, genesis.ChainID, genesis.Params)
+//	pool := mempool.New(mempool.Config{}, signer, chainID, ledger.RulesAt(head+1).Params)
 //
 //	// A transaction from the API or a peer: checked, its signature recovered once.
 //	sender, err := pool.Add(tx, ledgerNonce, head.Time) // err has a chain.Code
