@@ -19,7 +19,7 @@ func TestPublicMessageDropsPackagePrefixes(t *testing.T) {
 		{fmt.Errorf("node: submit: %w", fmt.Errorf("mempool: add: %w", sentinel)), "submit: add: nonce too low"},
 		{errors.New("ledger: not found"), "not found"},
 		{errors.New("order ref \"x\" unknown"), "order ref \"x\" unknown"},
-		{errors.New("blockchain: kept"), "blockchain: kept"}, // a word ending in a package name is not a prefix
+		{errors.New("blockchain: kept"), "blockchain: kept"},                          // a word ending in a package name is not a prefix
 		{fmt.Errorf("%w: %q", sentinel, "A: node: B"), `nonce too low: "A: node: B"`}, // the caller's input is echoed as sent
 		{errors.New("unknown program: "), "unknown program: "},
 		{fmt.Errorf("%w: order %s is pending", sentinel, "A-1: ledger: x"), "nonce too low: order A-1: ledger: x is pending"}, // a detail after a sentinel is the caller's
