@@ -104,7 +104,8 @@ func newReplica(n *Node, wrap func(Transport) Transport) (*replica, error) {
 	p := rules.Params
 	host, err := p2p.New(p2p.Config{
 		Key: n.key, ListenAddrs: n.cfg.P2P.Listen, Validators: rules.Validators,
-		Observers: observers, Bootstrap: n.cfg.P2P.Bootstrap, Logger: n.log.With("component", "p2p"),
+		Registerer: n.metrics.Registry, // loyal_p2p_* at /metrics
+		Observers:  observers, Bootstrap: n.cfg.P2P.Bootstrap, Logger: n.log.With("component", "p2p"),
 		// One service per network, so that two Loyal networks on a LAN do not answer each
 		// other's queries: "_loyal-" and 4 bytes of the genesis hash (15 bytes, DNS-SD's limit).
 		MDNS: n.cfg.P2P.MDNS, MDNSService: fmt.Sprintf("_loyal-%x._udp", n.genesis.Hash().Bytes()[:4]),
