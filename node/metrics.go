@@ -17,6 +17,8 @@ type Metrics struct {
 	Rejected     *prometheus.CounterVec
 	BlockApply   prometheus.Histogram
 	Round        prometheus.Gauge
+	Proposals    *prometheus.CounterVec
+	PeerDrops    *prometheus.CounterVec
 	APILatency   *prometheus.HistogramVec
 }
 
@@ -50,12 +52,20 @@ func NewMetrics() *Metrics {
 			Namespace: "loyal", Subsystem: "consensus", Name: "round",
 			Help: "Consensus round of the height being decided; above 0 means rounds failed (a proposer down, a partition).",
 		}),
+		Proposals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "loyal", Subsystem: "consensus", Name: "proposals_total",
+			Help: "Peers' proposals of the current height checked, by result: valid, invalid (its block failed), conflicting (a second block for a round: kept as evidence, not checked).",
+		}, []string{"result"}),
+		PeerDrops: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "loyal", Subsystem: "consensus", Name: "dropped_messages_total",
+			Help: "Peers' consensus messages dropped and their peer penalised, by reason: malformed, not_proposer and not_signer (dropped before any signature work), bad_signature.",
+		}, []string{"reason"}),
 		APILatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "loyal", Subsystem: "api", Name: "request_duration_seconds", Help: "HTTP API request latency by route and status class.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}, []string{"route", "code"}),
 	}
-	m.Registry.MustRegister(m.Height, m.CommittedTxs, m.Blocks, m.MempoolTxs, m.MempoolBytes, m.Rejected, m.BlockApply, m.Round, m.APILatency,
+	m.Registry.MustRegister(m.Height, m.CommittedTxs, m.Blocks, m.MempoolTxs, m.MempoolBytes, m.Rejected, m.BlockApply, m.Round, m.Proposals, m.PeerDrops, m.APILatency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

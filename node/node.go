@@ -19,13 +19,15 @@ import (
 	"github.com/loyal-ledger/loyal/chain/ledger"
 	"github.com/loyal-ledger/loyal/chain/store"
 	"github.com/loyal-ledger/loyal/chain/store/backends"
+	"github.com/loyal-ledger/loyal/node/consensus"
 	"github.com/loyal-ledger/loyal/node/httpapi"
 	"github.com/loyal-ledger/loyal/node/internal/mempool"
 )
 
-// Node is a running Loyal node: the ledger in its store, the mempool, the block producer
-// (one validator) or the BFT replica (several validators, or an observer), and the HTTP API.
-// Open it, Run it until its context ends, then Close it.
+// Node is a running Loyal node: the ledger in its store, the mempool, the driver (the
+// consensus engine and the ledger's one writer), the p2p network (unless this node is the
+// network's only validator) and the HTTP API. Open it, Run it until its context ends, then
+// Close it.
 type Node struct {
 	cfg       Config
 	home      string
@@ -45,14 +47,10 @@ type Node struct {
 	listener  net.Listener
 	dataDir   string
 	evidence  *evidenceLog
-	replica   *replica      // nil on a single-validator network
-	wake      chan struct{} // nudges the producer; buffered, never blocks a sender
+	drv       *driver
+	net       *network // nil on a single-validator network
 	now       func() time.Time
-
-	// lastCommit is the certificate of the head block; only the producer goroutine uses it
-	// after Open.
-	lastCommit *chain.Commit
-	closeOnce  sync.Once
+	closeOnce sync.Once
 }
 
 // Options are what a program embedding a node sets in code, beside its home's files.
@@ -121,40 +119,41 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 		return nil, fmt.Errorf("node: %s: %w", dataDir, err)
 	}
 	head := l.Head()
-	// A single-validator network needs no consensus: its validator produces blocks alone.
-	// Anything else (more validators, or a key outside the set: an observer) runs the BFT
-	// engine over p2p.
 	rules := l.RulesAt(head.Height + 1)
-	solo := len(rules.Validators) == 1 && rules.ValidatorIndex(validator) == 0
 	n = &Node{
 		cfg: cfg, home: home, log: log, genesis: g, db: db, ledger: l,
 		metrics: NewMetrics(), key: key, validator: validator,
 		operator: operator, opAddr: crypto.PubkeyToAddress(operator.PublicKey), token: token,
-		wake: make(chan struct{}, 1), now: time.Now,
+		now: time.Now, dataDir: dataDir,
 	}
 	n.pool = mempool.New(mempool.Config{
 		MaxTxs: cfg.Mempool.MaxTxs, MaxBytes: cfg.Mempool.MaxBytes, MaxFutureNonces: cfg.Mempool.MaxFutureNonces,
-	}, l.Signer(), g.ChainID, l.RulesAt(head.Height+1).Params)
+	}, l.Signer(), g.ChainID, rules.Params)
 	n.desk = newMerchantDesk(n)
-	n.dataDir = dataDir
 	if n.evidence, err = openEvidence(filepath.Join(dataDir, evidenceFile)); err != nil {
 		return nil, fmt.Errorf("node: evidence: %w", err)
 	}
 	n.feed = newCommitFeed(head.Height)
-	if head.Height > 0 {
-		if n.lastCommit, err = l.SeenCommit(head.Height); err != nil {
-			return nil, fmt.Errorf("node: certificate of the head block %d: %w", head.Height, err)
-		}
-	}
 	n.metrics.Height.Set(float64(head.Height))
-	if !solo {
-		if n.replica, err = newReplica(n, o.WrapTransport); err != nil {
+	if n.drv, err = n.newDriver(); err != nil {
+		return nil, err
+	}
+	// A network whose only validator is this node needs no peers; anything else (more
+	// validators, or a key outside the set: an observer) talks to them over p2p.
+	if len(rules.Validators) > 1 || rules.ValidatorIndex(validator) < 0 {
+		if n.net, err = n.newNetwork(o.WrapTransport); err != nil {
 			return nil, err
 		}
+	} else {
+		// Nothing the only validator signs leaves this process except inside the blocks it
+		// commits, and a block is committed durably before anyone can read it: after a crash
+		// there is no earlier signature it could contradict, so it needs no signed-state file
+		// and skips its fsync on every block.
+		n.drv.signed = nil
 	}
 	if n.listener, err = net.Listen("tcp", cfg.API.Listen); err != nil {
-		if n.replica != nil {
-			n.replica.host.Close()
+		if n.net != nil {
+			n.net.host.Close()
 		}
 		return nil, fmt.Errorf("node: API listen on %s: %w", cfg.API.Listen, err)
 	}
@@ -192,10 +191,9 @@ func (n *Node) Run(ctx context.Context) error {
 		}
 		return nil
 	})
-	if n.replica != nil {
-		g.Go(func() error { return n.replica.run(ctx) })
-	} else {
-		g.Go(func() error { return n.produce(ctx) })
+	g.Go(func() error { return n.drv.run(ctx) })
+	if n.net != nil {
+		g.Go(func() error { return n.net.run(ctx) })
 	}
 	g.Go(func() error {
 		<-ctx.Done()
@@ -215,8 +213,8 @@ func (n *Node) Run(ctx context.Context) error {
 func (n *Node) Close() error {
 	var err error
 	n.closeOnce.Do(func() {
-		if n.replica != nil {
-			n.replica.host.Close()
+		if n.net != nil {
+			n.net.host.Close()
 		}
 		n.listener.Close()
 		err = n.db.Close()
@@ -233,10 +231,11 @@ func (n *Node) nonceOf(a chain.Address) (uint64, error) {
 	return acc.Nonce, nil
 }
 
-// nudge wakes the producer without blocking.
-func (n *Node) nudge() {
-	select {
-	case n.wake <- struct{}{}:
-	default:
+// ConsensusStatus is where the node's consensus engine stands: height, round, step and
+// locks (the zero Status before it has stepped anything).
+func (n *Node) ConsensusStatus() consensus.Status {
+	if st := n.drv.status.Load(); st != nil {
+		return *st
 	}
+	return consensus.Status{}
 }

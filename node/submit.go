@@ -47,10 +47,10 @@ func (n *Node) Submit(tx *chain.Tx) (api.Submitted, error) {
 	txs, bytes := n.pool.Size()
 	n.metrics.MempoolTxs.Set(float64(txs))
 	n.metrics.MempoolBytes.Set(float64(bytes))
-	if n.replica != nil {
-		n.replica.gossipTx(tx) // every validator may propose it
+	if n.net != nil {
+		n.net.gossipTx(tx) // every validator may propose it
 	}
-	n.nudge()
+	n.drv.nudge()
 	return api.Submitted{Hash: tx.Hash(), Status: api.TxPending}, nil
 }
 

@@ -350,17 +350,7 @@ func (l *Ledger) BuildBlock(time uint64, proposer chain.Address, txs []*chain.Tx
 		return nil, nil, fmt.Errorf("ledger: %d senders for %d transactions", len(senders), len(txs))
 	}
 	rules := l.RulesAt(l.head.Height + 1)
-	p := rules.Params
-	if len(txs) > p.MaxBlockTxs {
-		txs, senders = txs[:p.MaxBlockTxs], senders[:p.MaxBlockTxs]
-	}
-	size := (&chain.Block{LastCommit: lastCommit}).Size()
-	for i, tx := range txs {
-		if size += tx.Size() + 4; size > p.MaxBlockBytes {
-			txs, senders = txs[:i], senders[:i]
-			break
-		}
-	}
+	txs, senders = fitRoom(rules.Params, lastCommit, txs, senders) // a caller's mistake, not the block's
 	l.settle()
 	ex, kept, rejected, err := l.execute(l.head.Height+1, time, txs, senders, true, nil)
 	if err != nil {

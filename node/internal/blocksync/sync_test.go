@@ -127,8 +127,24 @@ func (x liar) SeenCommit(h uint64) (*chain.Commit, error) { return x.l.SeenCommi
 func (x liar) RecoverSenders(txs []*chain.Tx) ([]chain.Address, error) {
 	return x.l.RecoverSenders(txs)
 }
-func (x liar) ApplyBlockWithSenders(b *chain.Block, s []chain.Address, c *chain.Commit) error {
-	return x.l.ApplyBlockWithSenders(b, s, c)
+
+// direct commits fetched blocks straight to a ledger, as the node's driver does on its own
+// goroutine.
+type direct struct{ l *ledger.Ledger }
+
+func (d direct) Apply(ctx context.Context, blocks []blocksync.Fetched) (int, error) {
+	for i, f := range blocks {
+		if err := ctx.Err(); err != nil {
+			return i, err
+		}
+		if f.Block.Header.Height <= d.l.Head().Height {
+			continue
+		}
+		if err := d.l.ApplyBlockWithSenders(f.Block, f.Senders, f.Commit); err != nil {
+			return i, err
+		}
+	}
+	return len(blocks), nil
 }
 
 // host starts a p2p host for key that serves sync requests from src.
@@ -140,7 +156,7 @@ func host(t testing.TB, k *ecdsa.PrivateKey, g *chain.Genesis, observers []peer.
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := blocksync.New(src, h, slog.New(slog.NewTextHandler(io.Discard, nil)), 16<<20)
+	s := blocksync.New(src, nil, h, slog.New(slog.NewTextHandler(io.Discard, nil)), 16<<20)
 	h.HandleRequests(func(ctx context.Context, _ peer.ID, _ chain.Address, req []byte) ([]byte, error) {
 		return s.Serve(ctx, req)
 	})
@@ -168,7 +184,7 @@ func TestCatchUpSkipsALyingPeer(t *testing.T) {
 	fresh := openLedger(t, g)
 	hNew := host(t, newKey, g, observers, fresh, fullAddr(hLiar), fullAddr(hHonest))
 	waitConnected(t, hNew, hHonest, hLiar)
-	s := blocksync.New(fresh, hNew, slog.New(slog.NewTextHandler(io.Discard, nil)), 16<<20)
+	s := blocksync.New(fresh, direct{fresh}, hNew, slog.New(slog.NewTextHandler(io.Discard, nil)), 16<<20)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	// The liar first: it must be refused at its bad block and the rest fetched elsewhere.
@@ -215,7 +231,7 @@ func TestObserverSyncsTenThousandBlocks(t *testing.T) {
 	hNew := host(t, newKey, g, observers, fresh, fullAddr(hSource))
 	waitConnected(t, hNew, hSource)
 	var logs syncBuffer
-	s := blocksync.New(fresh, hNew, slog.New(slog.NewTextHandler(&logs, nil)), 16<<20)
+	s := blocksync.New(fresh, direct{fresh}, hNew, slog.New(slog.NewTextHandler(&logs, nil)), 16<<20)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	applied, err := s.CatchUp(ctx, []peer.ID{hSource.ID()}, 0)

@@ -13,13 +13,31 @@ import (
 	"github.com/loyal-ledger/loyal/chain/ledger"
 )
 
-// Ledger is what the syncer reads and extends: the node's ledger.
+// Ledger is what the syncer reads: the node's ledger. The syncer never writes it: blocks it
+// fetches go to an Applier.
 type Ledger interface {
 	Head() ledger.Head
 	Block(height uint64) (*chain.Block, error)
 	SeenCommit(height uint64) (*chain.Commit, error)
 	RecoverSenders(txs []*chain.Tx) ([]chain.Address, error)
-	ApplyBlockWithSenders(blk *chain.Block, senders []chain.Address, commit *chain.Commit) error
+}
+
+// Fetched is a block a peer served, with its certificate and its transactions' senders
+// (recovered by the syncer, off the applier's goroutine). Nothing about it is checked yet
+// beyond its height and its signatures' recovery.
+type Fetched struct {
+	Block   *chain.Block
+	Commit  *chain.Commit
+	Senders []chain.Address
+}
+
+// Applier commits fetched blocks: the node's one ledger writer, which checks each block's
+// certificate, re-executes it and checks its state root. Apply commits blocks in order,
+// skipping any at or below the ledger's head (committed meanwhile by consensus: not the peer's
+// fault), and stops at the first that fails; it returns how many of blocks are now at or
+// below the head, and the failure. It must return when ctx ends.
+type Applier interface {
+	Apply(ctx context.Context, blocks []Fetched) (int, error)
 }
 
 // Network is how the syncer reaches peers: the node's p2p host.
@@ -31,20 +49,18 @@ type Network interface {
 // Syncer serves blocks to peers and catches up from them. Serve is safe for concurrent use;
 // CatchUp runs in one goroutine at a time (the node's).
 type Syncer struct {
-	// Applied, if set, is called after each block CatchUp applies, with its transactions'
-	// senders and the time it took.
-	Applied func(blk *chain.Block, senders []chain.Address, took time.Duration)
-
 	l           Ledger
+	apply       Applier
 	net         Network
 	log         *slog.Logger
 	maxResponse int
 	batch       int
 }
 
-// New makes a syncer. maxResponse bounds one answer in bytes (the p2p sync limit).
-func New(l Ledger, net Network, log *slog.Logger, maxResponse int) *Syncer {
-	return &Syncer{l: l, net: net, log: log, maxResponse: maxResponse, batch: MaxBlocksPerRequest}
+// New makes a syncer that reads l, commits what it fetches through apply and reaches peers
+// through net. maxResponse bounds one answer in bytes (the p2p sync limit).
+func New(l Ledger, apply Applier, net Network, log *slog.Logger, maxResponse int) *Syncer {
+	return &Syncer{l: l, apply: apply, net: net, log: log, maxResponse: maxResponse, batch: MaxBlocksPerRequest}
 }
 
 // Serve answers one request of a peer.
@@ -119,12 +135,11 @@ func (s *Syncer) Statuses(ctx context.Context, peers []peer.ID) []PeerStatus {
 // ErrNoProgress means no peer could provide the next block.
 var ErrNoProgress = errors.New("blocksync: no peer provided the next block")
 
-// CatchUp fetches and applies blocks from peers until this node reaches target (or the
-// highest height a peer reports, if target is 0). Every block is applied through the ledger,
-// which checks its certificate against the validators in force at its height (RulesAt),
-// re-executes it and checks its
-// state root; a peer that serves a block or certificate that fails is penalized and the
-// block is fetched from another. Progress is logged every few seconds with the height, the
+// CatchUp fetches blocks from peers and has the Applier commit them until this node reaches
+// target (or the highest height a peer reports, if target is 0). The applier checks every
+// block's certificate against the validators in force at its height (RulesAt), re-executes
+// it and checks its state root; a peer that serves a block or certificate that fails is
+// penalized and the block is fetched from another. Progress is logged every few seconds with the height, the
 // rate and an estimate of the time left. It returns the number of blocks applied.
 func (s *Syncer) CatchUp(ctx context.Context, peers []peer.ID, target uint64) (int, error) {
 	statuses := s.Statuses(ctx, peers)
@@ -213,24 +228,20 @@ func (s *Syncer) fetchFrom(ctx context.Context, p peer.ID, from, count uint64) (
 	if len(blocks) == 0 {
 		return 0, fmt.Errorf("%w: empty answer for height %d", errBadBlock, from)
 	}
+	batch := make([]Fetched, 0, len(blocks))
 	for i, bc := range blocks {
 		if bc.Block.Header.Height != from+uint64(i) {
-			return i, fmt.Errorf("%w: asked height %d, got %d", errBadBlock, from+uint64(i), bc.Block.Header.Height)
+			return 0, fmt.Errorf("%w: asked height %d, got %d", errBadBlock, from+uint64(i), bc.Block.Header.Height)
 		}
-		start := time.Now()
 		senders, err := s.l.RecoverSenders(bc.Block.Txs)
-		if err == nil {
-			err = s.l.ApplyBlockWithSenders(bc.Block, senders, bc.Commit)
-		}
 		if err != nil {
-			if s.l.Head().Height >= bc.Block.Header.Height {
-				continue // applied meanwhile by consensus: not the peer's fault
-			}
-			return i, fmt.Errorf("%w: height %d: %w", errBadBlock, bc.Block.Header.Height, err)
+			return 0, fmt.Errorf("%w: height %d: %w", errBadBlock, bc.Block.Header.Height, err)
 		}
-		if s.Applied != nil {
-			s.Applied(bc.Block, senders, time.Since(start))
-		}
+		batch = append(batch, Fetched{Block: bc.Block, Commit: bc.Commit, Senders: senders})
 	}
-	return len(blocks), nil
+	n, err := s.apply.Apply(ctx, batch)
+	if err != nil && ctx.Err() == nil && n < len(batch) {
+		return n, fmt.Errorf("%w: height %d: %w", errBadBlock, batch[n].Block.Header.Height, err)
+	}
+	return n, err
 }

@@ -1,0 +1,133 @@
+package node
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/node/consensus"
+	"github.com/loyal-ledger/loyal/node/internal/mempool"
+	"github.com/loyal-ledger/loyal/p2p"
+)
+
+// signedStateName is the file a validator keeps what it last signed in.
+const signedStateName = "signed_state.bin"
+
+func (n *Node) signedStatePath() string { return filepath.Join(n.dataDir, signedStateName) }
+
+// newDriver makes the driver, its engine resumed from the persisted signed state, for the
+// height after the head. Messages go nowhere until newNetwork gives it a transport.
+func (n *Node) newDriver() (*driver, error) {
+	signed := &signedStateFile{path: n.signedStatePath()}
+	persisted, err := signed.load()
+	if err != nil {
+		return nil, err
+	}
+	eng, err := consensus.New(n.consensusConfig(), persisted)
+	if err != nil {
+		return nil, err
+	}
+	head := n.ledger.Head()
+	d := &driver{
+		ledger: n.ledger, pool: n.pool, eng: eng, out: noPeers{}, signed: signed, evidence: n.evidence,
+		commits: &commitBook{pool: n.pool, nonceOf: n.nonceOf, metrics: n.metrics, feed: n.feed, log: n.log}, sync: func() {}, metrics: n.metrics, log: n.log.With("component", "consensus"),
+		now: n.now, self: n.validator, limits: n.cfg.Blocks,
+		votes: make(chan consensus.Event, maxEarlyVotes), proposals: make(chan proposalIn, 16),
+		fetched: make(chan applyRequest), wake: make(chan struct{}, 1),
+	}
+	// A validator that signed something at the next height before it stopped resumes there at
+	// once: its peers may be waiting for what it sends again.
+	d.early = persisted != nil && persisted.Height == head.Height+1
+	return d, nil
+}
+
+// consensusConfig configures the engine for the height after the head, with the validator set
+// the ledger's rules put in force there.
+func (n *Node) consensusConfig() consensus.Config {
+	rules := n.ledger.RulesAt(n.ledger.Head().Height + 1)
+	c := n.cfg.Consensus
+	return consensus.Config{
+		ChainID: rules.ChainID, Validators: rules.ValidatorAddresses(), Self: n.validator,
+		Signer:         voteSigner{key: n.key, addr: n.validator},
+		TimeoutPropose: c.TimeoutPropose.Duration, TimeoutPrevote: c.TimeoutPrevote.Duration,
+		TimeoutPrecommit: c.TimeoutPrecommit.Duration, TimeoutIncrement: c.TimeoutIncrement.Duration,
+		TimeoutMax: c.TimeoutMax.Duration, MaxDrift: c.MaxDrift.Duration,
+	}
+}
+
+// newNetwork builds the p2p side and gives the driver its transport (wrapped by wrap, if not
+// nil) and its way to block sync.
+func (n *Node) newNetwork(wrap func(Transport) Transport) (*network, error) {
+	var observers []peer.ID
+	for _, s := range n.cfg.P2P.Observers {
+		id, err := peer.Decode(s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: p2p.observers: %q: %v", ErrBadConfig, s, err)
+		}
+		observers = append(observers, id)
+	}
+	rules := n.ledger.RulesAt(n.ledger.Head().Height + 1)
+	cfg := p2p.Config{
+		Key: n.key, ListenAddrs: n.cfg.P2P.Listen, Validators: rules.Validators,
+		Registerer: n.metrics.Registry, // loyal_p2p_* at /metrics
+		Observers:  observers, Bootstrap: n.cfg.P2P.Bootstrap, Logger: n.log.With("component", "p2p"),
+		// One service per network, so that two Loyal networks on a LAN do not answer each
+		// other's queries: "_loyal-" and 4 bytes of the genesis hash (15 bytes, DNS-SD's limit).
+		MDNS: n.cfg.P2P.MDNS, MDNSService: fmt.Sprintf("_loyal-%x._udp", n.genesis.Hash().Bytes()[:4]),
+		Consensus: p2p.ProtocolLimits{MaxMessage: rules.Params.MaxBlockBytes + 1<<20},
+		Txs:       p2p.ProtocolLimits{MaxMessage: 4 << 20, Rate: 200, Burst: 400},
+		Sync:      p2p.ProtocolLimits{MaxResponse: 64 << 20},
+	}
+	nw, err := newNetwork(cfg, n.ledger, n.pool, n.drv, n.drv, n.metrics.PeerDrops, n.log)
+	if err != nil {
+		return nil, err
+	}
+	out := Transport(hostTransport{host: nw.host, log: n.drv.log})
+	if wrap != nil {
+		if out = wrap(out); out == nil {
+			nw.host.Close()
+			return nil, errors.New("node: Options.WrapTransport returned no transport")
+		}
+	}
+	n.drv.out, n.drv.sync = out, nw.kickSync
+	return nw, nil
+}
+
+// noPeers is the transport of a network's only validator: there is nobody to send to.
+type noPeers struct{}
+
+func (noPeers) Peers() []peer.ID            { return nil }
+func (noPeers) Broadcast(Message)           {}
+func (noPeers) Send(peer.ID, Message) error { return errors.New("node: no peers") }
+
+// commitBook is the node's bookkeeping of every block the driver commits: the mempool forgets
+// its transactions, metrics and log record it, and API requests waiting for a commit wake up.
+type commitBook struct {
+	pool    *mempool.Mempool
+	nonceOf mempool.NonceFunc
+	metrics *Metrics
+	feed    *commitFeed
+	log     *slog.Logger
+}
+
+func (n *commitBook) committed(blk *chain.Block, senders []chain.Address, took time.Duration) error {
+	if err := n.pool.UpdateWithSenders(blk.Txs, senders, n.nonceOf, blk.Header.Time); err != nil {
+		return fmt.Errorf("node: mempool: %w", err)
+	}
+	h := blk.Header.Height
+	n.metrics.Height.Set(float64(h))
+	n.metrics.Blocks.Inc()
+	n.metrics.CommittedTxs.Add(float64(len(blk.Txs)))
+	n.metrics.BlockApply.Observe(took.Seconds())
+	txs, bytes := n.pool.Size()
+	n.metrics.MempoolTxs.Set(float64(txs))
+	n.metrics.MempoolBytes.Set(float64(bytes))
+	n.feed.committed(h)
+	n.log.Info("committed block", "height", h, "txs", len(blk.Txs), "hash", blk.Hash(), "time", blk.Header.Time, "took", took.Round(time.Microsecond))
+	return nil
+}
