@@ -1,8 +1,9 @@
 // Package node is the Loyal daemon, loyald, as a library: it opens a home (config, genesis,
-// keys, the data directory), the ledger in its store, the mempool and either a solo block
-// producer (a network of one validator) or a BFT replica (the consensus engine of
-// node/consensus wired to p2p, timers, block sync and the signed-state file), and serves
-// the HTTP API (node/httpapi) and Prometheus metrics.
+// keys, the data directory), the ledger in its store, the mempool, the driver — the one
+// goroutine that steps the consensus engine of node/consensus and writes the ledger, on a
+// network of one validator as of many — and, unless this node is its network's only
+// validator, the p2p side (transaction gossip, the checks peers' messages pass, block sync);
+// and it serves the HTTP API (node/httpapi) and Prometheus metrics.
 //
 //	n, err := node.Open(home, logger) // home made by loyald init or testnet
 //	if err != nil { ... }
