@@ -152,7 +152,7 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 			return nil, err
 		}
 	}
-	if n.listener, err = net.Listen("tcp", cfg.API.Listen); err != nil {
+	if n.listener, err = httpapi.Listen(cfg.API.Listen, cfg.API.MaxConns, log); err != nil {
 		if n.replica != nil {
 			n.replica.host.Close()
 		}
@@ -178,7 +178,7 @@ func (n *Node) Metrics() *Metrics { return n.metrics }
 // occurs; then it stops both and returns. Close the node afterwards.
 func (n *Node) Run(ctx context.Context) error {
 	srv := &http.Server{
-		Handler:           httpapi.NewServer(n, n.ledger, n.log.With("component", "api"), n.metrics.APILatency, n.metrics.Registry, n.cfg.API.MaxBodyBytes).Handler(),
+		Handler:           httpapi.NewServer(n, n.ledger, n.log.With("component", "api"), n.metrics.APILatency, n.metrics.Registry, n.cfg.API.MaxBodyBytes).LimitWrites(n.cfg.API.WriteRate, n.cfg.API.WriteBurst).Handler(),
 		ReadHeaderTimeout: n.cfg.API.ReadTimeout.Duration,
 		ReadTimeout:       n.cfg.API.ReadTimeout.Duration,
 		WriteTimeout:      n.cfg.API.WriteTimeout.Duration,

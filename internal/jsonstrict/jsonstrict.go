@@ -23,7 +23,7 @@ import (
 )
 
 // ErrNotStrict marks a body that is valid JSON but breaks one of the rules above.
-var ErrNotStrict = errors.New("not strict JSON")
+var ErrNotStrict = errors.New("ambiguous JSON")
 
 // MaxDepth bounds the nesting of objects and arrays (the API's bodies nest a few levels).
 const MaxDepth = 32
