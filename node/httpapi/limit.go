@@ -21,6 +21,9 @@ import (
 // the bound address is not a loopback one, Listen logs a loud warning: the API then answers
 // whoever can reach it, and belongs behind a TLS proxy and a firewall.
 func Listen(addr string, maxConns int, log *slog.Logger) (net.Listener, error) {
+	if log == nil {
+		log = slog.Default()
+	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
