@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/loyal-ledger/loyal/chain"
@@ -114,6 +115,42 @@ func TestTxJSONRoundTrip(t *testing.T) {
 	}
 	if err := tx.UnmarshalJSON([]byte(`{"kind":"mint","chain_id":"7","nonce":"0","valid_until":"0","body":{},"signature":"0x00"}`)); !errors.Is(err, chain.ErrUnknownKind) {
 		t.Fatalf("unknown kind: got %v", err)
+	}
+}
+
+// A transaction's JSON has one reading: a key written twice, a key in another case and an
+// integer with a leading zero or a sign are malformed, though encoding/json alone would take
+// them (the signature covers the binary encoding, so each would otherwise verify).
+func TestTxJSONHasOneReading(t *testing.T) {
+	var js string
+	for _, tx := range seedTxs(t) {
+		if tx.Kind().String() == "transfer" {
+			b, err := tx.MarshalJSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			js = string(b)
+		}
+	}
+	if js == "" || !strings.Contains(js, `"kind":"transfer"`) || !strings.Contains(js, `"amount":"`) || !strings.Contains(js, `"nonce":"`) {
+		t.Fatalf("no transfer among the seeds, or an unexpected form: %s", js)
+	}
+	for _, tc := range []struct{ name, old, new string }{
+		{"envelope key in another case", `"kind":`, `"Kind":`},
+		{"body key in another case", `"amount":`, `"AMOUNT":`},
+		{"body key in capitals", `"memo":`, `"MEMO":`},
+		{"envelope key twice", `"kind":"transfer"`, `"kind":"transfer","kind":"transfer"`},
+		{"body key twice", `"amount":"`, `"amount":"9","amount":"`},
+		{"amount with a leading zero", `"amount":"`, `"amount":"0`},
+		{"amount with a plus sign", `"amount":"`, `"amount":"+`},
+		{"nonce with a leading zero", `"nonce":"`, `"nonce":"0`},
+		{"chain id with a plus sign", `"chain_id":"`, `"chain_id":"+`},
+	} {
+		bad := strings.Replace(js, tc.old, tc.new, 1)
+		var tx chain.Tx
+		if err := tx.UnmarshalJSON([]byte(bad)); !errors.Is(err, chain.ErrMalformed) {
+			t.Errorf("%s: got %v, want ErrMalformed (%s)", tc.name, err, bad)
+		}
 	}
 }
 

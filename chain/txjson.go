@@ -1,12 +1,12 @@
 package chain
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 
 	"github.com/ethereum/go-ethereum/common/hexutil"
+
+	"github.com/loyal-ledger/loyal/internal/jsonstrict"
 )
 
 // txJSON is the API form of a transaction. Integers travel as decimal strings so that no
@@ -34,7 +34,8 @@ func (tx *Tx) MarshalJSON() ([]byte, error) {
 	})
 }
 
-// UnmarshalJSON decodes the API form strictly (unknown fields are errors) and runs the same
+// UnmarshalJSON decodes the API form strictly (unknown fields, duplicate keys, keys in another
+// case and integers with leading zeros or signs are errors) and runs the same
 // stateless checks as DecodeTx. A "hash" field, if present, must match the computed id.
 func (tx *Tx) UnmarshalJSON(b []byte) error {
 	var j txJSON
@@ -66,16 +67,9 @@ func (tx *Tx) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// strictJSON decodes b into v refusing unknown fields, trailing data, duplicate keys, keys
+// that match a field only case-insensitively and integer strings not in canonical decimal
+// (see internal/jsonstrict): a transaction's JSON has one reading.
 func strictJSON(b []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	// More() is false before a stray '}' or ']', so ask for the next token instead: only
-	// the end of the input is acceptable.
-	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("trailing data after the JSON value")
-	}
-	return nil
+	return jsonstrict.Decode(b, v)
 }

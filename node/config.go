@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,6 +39,14 @@ type APIConfig struct {
 	// write timeout).
 	ReadTimeout  Duration `toml:"read_timeout"`
 	WriteTimeout Duration `toml:"write_timeout"`
+	// MaxConns caps the connections served at once; more wait until one closes (0 = no cap).
+	MaxConns int `toml:"max_conns"`
+	// WriteRate is how many writes (POST /v1/txs, the merchant endpoints) one client address
+	// may make a second on average, in bursts of up to WriteBurst; over it the API answers 429
+	// rate_limited with Retry-After (0 = no limit). Loopback clients and requests bearing the
+	// merchant token are not limited.
+	WriteRate  float64 `toml:"write_rate"`
+	WriteBurst int     `toml:"write_burst"`
 }
 
 // P2PConfig is the peer-to-peer section (used when the network has more than one validator,
@@ -119,6 +128,9 @@ func DefaultConfig() Config {
 			MaxBodyBytes: 2 << 20,
 			ReadTimeout:  Duration{10 * time.Second},
 			WriteTimeout: Duration{40 * time.Second},
+			MaxConns:     1024,
+			WriteRate:    10,
+			WriteBurst:   20,
 		},
 		P2P: P2PConfig{Listen: []string{"/ip4/0.0.0.0/tcp/8646"}},
 		Consensus: ConsensusConfig{
@@ -177,6 +189,15 @@ func (c *Config) Validate() error {
 	}
 	if c.API.ReadTimeout.Duration <= 0 || c.API.WriteTimeout.Duration < time.Second {
 		errs = append(errs, errors.New("api.read_timeout must be positive and api.write_timeout at least 1s"))
+	}
+	if c.API.MaxConns < 0 {
+		errs = append(errs, fmt.Errorf("api.max_conns %d is negative (0 = no cap)", c.API.MaxConns))
+	}
+	if c.API.WriteRate < 0 || math.IsNaN(c.API.WriteRate) || math.IsInf(c.API.WriteRate, 0) {
+		errs = append(errs, fmt.Errorf("api.write_rate %v: want a number of writes a second, 0 for no limit", c.API.WriteRate))
+	}
+	if c.API.WriteRate > 0 && c.API.WriteBurst < 1 {
+		errs = append(errs, fmt.Errorf("api.write_burst %d: want at least 1 when api.write_rate is set", c.API.WriteBurst))
 	}
 	if len(c.P2P.Listen) == 0 {
 		errs = append(errs, errors.New("p2p.listen is empty"))

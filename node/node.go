@@ -151,7 +151,7 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 		// and skips its fsync on every block.
 		n.drv.signed = nil
 	}
-	if n.listener, err = net.Listen("tcp", cfg.API.Listen); err != nil {
+	if n.listener, err = httpapi.Listen(cfg.API.Listen, cfg.API.MaxConns, log); err != nil {
 		if n.net != nil {
 			n.net.host.Close()
 		}
@@ -166,7 +166,7 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 // APIURL is the base URL the API serves on (useful with port 0).
 func (n *Node) APIURL() string { return "http://" + n.listener.Addr().String() }
 
-// Ledger is the node's ledger (reads only; the producer owns writes).
+// Ledger is the node's ledger (reads only; the driver owns writes).
 func (n *Node) Ledger() *ledger.Ledger { return n.ledger }
 
 // Metrics are the node's Prometheus metrics, which its API serves at /metrics (for reading:
@@ -177,7 +177,7 @@ func (n *Node) Metrics() *Metrics { return n.metrics }
 // occurs; then it stops both and returns. Close the node afterwards.
 func (n *Node) Run(ctx context.Context) error {
 	srv := &http.Server{
-		Handler:           httpapi.NewServer(n, n.ledger, n.log.With("component", "api"), n.metrics.APILatency, n.metrics.Registry, n.cfg.API.MaxBodyBytes).Handler(),
+		Handler:           httpapi.NewServer(n, n.ledger, n.log.With("component", "api"), n.metrics.APILatency, n.metrics.Registry, n.cfg.API.MaxBodyBytes).LimitWrites(n.cfg.API.WriteRate, n.cfg.API.WriteBurst).Handler(),
 		ReadHeaderTimeout: n.cfg.API.ReadTimeout.Duration,
 		ReadTimeout:       n.cfg.API.ReadTimeout.Duration,
 		WriteTimeout:      n.cfg.API.WriteTimeout.Duration,

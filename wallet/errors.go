@@ -27,6 +27,9 @@ var (
 	// ErrNoPassphrase means no passphrase source is available (no file, no environment
 	// variable, and stdin is not a terminal).
 	ErrNoPassphrase = errors.New("wallet: no passphrase given")
+	// ErrKeyNotFile is a private key given where the path of a file holding it belongs: a key
+	// on a command line ends up in shell histories and process lists.
+	ErrKeyNotFile = errors.New("wallet: a private key was given instead of a key file")
 	// ErrResponseTooLarge is a node answer larger than MaxResponseBytes.
 	ErrResponseTooLarge = errors.New("wallet: response too large")
 )

@@ -140,39 +140,70 @@ func (k *Keystore) add(name string, create func(names map[string]chain.Address) 
 	return k.name(names, name, acc)
 }
 
-// Import adds a key under name from source, which is either the path of a v3 key file
-// (decrypted with filePassphrase) or a hex private key (64 hex digits, optionally 0x).
-// The stored copy is encrypted with newPassphrase and this keystore's scrypt parameters.
-func (k *Keystore) Import(name, source, filePassphrase, newPassphrase string) (KeyInfo, error) {
+// Import stores the key in the file at path under name: a v3 key file, decrypted with
+// filePassphrase, or a hex private key (64 digits, 0x optional, surrounding whitespace
+// ignored). The stored copy is encrypted with newPassphrase and this keystore's scrypt
+// parameters. A private key is read from a file (or, through ImportData, from a stream such
+// as stdin), never taken as a string: a key passed as a command-line argument ends up in
+// shell histories and process lists.
+func (k *Keystore) Import(name, path, filePassphrase, newPassphrase string) (KeyInfo, error) {
+	fi, err := os.Stat(path)
+	if err != nil && IsHexKey(path) {
+		// Not echoed: the error may be printed or logged.
+		return KeyInfo{}, fmt.Errorf("%w: import takes the path of a file holding the key", ErrKeyNotFile)
+	}
+	if err != nil {
+		return KeyInfo{}, fmt.Errorf("wallet: import: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return KeyInfo{}, fmt.Errorf("wallet: import: %s is not a regular file", path)
+	}
+	data, err := readFileLimited(path, maxKeyFileBytes)
+	if err != nil {
+		return KeyInfo{}, fmt.Errorf("wallet: import: %w", err)
+	}
+	defer clear(data)
+	return k.ImportData(name, path, data, filePassphrase, newPassphrase)
+}
+
+// ImportData stores the key in data under name, as Import does with a file's content: a v3
+// key file or a hex private key. source names where data came from, for messages.
+func (k *Keystore) ImportData(name, source string, data []byte, filePassphrase, newPassphrase string) (KeyInfo, error) {
+	if len(data) > maxKeyFileBytes {
+		return KeyInfo{}, fmt.Errorf("wallet: import: %s exceeds %d bytes", source, maxKeyFileBytes)
+	}
 	return k.add(name, func(names map[string]chain.Address) (accounts.Account, error) {
-		return k.importAccount(names, source, filePassphrase, newPassphrase)
+		return k.importAccount(names, source, data, filePassphrase, newPassphrase)
 	})
 }
 
-// importAccount decrypts or parses source and stores it encrypted with newPassphrase.
-func (k *Keystore) importAccount(names map[string]chain.Address, source, filePassphrase, newPassphrase string) (accounts.Account, error) {
+// IsHexKey reports whether s is a hex private key as Import reads one: 64 hex digits, 0x
+// optional, surrounding whitespace ignored. Anything else Import reads as a v3 key file.
+func IsHexKey(s string) bool {
+	_, ok := parseHexKey(s)
+	return ok
+}
+
+// importAccount decrypts or parses data and stores it encrypted with newPassphrase.
+func (k *Keystore) importAccount(names map[string]chain.Address, source string, data []byte, filePassphrase, newPassphrase string) (accounts.Account, error) {
 	var (
 		acc       accounts.Account
 		importErr error
 	)
-	if fi, statErr := os.Stat(source); statErr == nil && fi.Mode().IsRegular() {
-		data, err := readFileLimited(source, maxKeyFileBytes)
+	if hexKey, ok := parseHexKey(string(data)); ok {
+		priv, err := crypto.HexToECDSA(hexKey)
 		if err != nil {
-			return accounts.Account{}, fmt.Errorf("wallet: import: %w", err)
+			return accounts.Account{}, fmt.Errorf("wallet: import: invalid private key in %s: %w", source, err)
 		}
+		acc, importErr = k.ks.ImportECDSA(priv, newPassphrase)
+		ZeroKey(priv)
+	} else if !json.Valid(data) {
+		return accounts.Account{}, fmt.Errorf("wallet: import: %s holds neither a v3 key file nor a hex private key of 64 digits", source)
+	} else {
 		acc, importErr = k.ks.Import(data, filePassphrase, newPassphrase)
 		if errors.Is(importErr, keystore.ErrDecrypt) {
 			return accounts.Account{}, fmt.Errorf("%w for key file %s", ErrWrongPassphrase, source)
 		}
-	} else if hexKey, ok := parseHexKey(source); ok {
-		priv, err := crypto.HexToECDSA(hexKey)
-		if err != nil {
-			return accounts.Account{}, fmt.Errorf("wallet: import: invalid private key: %w", err)
-		}
-		acc, importErr = k.ks.ImportECDSA(priv, newPassphrase)
-		ZeroKey(priv)
-	} else {
-		return accounts.Account{}, fmt.Errorf("wallet: import: %q is neither a key file nor a hex private key of 64 digits", redact(source))
 	}
 	if errors.Is(importErr, keystore.ErrAccountAlreadyExists) {
 		// The keystore reports the duplicate's address with the error.
@@ -185,17 +216,9 @@ func (k *Keystore) importAccount(names map[string]chain.Address, source, filePas
 		return accounts.Account{}, fmt.Errorf("%w: %s", ErrDuplicateKey, msg)
 	}
 	if importErr != nil {
-		return accounts.Account{}, fmt.Errorf("wallet: import: %w", importErr)
+		return accounts.Account{}, fmt.Errorf("wallet: import %s: %w", source, importErr)
 	}
 	return acc, nil
-}
-
-// redact keeps a mistyped private key out of error messages.
-func redact(s string) string {
-	if len(s) > 24 {
-		return s[:8] + "…"
-	}
-	return s
 }
 
 func parseHexKey(s string) (string, bool) {

@@ -177,8 +177,12 @@ func TestKeystoreImportHex(t *testing.T) {
 	}
 	want := crypto.PubkeyToAddress(priv.PublicKey)
 	hexKey := hex.EncodeToString(crypto.FromECDSA(priv))
+	file := filepath.Join(t.TempDir(), "shop.hex")
+	if err := os.WriteFile(file, []byte("0x"+hexKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
-	info, err := ks.Import("shop", "0x"+hexKey, "", "pw")
+	info, err := ks.Import("shop", file, "", "pw")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,15 +200,36 @@ func TestKeystoreImportHex(t *testing.T) {
 		t.Error("unlocked key differs from the imported one")
 	}
 
-	// The same key again, bare hex this time, under another name.
-	if _, err := ks.Import("shop2", hexKey, "", "pw"); !errors.Is(err, ErrDuplicateKey) {
+	// The same key again, bare hex from a stream this time, under another name.
+	if _, err := ks.ImportData("shop2", "stdin", []byte(hexKey), "", "pw"); !errors.Is(err, ErrDuplicateKey) {
 		t.Errorf("re-import err = %v, want ErrDuplicateKey", err)
 	}
-	if _, err := ks.Import("shop", hexKey, "", "pw"); !errors.Is(err, ErrDuplicateName) {
+	if _, err := ks.ImportData("shop", "stdin", []byte(hexKey), "", "pw"); !errors.Is(err, ErrDuplicateName) {
 		t.Errorf("import under a taken name err = %v, want ErrDuplicateName", err)
 	}
-	if _, err := ks.Import("x", "not-a-key", "", "pw"); err == nil || !strings.Contains(err.Error(), "neither a key file nor a hex private key") {
+	if _, err := ks.ImportData("x", "stdin", []byte("not-a-key"), "", "pw"); err == nil || !strings.Contains(err.Error(), "neither a v3 key file nor a hex private key") {
 		t.Errorf("import of garbage err = %v", err)
+	}
+}
+
+// A private key given where a file's path belongs is refused, and not echoed in the error.
+func TestKeystoreImportRefusesAKeyAsPath(t *testing.T) {
+	ks := openTestKeystore(t)
+	priv, err := crypto.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{hex.EncodeToString(crypto.FromECDSA(priv)), "0x" + hex.EncodeToString(crypto.FromECDSA(priv))} {
+		_, err := ks.Import("shop", s, "", "pw")
+		if !errors.Is(err, ErrKeyNotFile) {
+			t.Fatalf("Import(key as path) err = %v, want ErrKeyNotFile", err)
+		}
+		if strings.Contains(err.Error(), s[len(s)-40:]) {
+			t.Fatalf("the error echoes the key: %v", err)
+		}
+	}
+	if keys, _ := ks.List(); len(keys) != 0 {
+		t.Fatalf("a key was stored: %+v", keys)
 	}
 }
 

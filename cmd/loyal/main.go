@@ -26,6 +26,9 @@ func main() {
 	os.Exit(code)
 }
 
+// stdin is what `loyal key import NAME -` reads (a variable for the tests).
+var stdin io.Reader = os.Stdin
+
 // run runs the CLI with args (args[0] is the program name) and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
@@ -40,6 +43,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Description: "Flags may follow the command and its arguments. Every command prints JSON with --json.",
 		Writer:      stdout,
 		ErrWriter:   stderr,
+		Reader:      stdin,
 		HideVersion: true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "node", Usage: "node API `URL`", EnvVars: []string{"LOYAL_NODE"}, Value: wallet.DefaultNodeURL},

@@ -40,6 +40,14 @@ func failsWith(t *testing.T, wantCode int, wantMsg string, args ...string) {
 	}
 }
 
+// withStdin makes content what the CLI reads on stdin, until the test ends.
+func withStdin(t *testing.T, content string) {
+	t.Helper()
+	old := stdin
+	stdin = strings.NewReader(content)
+	t.Cleanup(func() { stdin = old })
+}
+
 func writeFile(t *testing.T, name, content string) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), name)
@@ -92,11 +100,39 @@ func TestKeyCommands(t *testing.T) {
 		t.Errorf("key import = %+v, want a2 %s", got, alice)
 	}
 
-	// A hex private key.
+	// A hex private key, from a file or from stdin; never as the argument itself, where
+	// shells keep it in their history and other users see it in the process list.
 	priv, _ := crypto.GenerateKey()
-	code, out, _ = loyal(t, append([]string{"key", "import", "shop", hex.EncodeToString(crypto.FromECDSA(priv))}, base...)...)
+	hexKey := hex.EncodeToString(crypto.FromECDSA(priv))
+	code, out, errOut = loyal(t, append([]string{"key", "import", "shop", writeFile(t, "shop.hex", hexKey+"\n")}, base...)...)
 	if want := crypto.PubkeyToAddress(priv.PublicKey).Hex(); code != 0 || !strings.Contains(out, "imported key shop "+want) {
-		t.Errorf("key import hex: exit %d, %q", code, out)
+		t.Errorf("key import from a hex file: exit %d, %q, %q", code, out, errOut)
+	}
+	priv2, _ := crypto.GenerateKey()
+	withStdin(t, "0x"+hex.EncodeToString(crypto.FromECDSA(priv2))+"\n")
+	code, out, errOut = loyal(t, append([]string{"key", "import", "till", "-"}, base...)...)
+	if want := crypto.PubkeyToAddress(priv2.PublicKey).Hex(); code != 0 || !strings.Contains(out, "imported key till "+want) {
+		t.Errorf("key import - (hex on stdin): exit %d, %q, %q", code, out, errOut)
+	}
+	withStdin(t, exported)
+	code, out, errOut = loyal(t, "key", "import", "a4", "-", "--keystore", t.TempDir(), "--light-kdf", "--passphrase-file", pw)
+	if code != 0 || !strings.Contains(out, "imported key a4 "+alice) {
+		t.Errorf("key import - (v3 file on stdin): exit %d, %q, %q", code, out, errOut)
+	}
+	priv3, _ := crypto.GenerateKey()
+	for _, arg := range []string{hex.EncodeToString(crypto.FromECDSA(priv3)), "0x" + hex.EncodeToString(crypto.FromECDSA(priv3)), hex.EncodeToString(crypto.FromECDSA(priv3))[1:]} {
+		failsWith(t, 2, "refusing a private key given on the command line", append([]string{"key", "import", "cash", arg}, base...)...)
+		_, _, errOut = loyal(t, append([]string{"key", "import", "cash", arg}, base...)...)
+		if strings.Contains(errOut, arg[len(arg)-40:]) || !strings.Contains(errOut, "loyal key import cash - < FILE") {
+			t.Errorf("refusal echoes the key or says not what to do: %q", errOut)
+		}
+	}
+	withStdin(t, "")
+	failsWith(t, 1, "stdin holds neither a v3 key file nor a hex private key", append([]string{"key", "import", "cash", "-"}, base...)...)
+	failsWith(t, 1, "no such file", append([]string{"key", "import", "cash", "missing.json"}, base...)...)
+	code, out, _ = loyal(t, append([]string{"--json", "key", "list"}, base...)...)
+	if code != 0 || strings.Contains(out, "cash") {
+		t.Errorf("a refused import stored a key: %q", out)
 	}
 
 	failsWith(t, 1, "a key with this name already exists", append([]string{"key", "new", "alice"}, base...)...)

@@ -59,7 +59,7 @@ func TestClientsLinkNoEngineAndNoNode(t *testing.T) {
 func TestLayers(t *testing.T) {
 	for pkg, allowed := range map[string][]string{
 		"api":                          {"chain"},
-		"chain":                        {"chain/merkle", "chain/smt", "internal/keysort", "internal/wire"},
+		"chain":                        {"chain/merkle", "chain/smt", "internal/jsonstrict", "internal/keysort", "internal/wire"},
 		"chain/smt":                    {},
 		"chain/merkle":                 {},
 		"chain/store":                  {},
@@ -70,7 +70,7 @@ func TestLayers(t *testing.T) {
 		"chain/store/storetest":        {"chain/store"},
 		"chain/ledger":                 {"chain", "chain/smt", "chain/store", "internal/keysort"},
 		"node/consensus":               {"chain", "internal/wire"},
-		"node/httpapi":                 {"api", "chain", "chain/ledger"},
+		"node/httpapi":                 {"api", "chain", "chain/ledger", "internal/jsonstrict"},
 		"node/internal/mempool":        {"chain"},
 		"node/internal/blocksync":      {"chain", "chain/ledger"},
 		"p2p":                          {"chain"},

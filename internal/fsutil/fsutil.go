@@ -29,7 +29,8 @@ func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
 	return syncDir(dir)
 }
 
-// WriteFileExclusive creates path with data and perm, failing if it exists, and syncs it; on
+// WriteFileExclusive creates path with data and perm, failing if it exists, and syncs it and
+// then its directory, so that the new name survives a crash as well as the content; on
 // failure nothing is left behind.
 func WriteFileExclusive(path string, data []byte, perm fs.FileMode) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
@@ -37,6 +38,10 @@ func WriteFileExclusive(path string, data []byte, perm fs.FileMode) error {
 		return err
 	}
 	if err := writeSynced(f, data, perm); err != nil {
+		os.Remove(path)
+		return err
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
 		os.Remove(path)
 		return err
 	}
@@ -58,7 +63,9 @@ func writeSynced(f *os.File, data []byte, perm fs.FileMode) error {
 	return err
 }
 
-func syncDir(dir string) error {
+// syncDir fsyncs a directory, making the names created or renamed in it durable. A variable
+// so that a test can see it called.
+var syncDir = func(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err

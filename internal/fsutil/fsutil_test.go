@@ -43,3 +43,34 @@ func TestWriteFileExclusiveRefusesExisting(t *testing.T) {
 		t.Fatalf("content %q", got)
 	}
 }
+
+// Both writers sync the file's directory after creating the name, and an exclusive create
+// whose directory sync fails leaves nothing behind.
+func TestWritersSyncTheDirectory(t *testing.T) {
+	real := syncDir
+	t.Cleanup(func() { syncDir = real })
+	var synced []string
+	syncDir = func(dir string) error {
+		synced = append(synced, dir)
+		return real(dir)
+	}
+	dir := t.TempDir()
+	if err := WriteFileExclusive(filepath.Join(dir, "key"), []byte("k"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFileAtomic(filepath.Join(dir, "state"), []byte("s"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if len(synced) != 2 || synced[0] != dir || synced[1] != dir {
+		t.Fatalf("directories synced: %q, want %q twice", synced, dir)
+	}
+
+	syncDir = func(string) error { return errors.New("disk gone") }
+	path := filepath.Join(dir, "other")
+	if err := WriteFileExclusive(path, []byte("x"), 0o600); err == nil {
+		t.Fatal("a failed directory sync is not reported")
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("a failed exclusive create left %s behind: %v", path, err)
+	}
+}

@@ -179,7 +179,7 @@ func (s *Server) programs(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
-// program is GET /v1/programs/{symbol}.
+// program is GET /v1/programs/{symbol}: 404 for a symbol no program has.
 func (s *Server) program(w http.ResponseWriter, r *http.Request) error {
 	sym := r.PathValue("symbol")
 	if !chain.ValidSymbol(sym) {
@@ -188,6 +188,11 @@ func (s *Server) program(w http.ResponseWriter, r *http.Request) error {
 	l := s.l
 	height := l.Head().Height
 	p, err := l.Program(sym)
+	if errors.Is(err, chain.ErrUnknownProgram) {
+		// A read of something that does not exist is a 404; the code unknown_program stays
+		// with the transactions that name one (400).
+		return fmt.Errorf("%w: no program %s", ErrNotFound, sym)
+	}
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
+	"github.com/loyal-ledger/loyal/internal/jsonstrict"
 )
 
 // Ledger is what the API reads of the committed chain, and all it reads of it: the server
@@ -66,6 +67,10 @@ var (
 	ErrNotFound     = &chain.Error{Code: "not_found", Msg: "not found"}
 	ErrUnauthorized = &chain.Error{Code: "unauthorized", Msg: "missing or wrong bearer token"}
 	ErrTooLarge     = &chain.Error{Code: "request_too_large", Msg: "request body exceeds the node's limit"}
+	// ErrMethodNotAllowed is a method the path has no endpoint for (405, with Allow).
+	ErrMethodNotAllowed = &chain.Error{Code: "method_not_allowed", Msg: "method not allowed"}
+	// ErrRateLimited is a client over its write rate (429, with Retry-After).
+	ErrRateLimited = &chain.Error{Code: "rate_limited", Msg: "too many writes from this client"}
 )
 
 // Server answers the HTTP API.
@@ -76,6 +81,7 @@ type Server struct {
 	latency *prometheus.HistogramVec
 	reg     *prometheus.Registry
 	maxBody int64
+	writes  *writeLimiter // nil: writes are not rate-limited
 }
 
 // NewServer makes the API over the node b and its committed chain l. latency (by route and status) and reg (served at /metrics)
@@ -91,7 +97,7 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle(pattern, s.wrap(pattern, h))
 	}
 	handle("GET /v1/status", s.status)
-	handle("POST /v1/txs", s.submit)
+	handle("POST /v1/txs", s.limitWrites(s.submit))
 	handle("GET /v1/txs/{hash}", s.tx)
 	handle("GET /v1/blocks/{height}", s.block)
 	handle("GET /v1/accounts/{address}", s.account)
@@ -104,15 +110,60 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /v1/proofs/account/{address}", s.accountProof)
 	handle("GET /v1/eip712", s.eip712)
 	handle("GET /v1/evidence", s.evidence)
-	handle("POST /v1/merchant/earn", s.merchant(s.merchantEarn))
-	handle("POST /v1/merchant/reverse", s.merchant(s.merchantReverse))
+	handle("POST /v1/merchant/earn", s.limitWrites(s.merchant(s.merchantEarn)))
+	handle("POST /v1/merchant/reverse", s.limitWrites(s.merchant(s.merchantReverse)))
 	if s.reg != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{Registry: s.reg}))
 	}
-	mux.Handle("/", s.wrap("other", func(w http.ResponseWriter, r *http.Request) error {
+	// No catch-all pattern: it would match every method and hide the mux's 405. A request no
+	// pattern takes gets the mux's own answer (404, or 405 with Allow) rendered as our JSON.
+	other := s.wrap("other", func(w http.ResponseWriter, r *http.Request) error { return noRoute(mux, w, r) })
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern == "" {
+			other.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// noRoute answers a request no pattern takes: 405 with the Allow header when the path has
+// endpoints for other methods, 404 otherwise (or the mux's redirect, e.g. of an unclean path).
+func noRoute(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) error {
+	h, _ := mux.Handler(r)
+	rec := &headerRecorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	switch rec.status {
+	case http.StatusMethodNotAllowed:
+		allow := rec.header.Get("Allow")
+		w.Header().Set("Allow", allow)
+		return fmt.Errorf("%w: %s %s: allowed: %s", ErrMethodNotAllowed, r.Method, r.URL.Path, allow)
+	case http.StatusNotFound:
 		return fmt.Errorf("%w: no endpoint %s %s", ErrNotFound, r.Method, r.URL.Path)
-	}))
-	return mux
+	default: // a redirect: pass it on as it is
+		for k, v := range rec.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.status)
+		return nil
+	}
+}
+
+// headerRecorder keeps the status and headers of the mux's own answer and drops its body.
+type headerRecorder struct {
+	header http.Header
+	status int
+}
+
+func (h *headerRecorder) Header() http.Header { return h.header }
+func (h *headerRecorder) WriteHeader(code int) {
+	if h.status == 0 {
+		h.status = code
+	}
+}
+func (h *headerRecorder) Write(b []byte) (int, error) {
+	h.WriteHeader(http.StatusOK)
+	return len(b), nil
 }
 
 // statusWriter remembers the status for the latency metric.
@@ -168,6 +219,10 @@ func statusOf(err error) int {
 		return http.StatusUnauthorized
 	case ErrTooLarge.Code:
 		return http.StatusRequestEntityTooLarge
+	case ErrMethodNotAllowed.Code:
+		return http.StatusMethodNotAllowed
+	case ErrRateLimited.Code:
+		return http.StatusTooManyRequests
 	case "mempool_full":
 		return http.StatusServiceUnavailable
 	case "duplicate_tx", "already_committed", "nonce_taken", "duplicate_order", "order_conflict", "order_pending":
@@ -203,22 +258,25 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 }
 
 // decodeBody decodes a JSON request body strictly: unknown fields and trailing data are
-// errors.
+// bad requests; a key written twice, a key matching a field only case-insensitively, and
+// an integer string with leading zeros or a sign are malformed (see internal/jsonstrict).
 func decodeBody(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return err
 		}
+		return fmt.Errorf("%w: body: %v", ErrBadRequest, err)
+	}
+	if err := jsonstrict.Decode(data, v); err != nil {
 		if code := chain.Code(err); code != "internal" {
 			return err
 		}
+		if errors.Is(err, jsonstrict.ErrNotStrict) {
+			return fmt.Errorf("%w: body: %v", chain.ErrMalformed, err)
+		}
 		return fmt.Errorf("%w: body: %v", ErrBadRequest, err)
-	}
-	if _, err := dec.Token(); err != io.EOF { // More() misses a stray '}' or ']'
-		return fmt.Errorf("%w: body: trailing data after the JSON value", ErrBadRequest)
 	}
 	return nil
 }
