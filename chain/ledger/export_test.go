@@ -7,3 +7,6 @@ func Settle(l *Ledger) {
 	defer l.mu.Unlock()
 	l.settle()
 }
+
+// BlockKey is the store key of the block at height, for tests that damage a store.
+func BlockKey(height uint64) []byte { return heightKey(pBlock, height) }

@@ -88,7 +88,8 @@ func StoreOptions(p chain.Params) *store.Options {
 const stateCacheBytes = 256 << 20
 
 // Open opens the ledger in db, writing the genesis state if the store is empty. It refuses a
-// store of another genesis and one whose recomputed state root differs from its head's.
+// store of another genesis, one whose head block is missing or does not match the head record
+// (hash, height, time, state root), and one whose recomputed state root differs from its head's.
 func Open(db store.DB, g *chain.Genesis) (*Ledger, error) {
 	l := &Ledger{db: db, genesis: g, gHash: g.Hash(), rules: chain.NewSchedule(g), tree: smt.New(), cache: newStateCache(stateCacheBytes)}
 	l.signer = chain.NewSigner(g.ChainID, l.gHash)
@@ -106,6 +107,9 @@ func Open(db store.DB, g *chain.Genesis) (*Ledger, error) {
 		return nil, fmt.Errorf("%w: no head record: %v", ErrCorrupt, err)
 	}
 	if l.head, err = decodeHead(raw); err != nil {
+		return nil, err
+	}
+	if err := l.checkHeadBlock(); err != nil {
 		return nil, err
 	}
 	err = db.Iterate([]byte{pState}, []byte{pState + 1}, func(k, v []byte) error {
