@@ -44,6 +44,7 @@ type Node struct {
 	token     string
 	listener  net.Listener
 	dataDir   string
+	watermark *watermark // the height of the last block committed, kept outside the store
 	evidence  *evidenceLog
 	replica   *replica      // nil on a single-validator network
 	wake      chan struct{} // nudges the producer; buffered, never blocks a sender
@@ -64,6 +65,11 @@ type Options struct {
 	// calls it once, on a node that runs consensus: not on a single-validator network, whose
 	// validator sends nothing.
 	WrapTransport func(Transport) Transport
+	// AllowRollback lets Open start from a store behind the home's watermark (WatermarkFile):
+	// one that lost blocks, or an empty data directory, which starts the chain again from
+	// genesis. The blocks above the store's height are gone from this node; Open lowers the
+	// watermark to the store's height. Without it Open refuses such a store (ErrStoreBehind).
+	AllowRollback bool
 }
 
 // Open loads home's config, genesis and keys, opens the store and the ledger, and binds the
@@ -107,6 +113,13 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 	}
 	opts := ledger.StoreOptions(g.Params)
 	opts.Logger = log.With("component", "store")
+	wm, err := checkStore(home, cfg.Backend, dataDir, opts, o.AllowRollback, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := migrateSignedState(home, dataDir); err != nil {
+		return nil, err
+	}
 	db, err := backends.Open(cfg.Backend, dataDir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("node: open %s store in %s: %w", cfg.Backend, dataDir, err)
@@ -121,6 +134,9 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 		return nil, fmt.Errorf("node: %s: %w", dataDir, err)
 	}
 	head := l.Head()
+	if err := wm.settle(head.Height); err != nil {
+		return nil, err
+	}
 	// A single-validator network needs no consensus: its validator produces blocks alone.
 	// Anything else (more validators, or a key outside the set: an observer) runs the BFT
 	// engine over p2p.
@@ -130,7 +146,7 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 		cfg: cfg, home: home, log: log, genesis: g, db: db, ledger: l,
 		metrics: NewMetrics(), key: key, validator: validator,
 		operator: operator, opAddr: crypto.PubkeyToAddress(operator.PublicKey), token: token,
-		wake: make(chan struct{}, 1), now: time.Now,
+		wake: make(chan struct{}, 1), now: time.Now, watermark: wm,
 	}
 	n.pool = mempool.New(mempool.Config{
 		MaxTxs: cfg.Mempool.MaxTxs, MaxBytes: cfg.Mempool.MaxBytes, MaxFutureNonces: cfg.Mempool.MaxFutureNonces,

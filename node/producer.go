@@ -189,6 +189,9 @@ func (n *Node) afterCommit(blk *chain.Block, senders []chain.Address, took time.
 		return fmt.Errorf("node: mempool: %w", err)
 	}
 	h := blk.Header.Height
+	if err := n.watermark.Advance(h); err != nil {
+		return err
+	}
 	n.metrics.Height.Set(float64(h))
 	n.metrics.Blocks.Inc()
 	n.metrics.CommittedTxs.Add(float64(len(blk.Txs)))

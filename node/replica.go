@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -86,8 +85,6 @@ func (s voteSigner) Address() chain.Address { return s.n.validator }
 func (s voteSigner) SignVote(d chain.Hash) ([65]byte, error) {
 	return chain.SignVote(s.n.key, d)
 }
-
-func (n *Node) signedStatePath() string { return filepath.Join(n.dataDir, signedStateFile) }
 
 // newReplica builds the p2p host, the transport of consensus messages (wrapped by wrap, if
 // not nil) and the engine (restored from the persisted signed state).
