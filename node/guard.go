@@ -18,60 +18,99 @@ import (
 // or was restored from an old backup. Nothing has been written when it is returned.
 var ErrStoreBehind = errors.New("node: the store is behind the blocks this node committed")
 
-// checkStore runs before Open opens the store read-write, and writes nothing: it reads the
-// home's watermark and, read-only, the head of the store in dataDir, and refuses a store
-// behind the watermark unless allowRollback. Opening read-write first would already change
-// the evidence: pebble replays its log up to any damage and then writes the result out.
-func checkStore(home, backend, dataDir string, opts *store.Options, allowRollback bool, log *slog.Logger) (*watermark, error) {
+// openStore opens the store in dataDir read-write, after checking it against the home's
+// watermark: a store behind it (fewer blocks than this node committed) is refused with
+// ErrStoreBehind unless allowRollback. An empty data directory is refused before anything is
+// opened. A pebble store's head is read read-only first, so a refusal writes nothing: opened
+// read-write, pebble would replay its log up to any damage and write the result out,
+// destroying the evidence. Badger cannot open read-only the store every crash leaves (its log
+// needs cutting back; the failed open also leaks goroutines), so a badger store is checked
+// once open read-write, before the ledger writes anything (badger has cut its log by then).
+// The double-sign protection file is moved out of dataDir once the first check passed.
+func openStore(home, backend, dataDir string, opts *store.Options, allowRollback bool, log *slog.Logger) (db store.DB, wm *watermark, err error) {
 	wm, found, err := loadWatermark(filepath.Join(home, WatermarkFile))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	wm.found = found
-	if wm.height == 0 {
-		return wm, nil // nothing committed that a store could have lost
+	checked := wm.height == 0 // nothing committed that a store could have lost
+	if !checked {
+		has, err := hasStoreFiles(dataDir)
+		switch {
+		case err != nil:
+			return nil, nil, err
+		case !has:
+			if err := wm.check(home, dataDir, 0, true, allowRollback, log); err != nil {
+				return nil, nil, err
+			}
+			checked = true
+		case backend != "badger":
+			head, err := readStoreHead(backend, dataDir, opts)
+			if err != nil {
+				return nil, nil, fmt.Errorf("node: open %s store in %s: %w", backend, dataDir, err)
+			}
+			if err := wm.check(home, dataDir, head, false, allowRollback, log); err != nil {
+				return nil, nil, err
+			}
+			checked = true
+		}
 	}
-	head, empty, err := readStoreHead(backend, dataDir, opts)
-	if err != nil {
-		return nil, fmt.Errorf("node: open %s store in %s: %w", backend, dataDir, err)
+	if err := migrateSignedState(home, dataDir); err != nil {
+		return nil, nil, err
 	}
-	if head >= wm.height {
-		return wm, nil
+	if db, err = backends.Open(backend, dataDir, opts); err != nil {
+		return nil, nil, fmt.Errorf("node: open %s store in %s: %w", backend, dataDir, err)
+	}
+	if !checked {
+		head, _, err := ledger.ReadHead(db)
+		if err == nil {
+			err = wm.check(home, dataDir, head.Height, false, allowRollback, log)
+		}
+		if err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+	}
+	return db, wm, nil
+}
+
+// check refuses a store at height head (empty: no store files at all) behind the watermark,
+// unless allowRollback.
+func (w *watermark) check(home, dataDir string, head uint64, empty, allowRollback bool, log *slog.Logger) error {
+	if head >= w.height {
+		return nil
 	}
 	if allowRollback {
 		log.Warn("starting from a store behind the watermark, as --allow-rollback asks: the blocks above the store's height are gone from this node",
-			"store_height", head, "watermark", wm.height, "data_dir", dataDir)
-		return wm, nil
+			"store_height", head, "watermark", w.height, "data_dir", dataDir)
+		return nil
 	}
+	path := filepath.Join(home, WatermarkFile)
 	if empty {
-		return nil, fmt.Errorf("%w: %s holds no store, but this node committed blocks up to height %d (%s). "+
+		return fmt.Errorf("%w: %s holds no store, but this node committed blocks up to height %d (%s). "+
 			"Starting would begin the chain again from genesis. Restore the data directory from a backup; "+
 			"or, to start over and lose those blocks on this node, start once with --allow-rollback",
-			ErrStoreBehind, dataDir, wm.height, filepath.Join(home, WatermarkFile))
+			ErrStoreBehind, dataDir, w.height, path)
 	}
-	return nil, fmt.Errorf("%w: the store in %s is at height %d, but this node committed blocks up to height %d (%s). "+
+	return fmt.Errorf("%w: the store in %s is at height %d, but this node committed blocks up to height %d (%s). "+
 		"The store lost blocks: a damaged or cut write-ahead log, or a data directory restored from an older backup. "+
 		"Restore the data directory from a backup at height %d or later; or, to carry on from height %d and lose the "+
 		"blocks above it on this node (a validator of a multi-validator network fetches them again from its peers), "+
 		"start once with --allow-rollback",
-		ErrStoreBehind, dataDir, head, wm.height, filepath.Join(home, WatermarkFile), wm.height, head)
+		ErrStoreBehind, dataDir, head, w.height, path, w.height, head)
 }
 
-// readStoreHead opens the store in dataDir read-only and reads its head height; empty is true
-// (height 0) when dataDir holds no store files at all.
-func readStoreHead(backend, dataDir string, opts *store.Options) (height uint64, empty bool, err error) {
-	if has, err := hasStoreFiles(dataDir); err != nil || !has {
-		return 0, true, err
-	}
+// readStoreHead opens the store in dataDir read-only and reads its head height.
+func readStoreHead(backend, dataDir string, opts *store.Options) (uint64, error) {
 	ro := *opts
 	ro.ReadOnly = true
 	db, err := backends.Open(backend, dataDir, &ro)
 	if err != nil {
-		return 0, false, err
+		return 0, err
 	}
 	defer db.Close()
 	head, _, err := ledger.ReadHead(db)
-	return head.Height, false, err
+	return head.Height, err
 }
 
 // hasStoreFiles reports whether dir holds anything but the files the node itself keeps there

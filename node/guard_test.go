@@ -57,20 +57,21 @@ func TestGuardChild(t *testing.T) {
 
 // fastHome is a home whose node makes an empty block every 10ms (block times still advance a
 // second a block, so after the first few it makes one a second).
-func fastHome(t *testing.T) string {
-	home := initHome(t, testKey(t, "owner"), "pebble")
+func fastHome(t *testing.T, backend string) string {
+	home := initHome(t, testKey(t, "owner"), backend)
 	replaceIn(t, home, node.ConfigFile, `heartbeat = "1m0s"`, `heartbeat = "10ms"`)
 	return home
 }
 
 // crashedHome runs a node in a child process until it has committed height at least, then
-// kills it with SIGKILL: its pebble store keeps its latest blocks only in its write-ahead log.
-func crashedHome(t *testing.T, height uint64) string {
+// kills it with SIGKILL: its store keeps its latest blocks only in its write-ahead log. It
+// returns the home and the last height the child reported.
+func crashedHome(t *testing.T, backend string, height uint64) (string, uint64) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("runs a node in a child process")
 	}
-	home := fastHome(t)
+	home := fastHome(t, backend)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestGuardChild$")
 	cmd.Env = append(os.Environ(), guardChildEnv+"="+home)
 	out, err := cmd.StdoutPipe()
@@ -96,14 +97,18 @@ func crashedHome(t *testing.T, height uint64) string {
 	if reached < height {
 		t.Fatalf("child reached height %d, want %d: %s", reached, height, stderr.String())
 	}
-	return home
+	return home, reached
 }
 
-// digest is the content hash of every file under dir but pebble's LOCK.
-func digest(t *testing.T, dir string) map[string][32]byte {
+// digest is the content hash of every file under dir but the stores' LOCK files and what
+// is under skip, if not "".
+func digest(t *testing.T, dir, skip string) map[string][32]byte {
 	t.Helper()
 	out := map[string][32]byte{}
 	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() && path == skip {
+			return filepath.SkipDir
+		}
 		if err != nil || d.IsDir() || d.Name() == "LOCK" {
 			return err
 		}
@@ -129,10 +134,19 @@ func sameDigest(t *testing.T, before, after map[string][32]byte) {
 	}
 }
 
-// storeHead reads the head height of the pebble store in dir, read-only.
-func storeHead(t *testing.T, dir string) uint64 {
+// storeHead reads the head height of the store in dir, read-only (pebble) or, on a copy,
+// read-write (badger cannot open a crashed store read-only).
+func storeHead(t *testing.T, backend, dir string) uint64 {
 	t.Helper()
-	db, err := backends.Open("pebble", dir, &store.Options{ReadOnly: true})
+	opts := &store.Options{ReadOnly: true, MaxBatchBytes: 1 << 20}
+	if backend == "badger" {
+		cp := filepath.Join(t.TempDir(), "copy")
+		if out, err := exec.Command("cp", "-a", "--sparse=always", dir, cp).CombinedOutput(); err != nil {
+			t.Fatalf("cp: %v: %s", err, out)
+		}
+		dir, opts.ReadOnly = cp, false
+	}
+	db, err := backends.Open(backend, dir, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,79 +158,137 @@ func storeHead(t *testing.T, dir string) uint64 {
 	return head.Height
 }
 
-// activeLog is the newest write-ahead log of the pebble store in dir.
-func activeLog(t *testing.T, dir string) string {
+// walGlob is where each backend keeps its write-ahead log.
+var walGlob = map[string]string{"pebble": "*.log", "badger": "*.mem"}
+
+// activeLog is the newest write-ahead log of the store in dir, and the length of its data:
+// badger's is a large sparse file, written from its start.
+func activeLog(t *testing.T, backend, dir string) (string, int) {
 	t.Helper()
-	logs, err := filepath.Glob(filepath.Join(dir, "*.log"))
+	logs, err := filepath.Glob(filepath.Join(dir, walGlob[backend]))
 	if err != nil || len(logs) == 0 {
 		t.Fatalf("no write-ahead log in %s (%v)", dir, err)
 	}
-	return logs[len(logs)-1] // names are zero-padded numbers
+	path := logs[len(logs)-1] // names are zero-padded numbers
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	head := make([]byte, 16<<20)
+	n, _ := io.ReadFull(f, head)
+	for n > 0 && head[n-1] == 0 {
+		n--
+	}
+	if n == 0 {
+		t.Fatalf("%s holds no data in its first %d bytes", path, len(head))
+	}
+	return path, n
 }
 
 var behindMsg = regexp.MustCompile(`^node: the store is behind the blocks this node committed: the store in (\S+) is at height (\d+), but this node committed blocks up to height (\d+) \((\S+)\)\. .*Restore the data directory from a backup at height (\d+) or later; .*start once with --allow-rollback$`)
 
-// A node killed while its latest blocks were only in pebble's write-ahead log, whose log is
-// then damaged (one byte flipped in the middle) or cut (truncated to half): pebble replays it
-// up to the damage and the store comes back blocks behind. The node used to start there with
-// an INFO line; now Open refuses, naming both heights and what to do, and writes nothing.
-// With AllowRollback it starts from the store's height and lowers the watermark.
+// A node killed while its latest blocks were only in its store's write-ahead log, whose log
+// is then damaged (one byte flipped in the middle) or cut (to half its data): the store comes
+// back blocks behind (pebble replays the log up to the damage; so does badger, once opened
+// read-write). The node used to start there with an INFO line; now Open refuses, naming both
+// heights and what to do. Nothing is written: on pebble, no file of the home changes; badger
+// cuts its own log back when opened read-write (it cannot open it read-only), and the rest of
+// the home is unchanged. With AllowRollback the node starts from the store's height and
+// lowers the watermark.
 func TestStartRefusesAStoreThatLostBlocks(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		damage func(data []byte) []byte
-	}{
-		{"wal byte flipped", func(data []byte) []byte { data[len(data)/2] ^= 0x5a; return data }},
-		{"wal truncated", func(data []byte) []byte { return data[:len(data)/2] }},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			home := crashedHome(t, 8)
-			dataDir := filepath.Join(home, "data")
-			wal := activeLog(t, dataDir)
-			data, err := os.ReadFile(wal)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(wal, tc.damage(data), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			behind := storeHead(t, dataDir)
-			before := digest(t, home)
+	for _, backend := range backends.Names {
+		for _, tc := range []struct {
+			name   string
+			damage func(t *testing.T, path string, size int)
+		}{
+			{"wal byte flipped", func(t *testing.T, path string, size int) {
+				f, err := os.OpenFile(path, os.O_RDWR, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				b := make([]byte, 1)
+				if _, err := f.ReadAt(b, int64(size/2)); err != nil {
+					t.Fatal(err)
+				}
+				b[0] ^= 0x5a
+				if _, err := f.WriteAt(b, int64(size/2)); err != nil {
+					t.Fatal(err)
+				}
+			}},
+			{"wal truncated", func(t *testing.T, path string, size int) {
+				if err := os.Truncate(path, int64(size/2)); err != nil {
+					t.Fatal(err)
+				}
+			}},
+		} {
+			t.Run(backend+"/"+tc.name, func(t *testing.T) {
+				home, _ := crashedHome(t, backend, 8)
+				dataDir := filepath.Join(home, "data")
+				wal, size := activeLog(t, backend, dataDir)
+				tc.damage(t, wal, size)
+				behind := storeHead(t, backend, dataDir)
+				skip := ""
+				if backend == "badger" {
+					skip = dataDir
+				}
+				before := digest(t, home, skip)
 
-			_, err = node.OpenWith(home, node.Options{Log: quiet})
-			if !errors.Is(err, node.ErrStoreBehind) {
-				t.Fatalf("Open = %v, want ErrStoreBehind", err)
-			}
-			m := behindMsg.FindStringSubmatch(err.Error())
-			if m == nil {
-				t.Fatalf("error %q does not say what the guard says", err)
-			}
-			if m[1] != dataDir || m[2] != strconv.FormatUint(behind, 10) || m[4] != filepath.Join(home, node.WatermarkFile) || m[5] != m[3] {
-				t.Fatalf("error %q: want the store %s at height %d and the watermark file", err, dataDir, behind)
-			}
-			if committed, _ := strconv.ParseUint(m[3], 10, 64); committed < 8 || committed <= behind {
-				t.Fatalf("watermark %d, want at least 8 and above the store's %d", committed, behind)
-			}
-			sameDigest(t, before, digest(t, home))
+				_, err := node.OpenWith(home, node.Options{Log: quiet})
+				if !errors.Is(err, node.ErrStoreBehind) {
+					t.Fatalf("Open = %v, want ErrStoreBehind", err)
+				}
+				m := behindMsg.FindStringSubmatch(err.Error())
+				if m == nil {
+					t.Fatalf("error %q does not say what the guard says", err)
+				}
+				if m[1] != dataDir || m[2] != strconv.FormatUint(behind, 10) || m[4] != filepath.Join(home, node.WatermarkFile) || m[5] != m[3] {
+					t.Fatalf("error %q: want the store %s at height %d and the watermark file", err, dataDir, behind)
+				}
+				if committed, _ := strconv.ParseUint(m[3], 10, 64); committed < 8 || committed <= behind {
+					t.Fatalf("watermark %d, want at least 8 and above the store's %d", committed, behind)
+				}
+				sameDigest(t, before, digest(t, home, skip))
 
-			// The operator accepts the loss: the node starts at the store's height, and from
-			// then on without the flag.
-			n, err := node.OpenWith(home, node.Options{Log: quiet, AllowRollback: true})
+				// The operator accepts the loss: the node starts at the store's height, and from
+				// then on without the flag.
+				n, err := node.OpenWith(home, node.Options{Log: quiet, AllowRollback: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if h := n.Ledger().Head().Height; h != behind {
+					t.Fatalf("started at %d, want the store's %d", h, behind)
+				}
+				if err := n.Close(); err != nil {
+					t.Fatal(err)
+				}
+				n, err = node.OpenWith(home, node.Options{Log: quiet})
+				if err != nil {
+					t.Fatalf("reopen after the accepted rollback: %v", err)
+				}
+				if err := n.Close(); err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+	}
+}
+
+// The guard refuses no healthy store: a node killed with SIGKILL mid-run restarts, on either
+// backend, at the height it reported or later. (Badger cannot open a crashed store read-only;
+// the guard then checks it once open read-write.)
+func TestKilledNodeRestarts(t *testing.T) {
+	for _, backend := range backends.Names {
+		t.Run(backend, func(t *testing.T) {
+			home, reported := crashedHome(t, backend, 4)
+			n, err := node.OpenWith(home, node.Options{Log: quiet})
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("reopen after SIGKILL: %v", err)
 			}
-			if h := n.Ledger().Head().Height; h != behind {
-				t.Fatalf("started at %d, want the store's %d", h, behind)
-			}
-			if err := n.Close(); err != nil {
-				t.Fatal(err)
-			}
-			n, err = node.OpenWith(home, node.Options{Log: quiet})
-			if err != nil {
-				t.Fatalf("reopen after the accepted rollback: %v", err)
-			}
-			if err := n.Close(); err != nil {
-				t.Fatal(err)
+			defer n.Close()
+			if h := n.Ledger().Head().Height; h < reported {
+				t.Fatalf("restarted at %d, the child reported %d committed", h, reported)
 			}
 		})
 	}
@@ -239,7 +311,7 @@ func runTo(t *testing.T, home string, h uint64) {
 // A home whose data directory was emptied used to start a new chain from genesis without a
 // word. Now Open refuses and creates nothing; AllowRollback starts over at height 0.
 func TestStartRefusesAnEmptiedDataDir(t *testing.T) {
-	home := fastHome(t)
+	home := fastHome(t, "pebble")
 	runTo(t, home, 3)
 	dataDir := filepath.Join(home, "data")
 	entries, err := os.ReadDir(dataDir)
@@ -251,7 +323,7 @@ func TestStartRefusesAnEmptiedDataDir(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	before := digest(t, home)
+	before := digest(t, home, "")
 
 	_, err = node.OpenWith(home, node.Options{Log: quiet})
 	if !errors.Is(err, node.ErrStoreBehind) {
@@ -263,7 +335,7 @@ func TestStartRefusesAnEmptiedDataDir(t *testing.T) {
 	if !want.MatchString(err.Error()) {
 		t.Fatalf("error %q\ndoes not match %s", err, want)
 	}
-	sameDigest(t, before, digest(t, home))
+	sameDigest(t, before, digest(t, home, ""))
 
 	n, err := node.OpenWith(home, node.Options{Log: quiet, AllowRollback: true})
 	if err != nil {
@@ -278,13 +350,13 @@ func TestStartRefusesAnEmptiedDataDir(t *testing.T) {
 // A pebble store whose CURRENT file was deleted made pebble.Open panic inside the node. Now
 // Open returns one error (store.ErrCorrupt, naming the store) and changes no file.
 func TestStartRefusesAStoreWithoutCurrent(t *testing.T) {
-	home := fastHome(t)
+	home := fastHome(t, "pebble")
 	runTo(t, home, 2)
 	dataDir := filepath.Join(home, "data")
 	if err := os.Remove(filepath.Join(dataDir, "CURRENT")); err != nil {
 		t.Fatal(err)
 	}
-	before := digest(t, home)
+	before := digest(t, home, "")
 	_, err := node.OpenWith(home, node.Options{Log: quiet})
 	if !errors.Is(err, store.ErrCorrupt) {
 		t.Fatalf("Open = %v, want store.ErrCorrupt", err)
@@ -292,5 +364,5 @@ func TestStartRefusesAStoreWithoutCurrent(t *testing.T) {
 	if prefix := "node: open pebble store in " + dataDir + ": store: open pebble " + dataDir + ": store: corrupt: CURRENT is missing"; !strings.HasPrefix(err.Error(), prefix) {
 		t.Fatalf("error %q\nwant prefix %q", err, prefix)
 	}
-	sameDigest(t, before, digest(t, home))
+	sameDigest(t, before, digest(t, home, ""))
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
 	"github.com/loyal-ledger/loyal/chain/store"
-	"github.com/loyal-ledger/loyal/chain/store/backends"
 	"github.com/loyal-ledger/loyal/node/httpapi"
 	"github.com/loyal-ledger/loyal/node/internal/mempool"
 )
@@ -113,16 +112,9 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 	}
 	opts := ledger.StoreOptions(g.Params)
 	opts.Logger = log.With("component", "store")
-	wm, err := checkStore(home, cfg.Backend, dataDir, opts, o.AllowRollback, log)
+	db, wm, err := openStore(home, cfg.Backend, dataDir, opts, o.AllowRollback, log)
 	if err != nil {
 		return nil, err
-	}
-	if err := migrateSignedState(home, dataDir); err != nil {
-		return nil, err
-	}
-	db, err := backends.Open(cfg.Backend, dataDir, opts)
-	if err != nil {
-		return nil, fmt.Errorf("node: open %s store in %s: %w", cfg.Backend, dataDir, err)
 	}
 	defer func() {
 		if err != nil {
