@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/loyal-ledger/loyal/chain/ledger"
 	"github.com/loyal-ledger/loyal/chain/store"
@@ -113,8 +112,15 @@ func readStoreHead(backend, dataDir string, opts *store.Options) (uint64, error)
 	return head.Height, err
 }
 
-// hasStoreFiles reports whether dir holds anything but the files the node itself keeps there
-// (the evidence log, a signed state not yet migrated) and temporary files.
+// storeFilePatterns match the files of a pebble or a badger store.
+var storeFilePatterns = []string{
+	"CURRENT", "MANIFEST*", "OPTIONS-*", "marker.*", "*.sst", "*.log", // pebble
+	"KEYREGISTRY", "DISCARD", "*.vlog", "*.mem", // badger (and MANIFEST, *.sst)
+}
+
+// hasStoreFiles reports whether dir holds any file of a store. Other files do not count: the
+// node's own (the evidence log, a signed state not yet migrated), or a file system's
+// lost+found when the data directory is a mount point.
 func hasStoreFiles(dir string) (bool, error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -124,10 +130,10 @@ func hasStoreFiles(dir string) (bool, error) {
 		return false, fmt.Errorf("node: data directory: %w", err)
 	}
 	for _, e := range entries {
-		switch name := e.Name(); {
-		case name == evidenceFile, name == signedStateFile, strings.HasPrefix(name, "."):
-		default:
-			return true, nil
+		for _, p := range storeFilePatterns {
+			if ok, _ := filepath.Match(p, e.Name()); ok {
+				return true, nil
+			}
 		}
 	}
 	return false, nil

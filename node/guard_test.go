@@ -323,6 +323,10 @@ func TestStartRefusesAnEmptiedDataDir(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// What an emptied data directory on a file system of its own still holds.
+	if err := os.Mkdir(filepath.Join(dataDir, "lost+found"), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	before := digest(t, home, "")
 
 	_, err = node.OpenWith(home, node.Options{Log: quiet})

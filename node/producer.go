@@ -185,13 +185,13 @@ func keptSenders(txs []*chain.Tx, senders []chain.Address, kept []*chain.Tx) []c
 // record it, and API requests waiting for a commit wake up. senders are those of blk.Txs, or
 // nil when not at hand.
 func (n *Node) afterCommit(blk *chain.Block, senders []chain.Address, took time.Duration) error {
+	if err := n.watermark.Advance(blk.Header.Height); err != nil {
+		return err
+	}
 	if err := n.pool.UpdateWithSenders(blk.Txs, senders, n.nonceOf, blk.Header.Time); err != nil {
 		return fmt.Errorf("node: mempool: %w", err)
 	}
 	h := blk.Header.Height
-	if err := n.watermark.Advance(h); err != nil {
-		return err
-	}
 	n.metrics.Height.Set(float64(h))
 	n.metrics.Blocks.Inc()
 	n.metrics.CommittedTxs.Add(float64(len(blk.Txs)))
