@@ -50,7 +50,9 @@
 // Expiry costs no scan of accounts: each program keeps a per-day schedule of the points that
 // expire that day. BeginBlock moves the days up to the block's day into the program's
 // expired total; an account's expired lots are dropped when the account is next touched, and
-// readers compute balances as of the block time (Balance.Available), so both agree.
+// readers compute balances as of the block time (Balance.Available), so both agree. A caller
+// that committed a block of the same day already (the ledger) calls BeginBlockAfter instead,
+// which reads no program for a day already processed, and changes the same.
 //
 // Reversals take first from the order's own still-pending points, then from available
 // points oldest first; what was already spent is recorded as unrecovered. The order's

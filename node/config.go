@@ -82,7 +82,7 @@ type MempoolConfig struct {
 	MaxFutureNonces uint64 `toml:"max_future_nonces"`
 }
 
-// BlocksConfig is the block producer's section.
+// BlocksConfig is the section of the blocks this node proposes.
 type BlocksConfig struct {
 	// MaxTxs and MaxBytes cap a block below the genesis limits (0 = the genesis limit).
 	MaxTxs   int `toml:"max_txs"`

@@ -19,4 +19,16 @@
 // front of the one the node's proposals and votes leave through (its p2p host). That is the
 // only way code alters what a node sends: the node has no fault switch. The testnet package's
 // byzantine validators are ordinary nodes opened that way.
+//
+// # What the home keeps outside the store
+//
+// Two files live in the home, not in the data directory, so that losing or replacing the data
+// directory cannot take them along: the validator's signed state (the double-sign protection,
+// signed_state.bin; an older version's copy in the data directory is moved on start, never
+// leaving the validator without one) and the head watermark (WatermarkFile), the height of
+// the last block committed, fsynced after every block. Before it opens the store read-write,
+// Open reads the store's head read-only and refuses (ErrStoreBehind, naming both heights) a
+// store behind the watermark — a damaged or cut write-ahead log, a data directory emptied or
+// restored from an old backup — so the node never silently rolls back or starts a new chain.
+// Options.AllowRollback (loyald start --allow-rollback) accepts the loss.
 package node

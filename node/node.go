@@ -18,7 +18,6 @@ import (
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
 	"github.com/loyal-ledger/loyal/chain/store"
-	"github.com/loyal-ledger/loyal/chain/store/backends"
 	"github.com/loyal-ledger/loyal/node/consensus"
 	"github.com/loyal-ledger/loyal/node/httpapi"
 	"github.com/loyal-ledger/loyal/node/internal/mempool"
@@ -46,6 +45,7 @@ type Node struct {
 	token     string
 	listener  net.Listener
 	dataDir   string
+	watermark *watermark // the height of the last block committed, kept outside the store
 	evidence  *evidenceLog
 	drv       *driver
 	net       *network // nil on a single-validator network
@@ -62,6 +62,11 @@ type Options struct {
 	// calls it once, on a node that runs consensus: not on a single-validator network, whose
 	// validator sends nothing.
 	WrapTransport func(Transport) Transport
+	// AllowRollback lets Open start from a store behind the home's watermark (WatermarkFile):
+	// one that lost blocks, or an empty data directory, which starts the chain again from
+	// genesis. The blocks above the store's height are gone from this node; Open lowers the
+	// watermark to the store's height. Without it Open refuses such a store (ErrStoreBehind).
+	AllowRollback bool
 }
 
 // Open loads home's config, genesis and keys, opens the store and the ledger, and binds the
@@ -105,9 +110,9 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 	}
 	opts := ledger.StoreOptions(g.Params)
 	opts.Logger = log.With("component", "store")
-	db, err := backends.Open(cfg.Backend, dataDir, opts)
+	db, wm, err := openStore(home, cfg.Backend, dataDir, opts, o.AllowRollback, log)
 	if err != nil {
-		return nil, fmt.Errorf("node: open %s store in %s: %w", cfg.Backend, dataDir, err)
+		return nil, err
 	}
 	defer func() {
 		if err != nil {
@@ -119,12 +124,15 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 		return nil, fmt.Errorf("node: %s: %w", dataDir, err)
 	}
 	head := l.Head()
+	if err := wm.settle(head.Height); err != nil {
+		return nil, err
+	}
 	rules := l.RulesAt(head.Height + 1)
 	n = &Node{
 		cfg: cfg, home: home, log: log, genesis: g, db: db, ledger: l,
 		metrics: NewMetrics(), key: key, validator: validator,
 		operator: operator, opAddr: crypto.PubkeyToAddress(operator.PublicKey), token: token,
-		now: time.Now, dataDir: dataDir,
+		now: time.Now, dataDir: dataDir, watermark: wm,
 	}
 	n.pool = mempool.New(mempool.Config{
 		MaxTxs: cfg.Mempool.MaxTxs, MaxBytes: cfg.Mempool.MaxBytes, MaxFutureNonces: cfg.Mempool.MaxFutureNonces,

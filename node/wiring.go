@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -14,11 +13,6 @@ import (
 	"github.com/loyal-ledger/loyal/node/internal/mempool"
 	"github.com/loyal-ledger/loyal/p2p"
 )
-
-// signedStateName is the file a validator keeps what it last signed in.
-const signedStateName = "signed_state.bin"
-
-func (n *Node) signedStatePath() string { return filepath.Join(n.dataDir, signedStateName) }
 
 // newDriver makes the driver, its engine resumed from the persisted signed state, for the
 // height after the head. Messages go nowhere until newNetwork gives it a transport.
@@ -35,7 +29,7 @@ func (n *Node) newDriver() (*driver, error) {
 	head := n.ledger.Head()
 	d := &driver{
 		ledger: n.ledger, pool: n.pool, eng: eng, out: noPeers{}, signed: signed, evidence: n.evidence,
-		commits: &commitBook{pool: n.pool, nonceOf: n.nonceOf, metrics: n.metrics, feed: n.feed, log: n.log}, sync: func() {}, metrics: n.metrics, log: n.log.With("component", "consensus"),
+		commits: &commitBook{watermark: n.watermark, pool: n.pool, nonceOf: n.nonceOf, metrics: n.metrics, feed: n.feed, log: n.log}, sync: func() {}, metrics: n.metrics, log: n.log.With("component", "consensus"),
 		now: n.now, self: n.validator, limits: n.cfg.Blocks,
 		votes: make(chan consensus.Event, maxEarlyVotes), proposals: make(chan proposalIn, 16),
 		fetched: make(chan applyRequest), wake: make(chan struct{}, 1),
@@ -108,14 +102,18 @@ func (noPeers) Send(peer.ID, Message) error { return errors.New("node: no peers"
 // commitBook is the node's bookkeeping of every block the driver commits: the mempool forgets
 // its transactions, metrics and log record it, and API requests waiting for a commit wake up.
 type commitBook struct {
-	pool    *mempool.Mempool
-	nonceOf mempool.NonceFunc
-	metrics *Metrics
-	feed    *commitFeed
-	log     *slog.Logger
+	watermark *watermark
+	pool      *mempool.Mempool
+	nonceOf   mempool.NonceFunc
+	metrics   *Metrics
+	feed      *commitFeed
+	log       *slog.Logger
 }
 
 func (n *commitBook) committed(blk *chain.Block, senders []chain.Address, took time.Duration) error {
+	if err := n.watermark.Advance(blk.Header.Height); err != nil {
+		return err
+	}
 	if err := n.pool.UpdateWithSenders(blk.Txs, senders, n.nonceOf, blk.Header.Time); err != nil {
 		return fmt.Errorf("node: mempool: %w", err)
 	}

@@ -66,6 +66,17 @@ type Ledger struct {
 	// then commits it) skips executing it again. Whatever else touches the tree settles it
 	// first (reverts it).
 	spec *speculation
+	// expiry remembers the day of the last block committed through this Ledger: execution of a
+	// block of that day skips reading every program (chain.State.BeginBlockAfter). It is
+	// derived from committed state alone, so every node and every restart executes alike: it
+	// is unknown after Open (the first block reads the programs) and after a failed write.
+	expiry expiryMemo
+}
+
+// expiryMemo is the day through which every program has processed expiry, if known.
+type expiryMemo struct {
+	day   chain.Day
+	known bool
 }
 
 // speculation is a block executed on top of the head but not committed.
@@ -88,7 +99,8 @@ func StoreOptions(p chain.Params) *store.Options {
 const stateCacheBytes = 256 << 20
 
 // Open opens the ledger in db, writing the genesis state if the store is empty. It refuses a
-// store of another genesis and one whose recomputed state root differs from its head's.
+// store of another genesis, one whose head block is missing or does not match the head record
+// (hash, height, time, state root), and one whose recomputed state root differs from its head's.
 func Open(db store.DB, g *chain.Genesis) (*Ledger, error) {
 	l := &Ledger{db: db, genesis: g, gHash: g.Hash(), rules: chain.NewSchedule(g), tree: smt.New(), cache: newStateCache(stateCacheBytes)}
 	l.signer = chain.NewSigner(g.ChainID, l.gHash)
@@ -106,6 +118,9 @@ func Open(db store.DB, g *chain.Genesis) (*Ledger, error) {
 		return nil, fmt.Errorf("%w: no head record: %v", ErrCorrupt, err)
 	}
 	if l.head, err = decodeHead(raw); err != nil {
+		return nil, err
+	}
+	if err := l.checkHeadBlock(); err != nil {
 		return nil, err
 	}
 	err = db.Iterate([]byte{pState}, []byte{pState + 1}, func(k, v []byte) error {
@@ -218,7 +233,13 @@ type undo struct {
 // that much sooner. Neither depends on the other's timing.
 func (l *Ledger) execute(height, time uint64, txs []*chain.Tx, senders []chain.Address, skipFailing bool, alongside func(*executed)) (*executed, []*chain.Tx, []error, error) {
 	st := chain.NewState(stateReader{l.db, l.cache}, l.RulesAt(height), height, time)
-	if err := st.BeginBlock(); err != nil {
+	var err error
+	if l.expiry.known {
+		err = st.BeginBlockAfter(l.expiry.day)
+	} else {
+		err = st.BeginBlock()
+	}
+	if err != nil {
 		return nil, nil, nil, err
 	}
 	ex := &executed{Entries: make([][]chain.Entry, 0, len(txs))}
@@ -435,9 +456,11 @@ func (l *Ledger) ApplyBlockWithSenders(blk *chain.Block, senders []chain.Address
 	if err := l.write(blk, batch, ex); err != nil {
 		l.revert(ex)
 		l.cache = newStateCache(stateCacheBytes) // the store's state is unknown: start cold
+		l.expiry = expiryMemo{}
 		return err
 	}
 	l.head = Head{Height: h.Height, Hash: blk.Hash(), Time: h.Time, StateRoot: h.StateRoot}
+	l.expiry = expiryMemo{day: chain.DayOf(h.Time), known: true}
 	return nil
 }
 

@@ -127,11 +127,16 @@ func startCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "start",
 		Usage: "run the node until SIGINT or SIGTERM",
-		Flags: []cli.Flag{homeFlag},
+		Flags: []cli.Flag{homeFlag, &cli.BoolFlag{
+			Name: "allow-rollback",
+			Usage: "start even though the store is behind the blocks this node committed (head.watermark): " +
+				"the blocks above the store's height are lost on this node, and an empty data directory starts " +
+				"the chain again from genesis. Use it only when no backup holds them",
+		}},
 		Action: func(c *cli.Context) error {
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			n, err := node.Open(c.String("home"), nil)
+			n, err := node.OpenWith(c.String("home"), node.Options{AllowRollback: c.Bool("allow-rollback")})
 			if err != nil {
 				return err
 			}

@@ -86,7 +86,8 @@ var (
 //
 // Badger's value log is not garbage-collected by this package; it only holds
 // values of 1 MiB or more.
-func Open(dir string, opts *store.Options) (store.DB, error) {
+func Open(dir string, opts *store.Options) (_ store.DB, err error) {
+	defer backend.Recover("badger", dir, &err)
 	maxBatch, err := backend.MaxBatchBytes(opts)
 	if err != nil {
 		return nil, fmt.Errorf("store: open badger %s: %w", dir, err)

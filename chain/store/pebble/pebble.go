@@ -46,9 +46,13 @@ var (
 
 // Open opens, creating it if needed, the pebble store in dir. opts may
 // be nil. The store's own logging goes to opts.Logger, or nowhere.
-func Open(dir string, opts *store.Options) (store.DB, error) {
+func Open(dir string, opts *store.Options) (_ store.DB, err error) {
+	defer backend.Recover("pebble", dir, &err)
 	if _, err := backend.MaxBatchBytes(opts); err != nil {
 		return nil, fmt.Errorf("store: open pebble %s: %w", dir, err)
+	}
+	if err := checkFiles(dir); err != nil {
+		return nil, err
 	}
 	logger := backend.Logger(opts)
 
@@ -175,11 +179,21 @@ func (d *pebbleDB) NewBatchSized(sizeHint int) store.Batch {
 	return &pebbleBatch{db: d, b: d.db.NewBatchWithSize(max(sizeHint, 0))}
 }
 
-// Close waits for calls in progress, then closes pebble, which syncs its
-// write-ahead log. A second Close returns store.ErrClosed.
+// Close waits for calls in progress, flushes pebble's memtable to a table, then closes
+// pebble. A second Close returns store.ErrClosed.
+//
+// The flush is why a clean shutdown leaves nothing that lives only in the write-ahead log:
+// pebble replays a damaged or cut log up to the damage without complaint, so a store closed
+// cleanly must not depend on its log at all.
 func (d *pebbleDB) Close() error {
 	if !d.gate.Close() {
 		return store.ErrClosed
+	}
+	if !d.readOnly {
+		if err := d.db.Flush(); err != nil {
+			_ = d.db.Close()
+			return pebbleErr("flush pebble "+d.dir, err)
+		}
 	}
 	if err := d.db.Close(); err != nil {
 		return pebbleErr("close pebble "+d.dir, err)
