@@ -176,7 +176,7 @@ func (d *merchantDesk) submit(p chain.Payload) (api.Submitted, error) {
 	if err := n.ledger.Signer().Sign(tx, n.operator); err != nil {
 		return api.Submitted{}, fmt.Errorf("node: sign with the operator key: %w", err)
 	}
-	return n.Submit(tx)
+	return n.admit(tx, fromMerchant)
 }
 
 // findTx finds the transaction at height that moved points of program for ref with cause,

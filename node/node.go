@@ -45,6 +45,7 @@ type Node struct {
 	listener  net.Listener
 	dataDir   string
 	evidence  *evidenceLog
+	full      fullLog       // when the log last said the mempool was full (admit.go)
 	replica   *replica      // nil on a single-validator network
 	wake      chan struct{} // nudges the producer; buffered, never blocks a sender
 	now       func() time.Time
@@ -132,9 +133,7 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 		operator: operator, opAddr: crypto.PubkeyToAddress(operator.PublicKey), token: token,
 		wake: make(chan struct{}, 1), now: time.Now,
 	}
-	n.pool = mempool.New(mempool.Config{
-		MaxTxs: cfg.Mempool.MaxTxs, MaxBytes: cfg.Mempool.MaxBytes, MaxFutureNonces: cfg.Mempool.MaxFutureNonces,
-	}, l.Signer(), g.ChainID, l.RulesAt(head.Height+1).Params)
+	n.pool = mempool.New(cfg.Mempool.pool(), l.Signer(), g.ChainID, l.RulesAt(head.Height+1).Params)
 	n.desk = newMerchantDesk(n)
 	n.dataDir = dataDir
 	if n.evidence, err = openEvidence(filepath.Join(dataDir, evidenceFile)); err != nil {

@@ -193,9 +193,7 @@ func (n *Node) afterCommit(blk *chain.Block, senders []chain.Address, took time.
 	n.metrics.Blocks.Inc()
 	n.metrics.CommittedTxs.Add(float64(len(blk.Txs)))
 	n.metrics.BlockApply.Observe(took.Seconds())
-	txs, bytes := n.pool.Size()
-	n.metrics.MempoolTxs.Set(float64(txs))
-	n.metrics.MempoolBytes.Set(float64(bytes))
+	n.poolGauges()
 	n.feed.committed(h)
 	n.log.Info("committed block", "height", h, "txs", len(blk.Txs), "hash", blk.Hash(), "time", blk.Header.Time, "took", took.Round(time.Microsecond))
 	return nil

@@ -540,7 +540,6 @@ func (r *replica) onTxs(from peer.ID, _ chain.Address, raw []byte) {
 	}
 	// Admission recovers each signature: spread a batch over the cores, since one reader
 	// goroutine per peer would otherwise do it serially.
-	head := r.n.ledger.Head()
 	var added atomic.Int64
 	workers := min(runtime.GOMAXPROCS(0), (len(txs)+63)/64)
 	var wg sync.WaitGroup
@@ -549,7 +548,7 @@ func (r *replica) onTxs(from peer.ID, _ chain.Address, raw []byte) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(txs); i += workers {
-				if _, err := r.n.pool.Add(txs[i], r.n.nonceOf, head.Time); err == nil {
+				if err := r.n.admitPeer(txs[i]); err == nil {
 					added.Add(1)
 				}
 			}
