@@ -67,3 +67,33 @@ func TestCheckQueue(t *testing.T) {
 		t.Fatalf("alice has %d, want 90", got)
 	}
 }
+
+// The reversal index finds an order's latest reversal, and nothing for another order whose
+// ref extends this one's.
+func TestLastReversal(t *testing.T) {
+	net := newNetwork(t, chain.DefaultParams())
+	nd := openNode(t, net, "pebble", t.TempDir())
+	defer nd.close(t)
+	alice := testKey(t, "alice")
+	credit := func(ref string) chain.Credit { return chain.Credit{To: addr(alice), Amount: 50, OrderRef: ref} }
+	nd.produce(t, genesisTime+10, net.tx(t, net.partner, &chain.Earn{Program: "ACME", Credits: []chain.Credit{credit("o-1"), credit("o-12")}}))
+	if _, _, ok, err := nd.l.LastReversal("ACME", "o-1"); ok || err != nil {
+		t.Fatalf("before any reversal: ok %v, err %v", ok, err)
+	}
+	first := net.tx(t, net.partner, &chain.Reverse{Program: "ACME", OrderRef: "o-1", Amount: 5})
+	nd.produce(t, genesisTime+20, first)
+	other := net.tx(t, net.partner, &chain.Reverse{Program: "ACME", OrderRef: "o-12", Amount: 5})
+	second := net.tx(t, net.partner, &chain.Reverse{Program: "ACME", OrderRef: "o-1", Amount: 7})
+	nd.produce(t, genesisTime+30, other, second)
+	h, height, ok, err := nd.l.LastReversal("ACME", "o-1")
+	if err != nil || !ok || h != second.Hash() || height != 3 {
+		t.Fatalf("LastReversal(o-1) = %s at %d, %v, %v; want %s at 3", h, height, ok, err, second.Hash())
+	}
+	h, height, ok, err = nd.l.LastReversal("ACME", "o-12")
+	if err != nil || !ok || h != other.Hash() || height != 3 {
+		t.Fatalf("LastReversal(o-12) = %s at %d, %v, %v; want %s at 3", h, height, ok, err, other.Hash())
+	}
+	if _, _, ok, err := nd.l.LastReversal("ACME", "o"); ok || err != nil {
+		t.Fatalf("LastReversal(o) = %v, %v; want none", ok, err)
+	}
+}
