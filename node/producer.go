@@ -165,6 +165,7 @@ func (n *Node) dropRejected(rejected []error) {
 		n.log.Debug("dropped transaction", "tx", r.Tx.Hash(), "code", chain.Code(r.Err), "err", r.Err)
 	}
 	n.pool.Remove(hashes)
+	n.desk.rejected(rejected) // reports its failed orders, signs its later ones again
 }
 
 // keptSenders returns the senders of the transactions that made it into the block.
@@ -194,6 +195,7 @@ func (n *Node) afterCommit(blk *chain.Block, senders []chain.Address, took time.
 	n.metrics.CommittedTxs.Add(float64(len(blk.Txs)))
 	n.metrics.BlockApply.Observe(took.Seconds())
 	n.poolGauges()
+	n.desk.committed(blk)
 	n.feed.committed(h)
 	n.log.Info("committed block", "height", h, "txs", len(blk.Txs), "hash", blk.Hash(), "time", blk.Header.Time, "took", took.Round(time.Microsecond))
 	return nil
