@@ -203,3 +203,42 @@ func TestFloodOfUnrunnableTxsLeavesRoom(t *testing.T) {
 		t.Fatalf("bob has %d, want 10+7+5+1", got.Total)
 	}
 }
+
+// TestQueuedTxsAreBounded: transactions that pass every check but cannot run yet (a nonce
+// before theirs is missing) are held up to max_queued_per_sender; more are refused with 429
+// too_many_queued. Once the missing nonce arrives they all run.
+func TestQueuedTxsAreBounded(t *testing.T) {
+	owner, alice, bob := testKey(t, "owner"), testKey(t, "alice"), testKey(t, "bob")
+	r := start(t, initHome(t, owner, "pebble"))
+	c := newClient(t, r)
+	c.commit(owner, &chain.RegisterProgram{Symbol: "ACME", Name: "Acme"})
+	c.commit(owner, &chain.Earn{Program: "ACME", Credits: []chain.Credit{{To: addr(alice), Amount: 100, OrderRef: "fund"}}})
+
+	gap := c.sign(alice, &chain.Transfer{Program: "ACME", To: addr(bob), Amount: 1}) // sent last
+	const perSender = 16                                                             // the default
+	for i := range perSender + 2 {
+		tx := c.sign(alice, &chain.Transfer{Program: "ACME", To: addr(bob), Amount: 1})
+		status, e := call(t, "POST", r.url+"/v1/txs", "", tx, nil)
+		want, code := http.StatusAccepted, ""
+		if i >= perSender {
+			want, code = http.StatusTooManyRequests, "too_many_queued"
+		}
+		if status != want || e.Code != code {
+			t.Fatalf("queued transfer %d: %d %+v, want %d %q", i, status, e, want, code)
+		}
+	}
+	if st := r.n.Status(); st.Mempool.Txs != perSender {
+		t.Fatalf("the pool holds %d txs, want %d", st.Mempool.Txs, perSender)
+	}
+	var sub api.Submitted
+	if status, e := call(t, "POST", r.url+"/v1/txs?wait=20s", "", gap, &sub); status != http.StatusOK {
+		t.Fatalf("the missing nonce: %d %+v", status, e)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for balance(t, r, addr(bob), "ACME").Total != perSender+1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("bob has %d, want %d", balance(t, r, addr(bob), "ACME").Total, perSender+1)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
