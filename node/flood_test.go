@@ -116,12 +116,14 @@ func (f *flood) waitAnswered(t *testing.T, n int64) {
 // refused at once, so during and after the flood a funded customer's transfers and merchant
 // earns commit, and the pool stays small throughout.
 //
-// The pool's count is scaled down to 150 (from 50,000) so that 200 requests fill it: the
-// small ones, no larger than a transfer, then leave no room for one whichever limit they hit.
+// The pool is scaled down — 150 transactions and 16 MiB, from 50,000 and 64 MiB — so that
+// 200 requests fill it quickly: the large ones its bytes, then the small ones, no larger than
+// a transfer, its count, leaving no room for a transfer whichever limit they hit.
 func TestFloodOfUnrunnableTxsLeavesRoom(t *testing.T) {
 	owner, alice, bob := testKey(t, "owner"), testKey(t, "alice"), testKey(t, "bob")
 	home := initHome(t, owner, "pebble")
 	replaceIn(t, home, node.ConfigFile, "max_txs = 50000", "max_txs = 150")
+	replaceIn(t, home, node.ConfigFile, "max_bytes = 67108864", "max_bytes = 16777216")
 	tok := merchantToken(t, home)
 	r := start(t, home)
 	c := newClient(t, r)
@@ -130,7 +132,7 @@ func TestFloodOfUnrunnableTxsLeavesRoom(t *testing.T) {
 	c.commit(owner, &chain.RegisterProgram{Symbol: "ACME", Name: "Acme", Operators: []chain.Address{st.Operator}})
 	c.commit(owner, &chain.Earn{Program: "ACME", Credits: []chain.Credit{{To: addr(alice), Amount: 100, OrderRef: "fund-alice"}}})
 
-	const keys, perKey, big = 5, 40, 20 // per key: nonces 1..20 large, 21..40 small
+	const keys, perKey, big = 5, 40, 5 // per key: nonces 1..5 large, 6..40 small
 	const memo = "a memo makes a transfer larger than a small flood tx"
 	transferSize := c.sign(alice, &chain.Transfer{Program: "ACME", To: addr(bob), Amount: 10, Memo: memo}).Size()
 	c.nonces[addr(alice)]--
