@@ -107,3 +107,65 @@ func TestMerchantDeskOperatorQueue(t *testing.T) {
 		t.Fatalf("desk tracks %d orders, %d txs, %d failures; want none", orders, txs, failed)
 	}
 }
+
+// TestMerchantReserve: ordinary submissions find the pool full merchant_reserve_percent
+// early; the merchant desk's earns may use the rest.
+func TestMerchantReserve(t *testing.T) {
+	owner, bob := testKey(t, "owner"), testKey(t, "bob")
+	home := initHome(t, owner, "pebble")
+	replaceIn(t, home, node.ConfigFile, "max_txs = 50000", "max_txs = 4")
+	replaceIn(t, home, node.ConfigFile, "merchant_reserve_percent = 10", "merchant_reserve_percent = 50")
+	r := start(t, home)
+	c := newClient(t, r)
+	var st api.Status
+	call(t, "GET", r.url+"/v1/status", "", nil, &st)
+	c.commit(owner, &chain.RegisterProgram{Symbol: "ACME", Name: "Acme", Operators: []chain.Address{st.Operator}})
+	r.stop(t)
+
+	n, _ := openStopped(t, home) // no blocks: what is admitted stays
+	defer n.Close()
+	ordinary := func(ref string) error {
+		_, err := n.Submit(c.sign(owner, &chain.Earn{Program: "ACME", Credits: []chain.Credit{{To: addr(bob), Amount: 1, OrderRef: ref}}}))
+		return err
+	}
+	for _, ref := range []string{"a", "b"} {
+		if err := ordinary(ref); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ordinary("c"); chain.Code(err) != "mempool_full" {
+		t.Fatalf("third ordinary submission: %v, want mempool_full", err)
+	}
+	for _, ref := range []string{"m1", "m2"} {
+		if _, err := n.MerchantEarn(api.MerchantEarn{Program: "ACME", Credits: []chain.Credit{{To: addr(bob), Amount: 1, OrderRef: ref}}}); err != nil {
+			t.Fatalf("merchant earn %s: %v", ref, err)
+		}
+	}
+	if _, err := n.MerchantEarn(api.MerchantEarn{Program: "ACME", Credits: []chain.Credit{{To: addr(bob), Amount: 1, OrderRef: "m3"}}}); chain.Code(err) != "mempool_full" {
+		t.Fatalf("merchant earn past the whole pool: %v, want mempool_full", err)
+	}
+	if got := metricValue(t, n, "loyal_mempool_full_total"); got != 2 {
+		t.Fatalf("loyal_mempool_full_total = %v, want 2", got)
+	}
+}
+
+// metricValue is the value of the node's counter or gauge name (without labels).
+func metricValue(t *testing.T, n *node.Node, name string) float64 {
+	t.Helper()
+	fams, err := n.Metrics().Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fams {
+		if f.GetName() != name || len(f.GetMetric()) != 1 {
+			continue
+		}
+		m := f.GetMetric()[0]
+		if m.GetCounter() != nil {
+			return m.GetCounter().GetValue()
+		}
+		return m.GetGauge().GetValue()
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
+}
