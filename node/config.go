@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/loyal-ledger/loyal/node/internal/mempool"
 )
 
 // Config is a node's config.toml. Relative paths are relative to the node's home directory.
@@ -80,6 +82,25 @@ type MempoolConfig struct {
 	MaxTxs          int    `toml:"max_txs"`
 	MaxBytes        int    `toml:"max_bytes"`
 	MaxFutureNonces uint64 `toml:"max_future_nonces"`
+	// Queued transactions cannot run yet: a nonce of their sender before theirs is missing.
+	// They are bounded per sender and in all, evicted first when the pool is full, and
+	// dropped after QueuedTTL (of block time).
+	MaxQueuedPerSender int      `toml:"max_queued_per_sender"`
+	MaxQueuedTxs       int      `toml:"max_queued_txs"`
+	MaxQueuedBytes     int      `toml:"max_queued_bytes"`
+	QueuedTTL          Duration `toml:"queued_ttl"`
+	// MerchantReservePercent of max_txs and max_bytes only the merchant endpoints may fill,
+	// so that a flood of submissions does not stop the shops' earns and refunds (0 to 90).
+	MerchantReservePercent int `toml:"merchant_reserve_percent"`
+}
+
+// pool is the mempool's config.
+func (c MempoolConfig) pool() mempool.Config {
+	return mempool.Config{
+		MaxTxs: c.MaxTxs, MaxBytes: c.MaxBytes, MaxFutureNonces: c.MaxFutureNonces,
+		MaxQueuedPerSender: c.MaxQueuedPerSender, MaxQueuedTxs: c.MaxQueuedTxs, MaxQueuedBytes: c.MaxQueuedBytes,
+		QueuedTTL: uint64(c.QueuedTTL.Seconds()), ReservedPercent: c.MerchantReservePercent,
+	}
 }
 
 // BlocksConfig is the section of the blocks this node proposes.
@@ -138,9 +159,13 @@ func DefaultConfig() Config {
 			TimeoutPrecommit: Duration{time.Second}, TimeoutIncrement: Duration{500 * time.Millisecond},
 			TimeoutMax: Duration{30 * time.Second}, MaxDrift: Duration{10 * time.Second},
 		},
-		Mempool: MempoolConfig{MaxTxs: 50_000, MaxBytes: 64 << 20, MaxFutureNonces: 64},
-		Blocks:  BlocksConfig{Heartbeat: Duration{time.Minute}},
-		Log:     LogConfig{Level: "info", Format: "text"},
+		Mempool: MempoolConfig{
+			MaxTxs: 50_000, MaxBytes: 64 << 20, MaxFutureNonces: 64,
+			MaxQueuedPerSender: 16, MaxQueuedTxs: 2048, MaxQueuedBytes: 8 << 20, QueuedTTL: Duration{10 * time.Minute},
+			MerchantReservePercent: 10,
+		},
+		Blocks: BlocksConfig{Heartbeat: Duration{time.Minute}},
+		Log:    LogConfig{Level: "info", Format: "text"},
 	}
 }
 
@@ -209,6 +234,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Mempool.MaxTxs <= 0 || c.Mempool.MaxBytes <= 0 {
 		errs = append(errs, errors.New("mempool.max_txs and mempool.max_bytes must be positive"))
+	}
+	if mp := c.Mempool; mp.MaxQueuedPerSender <= 0 || mp.MaxQueuedTxs <= 0 || mp.MaxQueuedBytes <= 0 || mp.QueuedTTL.Duration < time.Second {
+		errs = append(errs, errors.New("mempool.max_queued_per_sender, max_queued_txs and max_queued_bytes must be positive, queued_ttl at least 1s"))
+	}
+	if r := c.Mempool.MerchantReservePercent; r < 0 || r > 90 {
+		errs = append(errs, fmt.Errorf("mempool.merchant_reserve_percent %d: want 0 to 90", r))
 	}
 	if c.Blocks.MaxTxs < 0 || c.Blocks.MaxBytes < 0 || c.Blocks.Heartbeat.Duration < 0 {
 		errs = append(errs, errors.New("blocks.max_txs, blocks.max_bytes and blocks.heartbeat must not be negative"))

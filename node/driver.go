@@ -62,9 +62,12 @@ type driver struct {
 }
 
 // commitListener is told of every block the driver commits, in height order, with its
-// transactions' senders and how long building (or fetching) and committing took.
+// transactions' senders and how long building (or fetching) and committing took; and of the
+// transactions a block this node built left out because they failed (after the mempool
+// dropped them).
 type commitListener interface {
 	committed(blk *chain.Block, senders []chain.Address, took time.Duration) error
+	rejected(rejected []error)
 }
 
 // proposalIn is a peer's proposal whose sender is the round's proposer and whose signatures
@@ -450,6 +453,9 @@ func (d *driver) dropRejected(rejected []error) {
 		d.log.Debug("dropped transaction", "tx", r.Tx.Hash(), "code", chain.Code(r.Err), "err", r.Err)
 	}
 	d.pool.Remove(hashes)
+	if len(rejected) > 0 {
+		d.commits.rejected(rejected)
+	}
 }
 
 // keptSenders returns the senders of the transactions that made it into the block.

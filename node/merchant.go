@@ -1,12 +1,17 @@
 package node
 
 import (
+	"crypto/ecdsa"
 	"fmt"
+	"log/slog"
 	"sync"
+
+	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
+	"github.com/loyal-ledger/loyal/node/internal/mempool"
 )
 
 // ErrOrderConflict is a merchant request that reuses an order ref with different contents,
@@ -16,16 +21,39 @@ var ErrOrderConflict = &chain.Error{Code: "order_conflict", Msg: "order ref alre
 // ErrOrderPending is a reversal of an order whose earn is not committed yet.
 var ErrOrderPending = &chain.Error{Code: "order_pending", Msg: "the order's earn is not committed yet; retry shortly"}
 
+// ErrOrderDropped reports, on a retry, a refund the node dropped without trying it: an earlier
+// transaction of the operator failed when its block was built, and on a network of several
+// validators a refund is not signed again at another nonce (see merchantDesk.rebuilt).
+var ErrOrderDropped = &chain.Error{Code: "order_dropped", Msg: "the order's transaction was dropped after an earlier one failed; send the request again"}
+
 // merchantDesk turns shop back-end requests into transactions signed with the node's operator
 // key, idempotently: the order ref names the request, so a retry finds the transaction the
 // first attempt made (pending in the mempool, or committed in the ledger) and answers with
 // it instead of crediting again.
+//
+// The desk's bookkeeping follows the blocks (desk_commits.go): a transaction seen committed
+// leaves pending; one that fails when its block is built is recorded in failed and reported
+// to the order's next request, and the operator's later transactions, which the mempool drops
+// with it (their nonces can no longer run), are signed again at the freed nonces.
 type merchantDesk struct {
-	n  *Node
+	ledger   *ledger.Ledger
+	pool     *mempool.Mempool
+	admit    func(*chain.Tx) (api.Submitted, error) // admission with the merchant endpoints' reserved share
+	operator *ecdsa.PrivateKey
+	opAddr   chain.Address
+	// shared is true when other validators hold copies of what the desk submits (a network
+	// of several): a refund is then never signed again at another nonce.
+	shared bool
+	log    *slog.Logger
+
 	mu sync.Mutex // one request at a time: they share the operator's nonce sequence
 	// pending maps an order (and, for reversals, its reversal) to the transaction submitted
-	// for it that was not yet seen committed.
-	pending map[deskKey]chain.Hash
+	// for it that was not yet seen committed; byHash is its inverse.
+	pending map[deskKey]*chain.Tx
+	byHash  map[chain.Hash][]deskKey
+	// failed maps an order to why its transaction failed at block build, until a request
+	// for the order hears it.
+	failed map[deskKey]error
 }
 
 type deskKey struct {
@@ -33,29 +61,69 @@ type deskKey struct {
 	reverse      bool
 }
 
-func newMerchantDesk(n *Node) *merchantDesk {
-	return &merchantDesk{n: n, pending: map[deskKey]chain.Hash{}}
+func newMerchantDesk(l *ledger.Ledger, pool *mempool.Mempool, operator *ecdsa.PrivateKey, log *slog.Logger) *merchantDesk {
+	return &merchantDesk{ledger: l, pool: pool, operator: operator, opAddr: crypto.PubkeyToAddress(operator.PublicKey), log: log, pending: map[deskKey]*chain.Tx{}, byHash: map[chain.Hash][]deskKey{}, failed: map[deskKey]error{}}
+}
+
+// track records tx as the transaction submitted for keys.
+func (d *merchantDesk) track(tx *chain.Tx, keys ...deskKey) {
+	for _, k := range keys {
+		if old, ok := d.pending[k]; ok {
+			d.untrack(old.Hash())
+		}
+		d.pending[k] = tx
+		delete(d.failed, k)
+	}
+	d.byHash[tx.Hash()] = append(d.byHash[tx.Hash()], keys...)
+}
+
+// untrack forgets the transaction with hash h.
+func (d *merchantDesk) untrack(h chain.Hash) []deskKey {
+	keys := d.byHash[h]
+	delete(d.byHash, h)
+	for _, k := range keys {
+		if tx, ok := d.pending[k]; ok && tx.Hash() == h {
+			delete(d.pending, k)
+		}
+	}
+	return keys
 }
 
 // pendingTx returns the still-pending transaction submitted for k, forgetting it once it is
 // committed or dropped.
 func (d *merchantDesk) pendingTx(k deskKey) (*chain.Tx, bool) {
-	h, ok := d.pending[k]
+	tx, ok := d.pending[k]
 	if !ok {
 		return nil, false
 	}
-	tx, _, ok := d.n.pool.Get(h)
+	h := tx.Hash()
+	_, _, ok = d.pool.Get(h)
 	if ok {
 		// The ledger commits a block before the mempool hears of it: a transaction can be
 		// in both for a moment, and then it counts as committed.
-		_, _, err := d.n.ledger.TxLocation(h)
+		_, _, err := d.ledger.TxLocation(h)
 		ok = err != nil
 	}
 	if !ok {
-		delete(d.pending, k)
+		d.untrack(h)
 		return nil, false
 	}
 	return tx, true
+}
+
+// takeFailure returns, and forgets, why the transaction of one of keys failed at block
+// build; nil if none did.
+func (d *merchantDesk) takeFailure(keys ...deskKey) error {
+	var first error
+	for _, k := range keys {
+		if err, ok := d.failed[k]; ok {
+			if first == nil {
+				first = err
+			}
+			delete(d.failed, k)
+		}
+	}
+	return first
 }
 
 // earn credits points for orders, or returns the transaction that already did.
@@ -65,6 +133,13 @@ func (d *merchantDesk) earn(req api.MerchantEarn) (api.Submitted, error) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	keys := make([]deskKey, len(req.Credits))
+	for i, c := range req.Credits {
+		keys[i] = deskKey{program: req.Program, ref: c.OrderRef}
+	}
+	if err := d.takeFailure(keys...); err != nil {
+		return api.Submitted{}, err // once: the next request goes on as if it had not been
+	}
 	var (
 		known    []api.Submitted
 		fresh    int
@@ -79,7 +154,7 @@ func (d *merchantDesk) earn(req api.MerchantEarn) (api.Submitted, error) {
 			known = append(known, api.Submitted{Hash: tx.Hash(), Status: api.TxPending})
 			continue
 		}
-		o, err := d.n.ledger.Order(req.Program, c.OrderRef)
+		o, err := d.ledger.Order(req.Program, c.OrderRef)
 		if err != nil {
 			return api.Submitted{}, err
 		}
@@ -110,13 +185,11 @@ func (d *merchantDesk) earn(req api.MerchantEarn) (api.Submitted, error) {
 		}
 		return known[0], nil // a retry: the original answer
 	}
-	sub, err := d.submit(&chain.Earn{Program: req.Program, Credits: req.Credits})
+	tx, sub, err := d.submit(&chain.Earn{Program: req.Program, Credits: req.Credits})
 	if err != nil {
 		return sub, err
 	}
-	for _, c := range req.Credits {
-		d.pending[deskKey{program: req.Program, ref: c.OrderRef}] = sub.Hash
-	}
+	d.track(tx, keys...)
 	return sub, nil
 }
 
@@ -129,10 +202,14 @@ func (d *merchantDesk) reverse(req api.MerchantReverse) (api.Submitted, error) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	k := deskKey{program: req.Program, ref: req.OrderRef, reverse: true}
+	if err := d.takeFailure(k); err != nil {
+		return api.Submitted{}, err // once: the next request goes on as if it had not been
+	}
 	if _, ok := d.pendingTx(deskKey{program: req.Program, ref: req.OrderRef}); ok {
 		return api.Submitted{}, fmt.Errorf("%w: order %s", ErrOrderPending, req.OrderRef)
 	}
-	o, err := d.n.ledger.Order(req.Program, req.OrderRef)
+	o, err := d.ledger.Order(req.Program, req.OrderRef)
 	if err != nil {
 		return api.Submitted{}, err
 	}
@@ -140,7 +217,6 @@ func (d *merchantDesk) reverse(req api.MerchantReverse) (api.Submitted, error) {
 		return api.Submitted{}, fmt.Errorf("%w: %s in %s", chain.ErrUnknownOrder, req.OrderRef, req.Program)
 	}
 	already := o.Reversed
-	k := deskKey{program: req.Program, ref: req.OrderRef, reverse: true}
 	tx, pending := d.pendingTx(k)
 	if pending {
 		if r, ok := tx.Payload.(*chain.Reverse); ok {
@@ -157,26 +233,28 @@ func (d *merchantDesk) reverse(req api.MerchantReverse) (api.Submitted, error) {
 		}
 		return api.Submitted{Hash: h, Status: api.TxCommitted, Height: height}, nil
 	}
-	sub, err := d.submit(&chain.Reverse{Program: req.Program, OrderRef: req.OrderRef, Amount: req.Amount - already})
+	tx, sub, err := d.submit(&chain.Reverse{Program: req.Program, OrderRef: req.OrderRef, Amount: req.Amount - already})
 	if err != nil {
 		return sub, err
 	}
-	d.pending[k] = sub.Hash
+	d.track(tx, k)
 	return sub, nil
 }
 
-// submit signs p with the operator key at the operator's next pending nonce and admits it.
-func (d *merchantDesk) submit(p chain.Payload) (api.Submitted, error) {
-	n := d.n
-	committed, err := n.nonceOf(n.opAddr)
+// submit signs p with the operator key at the operator's next pending nonce and admits it:
+// checked against the state after the operator's transactions already waiting, and allowed
+// the pool's reserved share.
+func (d *merchantDesk) submit(p chain.Payload) (*chain.Tx, api.Submitted, error) {
+	acc, err := d.ledger.Account(d.opAddr)
 	if err != nil {
-		return api.Submitted{}, err
+		return nil, api.Submitted{}, err
 	}
-	tx := chain.NewTx(n.genesis.ChainID, n.pool.PendingNonce(n.opAddr, committed), 0, p)
-	if err := n.ledger.Signer().Sign(tx, n.operator); err != nil {
-		return api.Submitted{}, fmt.Errorf("node: sign with the operator key: %w", err)
+	tx := chain.NewTx(d.ledger.Genesis().ChainID, d.pool.PendingNonce(d.opAddr, acc.Nonce), 0, p)
+	if err := d.ledger.Signer().Sign(tx, d.operator); err != nil {
+		return nil, api.Submitted{}, fmt.Errorf("node: sign with the operator key: %w", err)
 	}
-	return n.Submit(tx)
+	sub, err := d.admit(tx)
+	return tx, sub, err
 }
 
 // findTx finds the transaction at height that moved points of program for ref with cause,
@@ -199,13 +277,15 @@ func (d *merchantDesk) findTx(who chain.Address, height uint64, program, ref str
 	return found, err
 }
 
-// lastReversal finds the latest committed reversal of an order.
+// lastReversal finds the latest committed reversal of an order, by the ledger's reversal
+// index; through the customer's history only for reversals committed before the index
+// existed.
 func (d *merchantDesk) lastReversal(o *chain.Order, program, ref string) (chain.Hash, uint64, error) {
-	var (
-		h      chain.Hash
-		height uint64
-	)
-	err := d.scanHistory(o.To, o.Height, func(r *ledger.HistoryRecord) bool {
+	h, height, ok, err := d.ledger.LastReversal(program, ref)
+	if err != nil || ok {
+		return h, height, err
+	}
+	err = d.scanHistory(o.To, o.Height, func(r *ledger.HistoryRecord) bool {
 		if r.Entry.Program == program && r.Entry.Ref == ref && r.Entry.Cause == chain.CauseReverse {
 			h, height = r.TxHash, r.Height
 		}
@@ -221,7 +301,7 @@ func (d *merchantDesk) lastReversal(o *chain.Order, program, ref string) (chain.
 func (d *merchantDesk) scanHistory(who chain.Address, height uint64, fn func(*ledger.HistoryRecord) bool) error {
 	cur := &ledger.HistoryCursor{Height: height}
 	for cur != nil {
-		recs, next, err := d.n.ledger.History(who, *cur, 500)
+		recs, next, err := d.ledger.History(who, *cur, 500)
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,8 @@ type Metrics struct {
 	Blocks       prometheus.Counter
 	MempoolTxs   prometheus.Gauge
 	MempoolBytes prometheus.Gauge
+	MempoolFull  prometheus.Counter
+	QueuedTxs    prometheus.Gauge
 	Rejected     *prometheus.CounterVec
 	BlockApply   prometheus.Histogram
 	Round        prometheus.Gauge
@@ -41,6 +43,12 @@ func NewMetrics() *Metrics {
 		MempoolBytes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: "loyal", Subsystem: "mempool", Name: "bytes", Help: "Bytes of the transactions waiting in the mempool.",
 		}),
+		MempoolFull: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "loyal", Subsystem: "mempool", Name: "full_total", Help: "Transactions refused because the mempool (or its share for queued transactions) was full.",
+		}),
+		QueuedTxs: prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: "loyal", Subsystem: "mempool", Name: "queued_txs", Help: "Transactions in the mempool that cannot run yet (a nonce before theirs is missing).",
+		}),
 		Rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "loyal", Name: "rejected_txs_total", Help: "Transactions refused by the mempool or dropped from a block, by error code.",
 		}, []string{"code"}),
@@ -65,7 +73,7 @@ func NewMetrics() *Metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
 		}, []string{"route", "code"}),
 	}
-	m.Registry.MustRegister(m.Height, m.CommittedTxs, m.Blocks, m.MempoolTxs, m.MempoolBytes, m.Rejected, m.BlockApply, m.Round, m.Proposals, m.PeerDrops, m.APILatency,
+	m.Registry.MustRegister(m.Height, m.CommittedTxs, m.Blocks, m.MempoolTxs, m.MempoolBytes, m.MempoolFull, m.QueuedTxs, m.Rejected, m.BlockApply, m.Round, m.Proposals, m.PeerDrops, m.APILatency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

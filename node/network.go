@@ -27,8 +27,9 @@ import (
 // has none: its validator has nobody to talk to.
 type network struct {
 	host   *p2p.Host
-	ledger *ledger.Ledger // read only: the driver writes it
-	pool   *mempool.Mempool
+	ledger *ledger.Ledger        // read only: the driver writes it
+	admit  func(*chain.Tx) error // admission of a peer's transaction, with a client's checks
+	pool   *mempool.Mempool      // for re-gossip
 	sync   *blocksync.Syncer
 	to     driverInbox
 	log    *slog.Logger
@@ -49,12 +50,12 @@ type driverInbox interface {
 
 // newNetwork builds the p2p host and registers the node's protocols on it; nothing is
 // started until run.
-func newNetwork(cfg p2p.Config, l *ledger.Ledger, pool *mempool.Mempool, apply blocksync.Applier, to driverInbox, drops *prometheus.CounterVec, log *slog.Logger) (*network, error) {
+func newNetwork(cfg p2p.Config, l *ledger.Ledger, admit func(*chain.Tx) error, pool *mempool.Mempool, apply blocksync.Applier, to driverInbox, drops *prometheus.CounterVec, log *slog.Logger) (*network, error) {
 	host, err := p2p.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("node: p2p: %w", err)
 	}
-	nw := &network{host: host, ledger: l, pool: pool, to: to, drops: drops, log: log, kick: make(chan struct{}, 1)}
+	nw := &network{host: host, ledger: l, admit: admit, pool: pool, to: to, drops: drops, log: log, kick: make(chan struct{}, 1)}
 	nw.sync = blocksync.New(l, apply, host, log.With("component", "sync"), 64<<20)
 	host.HandleRequests(func(ctx context.Context, _ peer.ID, _ chain.Address, req []byte) ([]byte, error) {
 		return nw.sync.Serve(ctx, req)
@@ -160,16 +161,9 @@ func (nw *network) onTxs(from peer.ID, _ chain.Address, raw []byte) {
 		nw.penalize(from, "malformed", err.Error())
 		return
 	}
-	// Admission recovers each signature: spread a batch over the cores, since one reader
-	// goroutine per peer would otherwise do it serially.
-	head := nw.ledger.Head()
-	nonceOf := func(a chain.Address) (uint64, error) {
-		acc, err := nw.ledger.Account(a)
-		if err != nil {
-			return 0, err
-		}
-		return acc.Nonce, nil
-	}
+	// Admission recovers each signature and checks each transaction against the state:
+	// spread a batch over the cores, since one reader goroutine per peer would otherwise do
+	// it serially.
 	var added atomic.Int64
 	workers := min(runtime.GOMAXPROCS(0), (len(txs)+63)/64)
 	var wg sync.WaitGroup
@@ -178,7 +172,7 @@ func (nw *network) onTxs(from peer.ID, _ chain.Address, raw []byte) {
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(txs); i += workers {
-				if _, err := nw.pool.Add(txs[i], nonceOf, head.Time); err == nil {
+				if err := nw.admit(txs[i]); err == nil {
 					added.Add(1)
 				}
 			}

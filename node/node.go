@@ -15,6 +15,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
 	"github.com/loyal-ledger/loyal/chain/store"
@@ -49,6 +50,7 @@ type Node struct {
 	evidence  *evidenceLog
 	drv       *driver
 	net       *network // nil on a single-validator network
+	full      fullLog  // when the log last said the mempool was full (admit.go)
 	now       func() time.Time
 	closeOnce sync.Once
 }
@@ -134,10 +136,9 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 		operator: operator, opAddr: crypto.PubkeyToAddress(operator.PublicKey), token: token,
 		now: time.Now, dataDir: dataDir, watermark: wm,
 	}
-	n.pool = mempool.New(mempool.Config{
-		MaxTxs: cfg.Mempool.MaxTxs, MaxBytes: cfg.Mempool.MaxBytes, MaxFutureNonces: cfg.Mempool.MaxFutureNonces,
-	}, l.Signer(), g.ChainID, rules.Params)
-	n.desk = newMerchantDesk(n)
+	n.pool = mempool.New(cfg.Mempool.pool(), l.Signer(), g.ChainID, rules.Params)
+	n.desk = newMerchantDesk(l, n.pool, operator, log.With("component", "merchant"))
+	n.desk.admit = func(tx *chain.Tx) (api.Submitted, error) { return n.admit(tx, fromMerchant) }
 	if n.evidence, err = openEvidence(filepath.Join(dataDir, evidenceFile)); err != nil {
 		return nil, fmt.Errorf("node: evidence: %w", err)
 	}
@@ -152,6 +153,7 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 		if n.net, err = n.newNetwork(o.WrapTransport); err != nil {
 			return nil, err
 		}
+		n.desk.shared = true
 	} else {
 		// Nothing the only validator signs leaves this process except inside the blocks it
 		// commits, and a block is committed durably before anyone can read it: after a crash

@@ -342,6 +342,12 @@ func TestOpenRefusesBadHomes(t *testing.T) {
 		{"missing config", func(t *testing.T, home string) { os.Remove(filepath.Join(home, node.ConfigFile)) }, "does not exist"},
 		{"bad config", func(t *testing.T, home string) { appendFile(t, home, node.ConfigFile, "\nbogus_key = 1\n") }, "unknown keys"},
 		{"bad backend", func(t *testing.T, home string) { replaceIn(t, home, node.ConfigFile, `"pebble"`, `"leveldb"`) }, "backend"},
+		{"merchant reserve over 90%", func(t *testing.T, home string) {
+			replaceIn(t, home, node.ConfigFile, "merchant_reserve_percent = 10", "merchant_reserve_percent = 95")
+		}, "merchant_reserve_percent 95"},
+		{"queued ttl under a second", func(t *testing.T, home string) {
+			replaceIn(t, home, node.ConfigFile, `queued_ttl = "10m0s"`, `queued_ttl = "0s"`)
+		}, "queued_ttl at least 1s"},
 		{"corrupt genesis", func(t *testing.T, home string) { appendFile(t, home, node.GenesisFile, "}") }, "genesis"},
 		{"missing key", func(t *testing.T, home string) { os.Remove(filepath.Join(home, node.ConsensusKeyFile)) }, "bad key file"},
 		{"garbled key", func(t *testing.T, home string) {

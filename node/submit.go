@@ -9,50 +9,16 @@ import (
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
 	"github.com/loyal-ledger/loyal/node/httpapi"
-	"github.com/loyal-ledger/loyal/node/internal/mempool"
 )
 
 // The methods the HTTP API calls (httpapi.Backend).
 var _ httpapi.Backend = (*Node)(nil)
 
-// Submit admits a signed transaction to the mempool: signature, chain, size and nonce are
-// checked there; a transaction at its sender's next nonce is also tried against the
-// committed state, so an insufficient balance or an unknown program is refused at once with
-// the ledger's code rather than dropped later.
-func (n *Node) Submit(tx *chain.Tx) (api.Submitted, error) {
-	head := n.ledger.Head()
-	sender, err := n.pool.Add(tx, n.nonceOf, head.Time)
-	if errors.Is(err, mempool.ErrCommittedTx) || errors.Is(err, chain.ErrNonceTooLow) {
-		// Sent again after it committed (a retry after a lost answer, maybe across a restart
-		// of this node): say where it is.
-		if h, _, lerr := n.ledger.TxLocation(tx.Hash()); lerr == nil {
-			return api.Submitted{Hash: tx.Hash(), Status: api.TxCommitted, Height: h}, nil
-		}
-	}
-	if err != nil {
-		n.metrics.Rejected.WithLabelValues(chain.Code(err)).Inc()
-		return api.Submitted{}, err
-	}
-	next, err := n.nonceOf(sender)
-	if err != nil {
-		return api.Submitted{}, err
-	}
-	if tx.Nonce == next {
-		if err := n.ledger.CheckTx(tx, sender, uint64(n.now().Unix())); err != nil {
-			n.pool.Remove([]chain.Hash{tx.Hash()})
-			n.metrics.Rejected.WithLabelValues(chain.Code(err)).Inc()
-			return api.Submitted{}, err
-		}
-	}
-	txs, bytes := n.pool.Size()
-	n.metrics.MempoolTxs.Set(float64(txs))
-	n.metrics.MempoolBytes.Set(float64(bytes))
-	if n.net != nil {
-		n.net.gossipTx(tx) // every validator may propose it
-	}
-	n.drv.nudge()
-	return api.Submitted{Hash: tx.Hash(), Status: api.TxPending}, nil
-}
+// Submit admits a signed transaction to the mempool (admit.go): signature, chain, size and
+// nonce are checked there, and the transaction is tried against the committed state after
+// the sender's waiting ones, so an insufficient balance or an unknown program is refused at
+// once with the ledger's code rather than dropped later.
+func (n *Node) Submit(tx *chain.Tx) (api.Submitted, error) { return n.admit(tx, fromClient) }
 
 // Status is the node's view of the chain.
 func (n *Node) Status() api.Status {

@@ -29,7 +29,7 @@ func (n *Node) newDriver() (*driver, error) {
 	head := n.ledger.Head()
 	d := &driver{
 		ledger: n.ledger, pool: n.pool, eng: eng, out: noPeers{}, signed: signed, evidence: n.evidence,
-		commits: &commitBook{watermark: n.watermark, pool: n.pool, nonceOf: n.nonceOf, metrics: n.metrics, feed: n.feed, log: n.log}, sync: func() {}, metrics: n.metrics, log: n.log.With("component", "consensus"),
+		commits: &commitBook{watermark: n.watermark, desk: n.desk, pool: n.pool, nonceOf: n.nonceOf, metrics: n.metrics, feed: n.feed, log: n.log}, sync: func() {}, metrics: n.metrics, log: n.log.With("component", "consensus"),
 		now: n.now, self: n.validator, limits: n.cfg.Blocks,
 		votes: make(chan consensus.Event, maxEarlyVotes), proposals: make(chan proposalIn, 16),
 		fetched: make(chan applyRequest), wake: make(chan struct{}, 1),
@@ -77,7 +77,7 @@ func (n *Node) newNetwork(wrap func(Transport) Transport) (*network, error) {
 		Txs:       p2p.ProtocolLimits{MaxMessage: 4 << 20, Rate: 200, Burst: 400},
 		Sync:      p2p.ProtocolLimits{MaxResponse: 64 << 20},
 	}
-	nw, err := newNetwork(cfg, n.ledger, n.pool, n.drv, n.drv, n.metrics.PeerDrops, n.log)
+	nw, err := newNetwork(cfg, n.ledger, n.admitPeer, n.pool, n.drv, n.drv, n.metrics.PeerDrops, n.log)
 	if err != nil {
 		return nil, err
 	}
@@ -103,6 +103,7 @@ func (noPeers) Send(peer.ID, Message) error { return errors.New("node: no peers"
 // its transactions, metrics and log record it, and API requests waiting for a commit wake up.
 type commitBook struct {
 	watermark *watermark
+	desk      *merchantDesk
 	pool      *mempool.Mempool
 	nonceOf   mempool.NonceFunc
 	metrics   *Metrics
@@ -122,10 +123,13 @@ func (n *commitBook) committed(blk *chain.Block, senders []chain.Address, took t
 	n.metrics.Blocks.Inc()
 	n.metrics.CommittedTxs.Add(float64(len(blk.Txs)))
 	n.metrics.BlockApply.Observe(took.Seconds())
-	txs, bytes := n.pool.Size()
-	n.metrics.MempoolTxs.Set(float64(txs))
-	n.metrics.MempoolBytes.Set(float64(bytes))
+	setPoolGauges(n.metrics, n.pool)
+	n.desk.committed(blk)
 	n.feed.committed(h)
 	n.log.Info("committed block", "height", h, "txs", len(blk.Txs), "hash", blk.Hash(), "time", blk.Header.Time, "took", took.Round(time.Microsecond))
 	return nil
 }
+
+// rejected tells the merchant desk, which reports its failed orders and signs its later ones
+// again.
+func (n *commitBook) rejected(rejected []error) { n.desk.rejected(rejected) }

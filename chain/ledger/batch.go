@@ -36,7 +36,7 @@ func (l *Ledger) write(blk *chain.Block, batch store.Batch, ex *executed) error 
 // Ordering them here costs less: the state changes come sorted, and the history and the tx
 // index are sorted on a fixed-width prefix of their keys. The tables' prefixes give the
 // order of the tables: 'H' block hash < 'b' block < 'c' certificate < 'e' history < 'm' head
-// < 's' state < 't' tx index. TestCommitWritesKeysInOrder checks it.
+// < 'r' reversal index < 's' state < 't' tx index. TestCommitWritesKeysInOrder checks it.
 func (l *Ledger) buildBatch(blk *chain.Block, ex *executed, commit *chain.Commit) store.Batch {
 	h := &blk.Header
 	size := 256 + len(blk.Txs)*(64+2*192) // tx index and ~2 history records per tx
@@ -73,6 +73,10 @@ func (l *Ledger) buildBatch(blk *chain.Block, ex *executed, commit *chain.Commit
 	}
 	head := Head{Height: h.Height, Hash: hash, Time: h.Time, StateRoot: h.StateRoot}
 	batch.Set(metaHead, head.encode())
+	keys, values := reversalIndex(h.Height, ex.Entries, hashes)
+	for i := range keys {
+		batch.Set(keys[i], values[i])
+	}
 	for _, c := range ex.Changes {
 		key = appendStateKey(key[:0], c.Key)
 		if c.Value == nil {

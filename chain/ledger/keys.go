@@ -8,13 +8,14 @@ import (
 
 // Store layout. One prefix byte per table; heights are big-endian so blocks iterate in order.
 const (
-	pState   = 's' // chain state key → value (the authenticated map)
-	pMeta    = 'm' // meta records
-	pBlock   = 'b' // height → encoded block
-	pHash    = 'H' // block hash → height
-	pTx      = 't' // tx hash → height ‖ index
-	pHistory = 'e' // address ‖ height ‖ tx index ‖ entry index → history record
-	pSeen    = 'c' // height → the commit certificate this node saw for the block at height
+	pState    = 's' // chain state key → value (the authenticated map)
+	pMeta     = 'm' // meta records
+	pBlock    = 'b' // height → encoded block
+	pHash     = 'H' // block hash → height
+	pTx       = 't' // tx hash → height ‖ index
+	pHistory  = 'e' // address ‖ height ‖ tx index ‖ entry index → history record
+	pSeen     = 'c' // height → the commit certificate this node saw for the block at height
+	pReversal = 'r' // program ‖ order ref ‖ height ‖ tx index → tx hash (reversals.go)
 )
 
 var (

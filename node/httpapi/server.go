@@ -225,7 +225,9 @@ func statusOf(err error) int {
 		return http.StatusTooManyRequests
 	case "mempool_full":
 		return http.StatusServiceUnavailable
-	case "duplicate_tx", "already_committed", "nonce_taken", "duplicate_order", "order_conflict", "order_pending":
+	case "too_many_queued":
+		return http.StatusTooManyRequests
+	case "duplicate_tx", "already_committed", "nonce_taken", "duplicate_order", "order_conflict", "order_pending", "order_dropped":
 		return http.StatusConflict
 	default:
 		return http.StatusBadRequest

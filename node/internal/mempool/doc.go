@@ -5,7 +5,9 @@
 //	pool := mempool.New(mempool.Config{}, signer, chainID, ledger.RulesAt(head+1).Params)
 //
 //	// A transaction from the API or a peer: checked, its signature recovered once.
-//	sender, err := pool.Add(tx, ledgerNonce, head.Time) // err has a chain.Code
+//	sender, err := pool.AddWith(tx, ledgerNonce, mempool.AddOptions{
+//		HeadTime: head.Time, Now: unixNow, Check: checkAgainstStateAndQueue,
+//	}) // err has a chain.Code
 //
 //	// Building a block: the ready transactions with their senders, nothing removed.
 //	txs, senders, err := pool.Ready(params.MaxBlockTxs, budget, ledgerNonce)
@@ -15,10 +17,19 @@
 //	// After every committed block, in order:
 //	err = pool.Update(blk.Txs, ledgerNonce, blk.Header.Time)
 //
-// Admission (Add) runs the stateless checks, recovers the sender from the signature, and
-// bounds the nonce to [next, next+MaxFutureNonces] where next is the sender's next nonce in
-// the committed state. One sender may hold one transaction per nonce; there is no
-// replacement. A full pool rejects new transactions (ErrFull) rather than evict.
+// Admission (Add, or AddWith with a stateful check) runs the stateless checks, recovers the
+// sender from the signature, and bounds the nonce to [next, next+MaxFutureNonces] where next
+// is the sender's next nonce in the committed state. One sender may hold one transaction per
+// nonce; there is no replacement. AddWith's Check (the node's: ledger.CheckQueue) sees the
+// sender's held transactions the new one would run after; one sender's admissions are
+// serialised so that it sees them all.
+//
+// A transaction after a gap in its sender's nonces is queued: it cannot run until the gap is
+// filled, which may never happen. Queued transactions are bounded per sender
+// (ErrTooManyQueued), in count and in bytes (ErrFull), expire QueuedTTL seconds of block time
+// after their admission, and are the only ones evicted: a full pool evicts them, the oldest
+// first, for a transaction that can run, and otherwise refuses (ErrFull). ReservedPercent of
+// the pool is left to admissions with AddOptions.Reserved.
 //
 // A transaction is ready when it and the sender's transactions before it form a gap-free run
 // from the sender's next committed nonce. Ready walks the transactions in arrival order,
@@ -27,7 +38,8 @@
 // transaction arrived and each sender's transactions in nonce order.
 //
 // Removal is driven by the caller: Update after a block commits (the block's transactions,
-// stale nonces, expired transactions) and Remove for transactions a block could not apply.
+// stale nonces, expired and queued-too-long transactions) and Remove for transactions a
+// block could not apply.
 // The pool keeps no clock: times are block times passed in.
 //
 // A Mempool is safe for concurrent use. It starts no goroutines. A NonceFunc is never called

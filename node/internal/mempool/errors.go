@@ -12,3 +12,7 @@ var (
 	ErrNonceTaken  = &chain.Error{Code: "nonce_taken", Msg: "another pending transaction of this sender has this nonce"}
 	ErrFull        = &chain.Error{Code: "mempool_full", Msg: "mempool is full; retry later"}
 )
+
+// ErrTooManyQueued refuses a transaction that cannot run yet (a nonce before it is missing)
+// when its sender already has Config.MaxQueuedPerSender such transactions waiting.
+var ErrTooManyQueued = &chain.Error{Code: "too_many_queued", Msg: "too many transactions of this sender wait for a missing nonce"}

@@ -12,6 +12,27 @@ import (
 // account). The Mempool never calls it with its lock held.
 type NonceFunc func(chain.Address) (uint64, error)
 
+// CheckFunc is the stateful check of an admission: whether tx from sender would run after
+// queue, the sender's held transactions with nonces from its next committed one up to tx's,
+// in nonce order (there may be gaps). The Mempool calls it without its lock held, but with
+// the sender's admissions serialised, so the queue it sees is the one tx joins.
+type CheckFunc func(tx *chain.Tx, sender chain.Address, queue []*chain.Tx) error
+
+// AddOptions are the details of one admission.
+type AddOptions struct {
+	// HeadTime is the committed head's time: a transaction valid only until before it is
+	// refused.
+	HeadTime uint64
+	// Now is the admission time in seconds, the start of a queued transaction's QueuedTTL;
+	// 0 means HeadTime.
+	Now uint64
+	// Reserved lets the admission use the share of the pool (Config.ReservedPercent) that
+	// others cannot.
+	Reserved bool
+	// Check, if not nil, is the stateful check (CheckFunc); its error is returned as is.
+	Check CheckFunc
+}
+
 // Mempool is the pool of signed transactions waiting for a block. It is safe for concurrent
 // use and starts no goroutines.
 type Mempool struct {
@@ -20,15 +41,22 @@ type Mempool struct {
 	chainID uint64
 	params  chain.Params
 
+	// admitting serialises the admissions of one sender (by a stripe of its address) from
+	// the snapshot of its queue to the insertion, so that CheckFunc sees what the
+	// transaction joins. It is taken before mu, never while holding it.
+	admitting [64]sync.Mutex
+
 	mu struct {
 		sync.Mutex
-		byHash   map[chain.Hash]*entry
-		bySender map[chain.Address]map[uint64]*entry // sender -> nonce -> entry; no empty inner maps
-		arrival  queue                               // every entry, oldest first
-		expiry   expiryHeap                          // entries with a ValidUntil
-		seq      uint64                              // arrival number of the next entry
-		bytes    int                                 // sum of tx.Size() over the entries
-		recent   *recentSet                          // hashes of the last committed transactions
+		byHash      map[chain.Hash]*entry
+		bySender    map[chain.Address]*senderTxs // no empty senderTxs
+		arrival     queue                        // every entry, oldest first
+		expiry      expiryHeap                   // entries with a ValidUntil
+		queued      queuedHeap                   // entries that cannot run yet (queued.go)
+		queuedBytes int                          // sum of their sizes
+		seq         uint64                       // arrival number of the next entry
+		bytes       int                          // sum of tx.Size() over the entries
+		recent      *recentSet                   // hashes of the last committed transactions
 	}
 }
 
@@ -38,8 +66,10 @@ type entry struct {
 	sender     chain.Address
 	size       int    // sizeOf(tx), fixed at admission
 	seq        uint64 // arrival number: unique, increasing
+	since      uint64 // admission time (AddOptions.Now), seconds
 	prev, next *entry // arrival queue
 	expIdx     int    // index in the expiry heap; -1 if tx.ValidUntil is 0
+	qIdx       int    // index in the queued heap; -1 unless queued
 }
 
 // New returns an empty Mempool for the network of chainID, whose transactions are verified
@@ -51,34 +81,48 @@ func New(cfg Config, signer *chain.Signer, chainID uint64, params chain.Params) 
 	}
 	m := &Mempool{cfg: cfg.withDefaults(), signer: signer, chainID: chainID, params: params}
 	m.mu.byHash = make(map[chain.Hash]*entry)
-	m.mu.bySender = make(map[chain.Address]map[uint64]*entry)
+	m.mu.bySender = make(map[chain.Address]*senderTxs)
 	m.mu.recent = newRecentSet(recentCommitted)
 	return m
 }
 
-// Add admits a transaction and returns its sender. In order, it rejects:
+// Add is AddWith with only the head time: no stateful check, no reserved share.
+func (m *Mempool) Add(tx *chain.Tx, next NonceFunc, headTime uint64) (chain.Address, error) {
+	return m.AddWith(tx, next, AddOptions{HeadTime: headTime})
+}
+
+// AddWith admits a transaction and returns its sender. In order, it rejects:
 //   - what fails the stateless checks (tx.Check), is larger than params.MaxTxBytes
 //     (chain.ErrTxTooLarge), is for another chain (chain.ErrWrongChainID), or whose
-//     ValidUntil, if non-zero, is before headTime (chain.ErrExpiredTx);
+//     ValidUntil, if non-zero, is before o.HeadTime (chain.ErrExpiredTx);
 //   - a transaction already held (ErrDuplicateTx) or among the last committed ones
 //     (ErrCommittedTx), before its signature is recovered;
 //   - a signature that recovers no sender (code "bad_signature");
 //   - a nonce below the sender's next committed
 //     nonce (chain.ErrNonceTooLow) or more than MaxFutureNonces past it
 //     (chain.ErrNonceTooHigh), a nonce another held transaction of the sender has
-//     (ErrNonceTaken), and any transaction when the pool is full by count or bytes (ErrFull).
+//     (ErrNonceTaken);
+//   - a queued transaction (one after a gap) beyond its sender's MaxQueuedPerSender
+//     (ErrTooManyQueued) or the pool's MaxQueuedTxs or MaxQueuedBytes (ErrFull);
+//   - what o.Check refuses (its error as is);
+//   - any transaction the pool has no room for (ErrFull), after evicting queued transactions,
+//     the oldest first, to make room for one that can run. Without o.Reserved the room ends
+//     ReservedPercent short of MaxTxs and MaxBytes.
 //
 // Errors wrap those sentinels with a detail; an error of next is returned wrapped as is.
 // The sender is returned whenever it was recovered, also with an error after recovery.
 // The signature is recovered once, outside the lock; a transaction already held is reported
-// as a duplicate without recovering it again. Add keeps tx: do not modify it afterwards.
-func (m *Mempool) Add(tx *chain.Tx, next NonceFunc, headTime uint64) (chain.Address, error) {
+// as a duplicate without recovering it again. AddWith keeps tx: do not modify it afterwards.
+func (m *Mempool) AddWith(tx *chain.Tx, next NonceFunc, o AddOptions) (chain.Address, error) {
 	if tx == nil {
 		return chain.Address{}, fmt.Errorf("%w: nil transaction", chain.ErrMalformed)
 	}
-	size, err := m.checkStateless(tx, headTime)
+	size, err := m.checkStateless(tx, o.HeadTime)
 	if err != nil {
 		return chain.Address{}, err
+	}
+	if o.Now == 0 {
+		o.Now = o.HeadTime
 	}
 	h := tx.Hash()
 	m.mu.Lock()
@@ -98,38 +142,111 @@ func (m *Mempool) Add(tx *chain.Tx, next NonceFunc, headTime uint64) (chain.Addr
 		}
 		return chain.Address{}, err
 	}
+	stripe := &m.admitting[sender[len(sender)-1]%byte(len(m.admitting))]
+	stripe.Lock()
+	defer stripe.Unlock()
 	committed, err := next(sender)
 	if err != nil {
 		return sender, fmt.Errorf("mempool: next nonce of %s: %w", sender, err)
 	}
 
 	m.mu.Lock()
+	queue, _, err := m.admissibleLocked(tx, sender, size, committed)
+	m.mu.Unlock()
+	if err != nil {
+		return sender, err
+	}
+	if o.Check != nil {
+		if err := o.Check(tx, sender, queue); err != nil {
+			return sender, err
+		}
+	}
+
+	m.mu.Lock()
 	defer m.mu.Unlock()
+	// Again: blocks may have committed meanwhile (the sender's own admissions wait).
+	_, queued, err := m.admissibleLocked(tx, sender, size, committed)
+	if err != nil {
+		return sender, err
+	}
+	if err := m.makeRoomLocked(size, queued, o.Reserved); err != nil {
+		return sender, err
+	}
+	m.insertLocked(tx, sender, size, committed, o.Now)
+	return sender, nil
+}
+
+// admissibleLocked runs the checks of AddWith that need the pool's content, short of room.
+// It returns the sender's held transactions tx would run after, and whether tx would be
+// queued (after a gap).
+func (m *Mempool) admissibleLocked(tx *chain.Tx, sender chain.Address, size int, committed uint64) ([]*chain.Tx, bool, error) {
+	h := tx.Hash()
 	if _, ok := m.mu.byHash[h]; ok {
-		return sender, duplicate(h)
+		return nil, false, duplicate(h)
 	}
 	if m.mu.recent.has(h) { // committed while its signature was being recovered
-		return sender, fmt.Errorf("%w: %s", ErrCommittedTx, h)
+		return nil, false, fmt.Errorf("%w: %s", ErrCommittedTx, h)
+	}
+	s := m.mu.bySender[sender]
+	if s != nil {
+		committed = max(committed, s.base)
 	}
 	switch n := tx.Nonce; {
 	case n < committed:
-		return sender, fmt.Errorf("%w: nonce %d, next committed is %d", chain.ErrNonceTooLow, n, committed)
+		return nil, false, fmt.Errorf("%w: nonce %d, next committed is %d", chain.ErrNonceTooLow, n, committed)
 	case n-committed > m.cfg.MaxFutureNonces:
-		return sender, fmt.Errorf("%w: nonce %d, next committed is %d, at most %d ahead",
+		return nil, false, fmt.Errorf("%w: nonce %d, next committed is %d, at most %d ahead",
 			chain.ErrNonceTooHigh, n, committed, m.cfg.MaxFutureNonces)
 	}
-	if other, ok := m.mu.bySender[sender][tx.Nonce]; ok {
-		return sender, fmt.Errorf("%w: nonce %d is held by %s", ErrNonceTaken, tx.Nonce, other.tx.Hash())
+	if s == nil {
+		if tx.Nonce == committed {
+			return nil, false, nil
+		}
+		return nil, true, m.queueRoomLocked(nil, tx, size, committed)
 	}
-	if n := len(m.mu.byHash); n >= m.cfg.MaxTxs {
-		return sender, fmt.Errorf("%w: holds %d transactions, the limit", ErrFull, n)
+	if other, ok := s.byNonce[tx.Nonce]; ok {
+		return nil, false, fmt.Errorf("%w: nonce %d is held by %s", ErrNonceTaken, tx.Nonce, other.tx.Hash())
 	}
-	if m.mu.bytes+size > m.cfg.MaxBytes {
-		return sender, fmt.Errorf("%w: holds %d bytes, %d more exceeds the limit of %d",
-			ErrFull, m.mu.bytes, size, m.cfg.MaxBytes)
+	queue := s.heldBetween(committed, tx.Nonce)
+	if gap := s.runFrom(committed); tx.Nonce > gap {
+		return queue, true, m.queueRoomLocked(s, tx, size, gap)
 	}
-	m.insertLocked(tx, sender, size)
-	return sender, nil
+	return queue, false, nil
+}
+
+// queueRoomLocked refuses a queued transaction (one after a gap at nonce gap) over the
+// queued bounds.
+func (m *Mempool) queueRoomLocked(s *senderTxs, tx *chain.Tx, size int, gap uint64) error {
+	if s != nil && s.queued >= m.cfg.MaxQueuedPerSender {
+		return fmt.Errorf("%w: nonce %d waits for nonce %d, and %d transactions of this sender already wait",
+			ErrTooManyQueued, tx.Nonce, gap, s.queued)
+	}
+	if n, b := len(m.mu.queued), m.mu.queuedBytes; n >= m.cfg.MaxQueuedTxs || b+size > m.cfg.MaxQueuedBytes {
+		return fmt.Errorf("%w: nonce %d waits for nonce %d, and the pool holds all the waiting transactions it may (%d, %d bytes)",
+			ErrFull, tx.Nonce, gap, n, b)
+	}
+	return nil
+}
+
+// makeRoomLocked makes room for a transaction of size bytes by evicting queued
+// transactions, the oldest first, unless it would be queued itself; or refuses it (ErrFull),
+// evicting nothing, if that would not be enough.
+func (m *Mempool) makeRoomLocked(size int, queued, reserved bool) error {
+	maxTxs, maxBytes := m.cfg.limits(reserved)
+	n, b := len(m.mu.byHash), m.mu.bytes
+	if !queued { // what is left once every queued transaction is gone
+		n, b = n-len(m.mu.queued), b-m.mu.queuedBytes
+	}
+	if n >= maxTxs {
+		return fmt.Errorf("%w: holds %d transactions, the limit", ErrFull, len(m.mu.byHash))
+	}
+	if b+size > maxBytes {
+		return fmt.Errorf("%w: holds %d bytes, %d more exceeds the limit of %d", ErrFull, m.mu.bytes, size, maxBytes)
+	}
+	for len(m.mu.byHash) >= maxTxs || m.mu.bytes+size > maxBytes {
+		m.removeLocked(m.mu.queued[0]) // its sender's later ones were queued already
+	}
+	return nil
 }
 
 // checkStateless is what Add checks before recovering the sender. It returns tx's size.
@@ -195,43 +312,41 @@ func (m *Mempool) Size() (txs, bytes int) {
 func (m *Mempool) PendingNonce(a chain.Address, committed uint64) uint64 {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	txs := m.mu.bySender[a]
-	n := committed
-	for {
-		if _, ok := txs[n]; !ok {
-			return n
-		}
-		if n == ^uint64(0) {
-			return n // no nonce after the last one
-		}
-		n++
+	s := m.mu.bySender[a]
+	if s == nil {
+		return committed
 	}
+	return s.runFrom(committed)
 }
 
-// insertLocked adds a checked transaction.
-func (m *Mempool) insertLocked(tx *chain.Tx, sender chain.Address, size int) {
-	e := &entry{tx: tx, sender: sender, size: size, seq: m.mu.seq, expIdx: -1}
+// insertLocked adds a checked transaction; committed is the sender's next committed nonce.
+func (m *Mempool) insertLocked(tx *chain.Tx, sender chain.Address, size int, committed, now uint64) {
+	e := &entry{tx: tx, sender: sender, size: size, seq: m.mu.seq, since: now, expIdx: -1, qIdx: -1}
 	m.mu.seq++
 	m.mu.byHash[tx.Hash()] = e
-	txs := m.mu.bySender[sender]
-	if txs == nil {
-		txs = make(map[uint64]*entry, 1)
-		m.mu.bySender[sender] = txs
+	s := m.mu.bySender[sender]
+	if s == nil {
+		s = &senderTxs{byNonce: make(map[uint64]*entry, 1), base: committed}
+		m.mu.bySender[sender] = s
 	}
-	txs[tx.Nonce] = e
+	s.base = max(s.base, committed)
+	s.byNonce[tx.Nonce] = e
 	m.mu.arrival.push(e)
 	if tx.ValidUntil != 0 {
 		heap.Push(&m.mu.expiry, e)
 	}
 	m.mu.bytes += size
+	m.classifyLocked(s)
 }
 
-// removeLocked drops a held entry.
+// removeLocked drops a held entry. The sender's other transactions keep their class: the
+// caller reclassifies them if e may have been before a gap of theirs.
 func (m *Mempool) removeLocked(e *entry) {
 	delete(m.mu.byHash, e.tx.Hash())
-	txs := m.mu.bySender[e.sender]
-	delete(txs, e.tx.Nonce)
-	if len(txs) == 0 {
+	s := m.mu.bySender[e.sender]
+	m.setQueuedLocked(s, e, false)
+	delete(s.byNonce, e.tx.Nonce)
+	if len(s.byNonce) == 0 {
 		delete(m.mu.bySender, e.sender)
 	}
 	m.mu.arrival.unlink(e)

@@ -24,6 +24,7 @@ const (
 type propTx struct {
 	tx     *chain.Tx
 	sender chain.Address
+	since  uint64 // when the model admitted it
 }
 
 var (
@@ -80,9 +81,49 @@ func (md *model) bytes() int {
 	return b
 }
 
+// queued tells whether a held tx cannot run yet: a nonce before it is missing.
+func (md *model) queued(p propTx) bool {
+	return p.tx.Nonce > md.pendingNonce(p.sender, md.committed[p.sender])
+}
+
+// queuedOf returns how many held txs are queued, of sender a (or of all if a is nil), and
+// their bytes.
+func (md *model) queuedOf(a *chain.Address) (n, bytes int) {
+	for _, p := range md.held {
+		if md.queued(p) && (a == nil || *a == p.sender) {
+			n, bytes = n+1, bytes+p.tx.Size()
+		}
+	}
+	return n, bytes
+}
+
+// oldestQueued is the index of the queued tx admitted first (the first in arrival order
+// among equals).
+func (md *model) oldestQueued() int {
+	best := -1
+	for i, p := range md.held {
+		if md.queued(p) && (best < 0 || p.since < md.held[best].since) {
+			best = i
+		}
+	}
+	return best
+}
+
 // add returns the code Add must answer and admits the tx if it is "".
-func (md *model) add(p propTx) string {
+func (md *model) add(p propTx, reserved bool) string {
 	tx, n, next := p.tx, p.tx.Nonce, md.committed[p.sender]
+	maxTxs, maxBytes := md.cfg.MaxTxs, md.cfg.MaxBytes
+	if !reserved {
+		maxTxs -= md.cfg.MaxTxs * md.cfg.ReservedPercent / 100
+		maxBytes -= md.cfg.MaxBytes / 100 * md.cfg.ReservedPercent
+	}
+	queued := n > md.pendingNonce(p.sender, next)
+	qs, _ := md.queuedOf(&p.sender)
+	qn, qb := md.queuedOf(nil)
+	en, eb := qn, qb // evictable
+	if queued {
+		en, eb = 0, 0 // a queued tx evicts nothing
+	}
 	switch {
 	case tx.ValidUntil != 0 && tx.ValidUntil < md.time:
 		return "tx_expired"
@@ -96,9 +137,17 @@ func (md *model) add(p propTx) string {
 		return "nonce_too_high"
 	case slices.ContainsFunc(md.held, func(q propTx) bool { return q.sender == p.sender && q.tx.Nonce == n }):
 		return "nonce_taken"
-	case len(md.held) >= md.cfg.MaxTxs || md.bytes()+tx.Size() > md.cfg.MaxBytes:
+	case queued && qs >= md.cfg.MaxQueuedPerSender:
+		return "too_many_queued"
+	case queued && (qn >= md.cfg.MaxQueuedTxs || qb+tx.Size() > md.cfg.MaxQueuedBytes):
+		return "mempool_full"
+	case len(md.held)-en >= maxTxs || md.bytes()-eb+tx.Size() > maxBytes:
 		return "mempool_full"
 	}
+	for len(md.held) >= maxTxs || md.bytes()+tx.Size() > maxBytes {
+		md.held = slices.Delete(md.held, md.oldestQueued(), md.oldestQueued()+1)
+	}
+	p.since = md.time
 	md.held = append(md.held, p)
 	return ""
 }
@@ -167,6 +216,12 @@ func TestPropertyMempool(t *testing.T) {
 				MaxTxs:          rapid.IntRange(2, 24).Draw(rt, "maxTxs"),
 				MaxBytes:        rapid.IntRange(2*size, 24*size).Draw(rt, "maxBytes"),
 				MaxFutureNonces: rapid.Uint64Range(1, 6).Draw(rt, "maxFutureNonces"),
+
+				MaxQueuedPerSender: rapid.IntRange(1, 4).Draw(rt, "maxQueuedPerSender"),
+				MaxQueuedTxs:       rapid.IntRange(1, 8).Draw(rt, "maxQueuedTxs"),
+				MaxQueuedBytes:     rapid.IntRange(size, 8*size).Draw(rt, "maxQueuedBytes"),
+				QueuedTTL:          rapid.Uint64Range(1, 80).Draw(rt, "queuedTTL"),
+				ReservedPercent:    rapid.IntRange(0, 50).Draw(rt, "reservedPercent"),
 			},
 			committed: map[chain.Address]uint64{}, done: map[chain.Hash]bool{},
 		}
@@ -182,8 +237,9 @@ func TestPropertyMempool(t *testing.T) {
 					p = universe[propIndex(s, n, rapid.IntRange(0, propVariants-1).Draw(rt, "variant"))]
 				}
 			}
-			sender, err := m.Add(p.tx, md.next, md.time)
-			if want := md.add(p); chain.Code(err) != want {
+			reserved := rapid.Bool().Draw(rt, "reserved")
+			sender, err := m.AddWith(p.tx, md.next, mempool.AddOptions{HeadTime: md.time, Reserved: reserved})
+			if want := md.add(p, reserved); chain.Code(err) != want {
 				rt.Fatalf("Add(%s nonce %d) = %v, want code %q", p.sender, p.tx.Nonce, err, want)
 			}
 			if err == nil && sender != p.sender {
@@ -228,6 +284,12 @@ func TestPropertyMempool(t *testing.T) {
 					return slices.Contains(block, p.tx) || p.tx.Nonce < md.committed[p.sender] ||
 						(p.tx.ValidUntil != 0 && p.tx.ValidUntil < md.time)
 				})
+				if len(block) > 0 || len(md.held) > 0 { // (an empty pool skips the rest)
+					expired := slices.DeleteFunc(slices.Clone(md.held), func(p propTx) bool {
+						return !md.queued(p) || p.since+md.cfg.QueuedTTL >= md.time
+					})
+					md.drop(func(p propTx) bool { return slices.Contains(expired, p) })
+				}
 			},
 			"remove": func(rt *rapid.T) {
 				failed := rapid.SliceOfN(anyTx, 0, 3).Draw(rt, "failed")
@@ -274,6 +336,11 @@ func TestPropertyMempool(t *testing.T) {
 			"": func(rt *rapid.T) {
 				if n, b := m.Size(); n != len(md.held) || b != md.bytes() {
 					rt.Fatalf("Size() = %d, %d; want %d, %d", n, b, len(md.held), md.bytes())
+				}
+				if n, b := m.Queued(); true {
+					if wn, wb := md.queuedOf(nil); n != wn || b != wb {
+						rt.Fatalf("Queued() = %d, %d; want %d, %d", n, b, wn, wb)
+					}
 				}
 				for _, p := range universe {
 					_, s, ok := m.Get(p.tx.Hash())

@@ -41,8 +41,10 @@ func (m *Mempool) Ready(maxTxs, maxBytes int, next NonceFunc) ([]*chain.Tx, []ch
 	// emitting by (pass, arrival) from a heap of each sender's next candidate is the same.
 	h := make(readyHeap, 0, len(senders))
 	for i, a := range senders { // senders that arrived since senders() wait for the next call
-		if e, ok := m.mu.bySender[a][nonces[i]]; ok {
-			h = append(h, candidate{e: e, pass: 0})
+		if s := m.mu.bySender[a]; s != nil {
+			if e, ok := s.byNonce[nonces[i]]; ok {
+				h = append(h, candidate{e: e, pass: 0})
+			}
 		}
 	}
 	heap.Init(&h)
@@ -93,7 +95,7 @@ func (m *Mempool) successorLocked(e *entry) *entry {
 	if e.tx.Nonce == ^uint64(0) {
 		return nil
 	}
-	return m.mu.bySender[e.sender][e.tx.Nonce+1]
+	return m.mu.bySender[e.sender].byNonce[e.tx.Nonce+1]
 }
 
 // candidate is a sender's next transaction in Ready, with the walk it is emitted in.

@@ -9,7 +9,8 @@ import (
 // Update is called after a block commits, for every block in order, with its transactions
 // and time. It removes the block's transactions, every transaction whose nonce is now below
 // its sender's next committed nonce (stale, such as another transaction with a nonce the
-// block used), and every transaction whose ValidUntil (if non-zero) is before blockTime.
+// block used), every transaction whose ValidUntil (if non-zero) is before blockTime, and
+// every queued transaction admitted more than QueuedTTL seconds before blockTime.
 //
 // A sender's next nonce changes only through a committed transaction of that sender, so
 // Update asks next only about the block's senders that still have transactions here: its
@@ -26,7 +27,7 @@ func (m *Mempool) UpdateWithSenders(committed []*chain.Tx, senders []chain.Addre
 	if senders != nil && len(senders) != len(committed) {
 		return fmt.Errorf("mempool: %d senders for %d transactions", len(senders), len(committed))
 	}
-	touched := newAddrSet()
+	touched, expired := newAddrSet(), newAddrSet()
 	var unheld []*chain.Tx
 	m.mu.Lock()
 	for i, tx := range committed {
@@ -45,6 +46,7 @@ func (m *Mempool) UpdateWithSenders(committed []*chain.Tx, senders []chain.Addre
 		}
 	}
 	for len(m.mu.expiry) > 0 && m.mu.expiry[0].tx.ValidUntil < blockTime {
+		expired.add(m.mu.expiry[0].sender)
 		m.removeLocked(m.mu.expiry[0])
 	}
 	empty := len(m.mu.byHash) == 0
@@ -52,6 +54,8 @@ func (m *Mempool) UpdateWithSenders(committed []*chain.Tx, senders []chain.Addre
 	if empty {
 		return nil
 	}
+	// The senders of expired transactions are reclassified at the end, with the others: a
+	// sender can be in both, and only then is its committed nonce known.
 
 	for _, tx := range unheld {
 		if a, err := m.signer.Sender(tx); err == nil { // a committed tx verified; else no sender
@@ -75,8 +79,17 @@ func (m *Mempool) UpdateWithSenders(committed []*chain.Tx, senders []chain.Addre
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for i, a := range pending {
+		if s := m.mu.bySender[a]; s != nil && nonces[i] > s.base {
+			s.base = nonces[i]
+		}
 		m.dropLocked(a, func(nonce uint64) bool { return nonce < nonces[i] })
 	}
+	for _, a := range append(pending, expired.list...) {
+		if s := m.mu.bySender[a]; s != nil {
+			m.classifyLocked(s)
+		}
+	}
+	m.expireQueuedLocked(blockTime)
 	return firstErr
 }
 
@@ -95,14 +108,18 @@ func (m *Mempool) Remove(hashes []chain.Hash) int {
 		from := e.tx.Nonce
 		dropped += m.dropLocked(e.sender, func(nonce uint64) bool { return nonce >= from })
 	}
-	return dropped
+	return dropped // what is left of each sender is below the dropped: its class holds
 }
 
 // dropLocked removes the transactions of sender a whose nonce matches and returns how many.
 // It costs O(the sender's transactions); which it removes does not depend on map order.
 func (m *Mempool) dropLocked(a chain.Address, match func(nonce uint64) bool) int {
+	s := m.mu.bySender[a]
+	if s == nil {
+		return 0
+	}
 	var doomed []*entry
-	for nonce, e := range m.mu.bySender[a] {
+	for nonce, e := range s.byNonce {
 		if match(nonce) {
 			doomed = append(doomed, e)
 		}

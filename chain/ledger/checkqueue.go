@@ -1,0 +1,88 @@
+package ledger
+
+import (
+	"fmt"
+
+	"github.com/loyal-ledger/loyal/chain"
+)
+
+// CheckQueue tells whether tx from sender would apply in the next block, at block time t or
+// later, after queue: the sender's transactions waiting before it, in nonce order. It
+// changes nothing; like CheckTx it is an early, clear answer, not a guarantee.
+//
+// It runs on a throwaway state over the committed one: first the queued transactions, then
+// tx, each at the sender's next nonce in that state, whatever nonce it carries — a gap
+// (a nonce no transaction has yet) is assumed to be filled by a transaction that changes
+// nothing. A queued transaction that is already committed (a block landed meanwhile) is
+// skipped; one that fails is skipped as well, since it is the one to refuse when its block is
+// built, not tx. Only the sender's own queue counts: a transaction that needs another
+// sender's pending one (points being transferred to it) is refused with the ledger's code,
+// and can be sent again once that one committed.
+//
+// tx itself must carry a nonce at or past the sender's committed one (else
+// chain.ErrNonceTooLow). Safe to call concurrently with block application.
+func (l *Ledger) CheckQueue(queue []*chain.Tx, tx *chain.Tx, sender chain.Address, t uint64) error {
+	// The state reads the account once; reading it first and handing the state that same
+	// value keeps the nonces below consistent with the state's even if a block commits.
+	base := stateReader{db: l.db}
+	key := chain.AccountKey(sender)
+	raw, err := base.Get(key)
+	if err != nil {
+		return err
+	}
+	acc := &chain.Account{}
+	if raw != nil {
+		if acc, err = chain.DecodeAccount(raw); err != nil {
+			return fmt.Errorf("%w: account %s: %v", ErrCorrupt, sender, err)
+		}
+	}
+	if tx.Nonce < acc.Nonce {
+		return fmt.Errorf("%w: got %d, next is %d", chain.ErrNonceTooLow, tx.Nonce, acc.Nonce)
+	}
+	head := l.Head()
+	st := chain.NewState(pinnedReader{base, string(key), raw}, l.RulesAt(head.Height+1), head.Height+1, max(t, head.Time+1))
+	next := acc.Nonce
+	for _, q := range queue {
+		if q.Nonce < acc.Nonce || q.Nonce >= tx.Nonce {
+			continue
+		}
+		if _, err := st.ApplyTx(renonce(q, next), sender); err != nil {
+			if st.Err() != nil {
+				return st.Err()
+			}
+			continue
+		}
+		next++
+	}
+	_, err = st.ApplyTx(renonce(tx, next), sender)
+	if err != nil && st.Err() != nil {
+		return st.Err()
+	}
+	return err
+}
+
+// renonce returns tx at nonce n: the same payload, validity and signature bytes (so the same
+// size), but not a transaction anyone signed. Only for a throwaway state: the state does not
+// verify signatures, its caller does.
+func renonce(tx *chain.Tx, n uint64) *chain.Tx {
+	if tx.Nonce == n {
+		return tx
+	}
+	c := chain.NewTx(tx.ChainID, n, tx.ValidUntil, tx.Payload)
+	c.Sig = tx.Sig
+	return c
+}
+
+// pinnedReader reads the committed state, but answers key with a value read before.
+type pinnedReader struct {
+	chain.StateReader
+	key   string
+	value []byte
+}
+
+func (r pinnedReader) Get(k []byte) ([]byte, error) {
+	if string(k) == r.key {
+		return r.value, nil
+	}
+	return r.StateReader.Get(k)
+}
