@@ -183,7 +183,7 @@ func (n *Node) Ledger() *ledger.Ledger { return n.ledger }
 // the node updates them).
 func (n *Node) Metrics() *Metrics { return n.metrics }
 
-// Run serves the API and produces blocks until ctx ends or a fatal error (a store failure)
+// Run serves the API and drives consensus until ctx ends or a fatal error (a store failure)
 // occurs; then it stops both and returns. Close the node afterwards.
 func (n *Node) Run(ctx context.Context) error {
 	srv := &http.Server{
