@@ -1,14 +1,17 @@
 package ledger
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/loyal-ledger/loyal/chain"
 )
 
 // CheckQueue tells whether tx from sender would apply in the next block, at block time t or
-// later, after queue: the sender's transactions waiting before it, in nonce order. It
-// changes nothing; like CheckTx it is an early, clear answer, not a guarantee.
+// later, among queue: the sender's transactions waiting, in nonce order — after those before
+// it, and without leaving one after it unable to run that could run before (so nonces sent in
+// descending order cannot spend the same points twice). It changes nothing; like CheckTx it
+// is an early, clear answer, not a guarantee.
 //
 // It runs on a throwaway state over the committed one: first the queued transactions, then
 // tx, each at the sender's next nonce in that state, whatever nonce it carries — a gap
@@ -40,25 +43,60 @@ func (l *Ledger) CheckQueue(queue []*chain.Tx, tx *chain.Tx, sender chain.Addres
 		return fmt.Errorf("%w: got %d, next is %d", chain.ErrNonceTooLow, tx.Nonce, acc.Nonce)
 	}
 	head := l.Head()
-	st := chain.NewState(pinnedReader{base, string(key), raw}, l.RulesAt(head.Height+1), head.Height+1, max(t, head.Time+1))
-	next := acc.Nonce
-	for _, q := range queue {
-		if q.Nonce < acc.Nonce || q.Nonce >= tx.Nonce {
-			continue
-		}
-		if _, err := st.ApplyTx(renonce(q, next), sender); err != nil {
-			if st.Err() != nil {
-				return st.Err()
+	rules, height, time := l.RulesAt(head.Height+1), head.Height+1, max(t, head.Time+1)
+	// run applies the queue in nonce order with tx among it (or without, if tx is nil) and
+	// reports tx's error and which of the queued transactions after it fail.
+	run := func(tx *chain.Tx) (txErr error, laterFails map[chain.Hash]error, err error) {
+		st := chain.NewState(pinnedReader{base, string(key), raw}, rules, height, time)
+		next := acc.Nonce
+		laterFails = map[chain.Hash]error{}
+		apply := func(q *chain.Tx) error {
+			_, err := st.ApplyTx(renonce(q, next), sender)
+			if err == nil {
+				next++
 			}
-			continue
+			return err
 		}
-		next++
+		done := tx == nil
+		for _, q := range queue {
+			if q.Nonce < acc.Nonce || (tx != nil && q.Nonce == tx.Nonce) {
+				continue
+			}
+			if !done && q.Nonce > tx.Nonce {
+				txErr, done = apply(tx), true
+			}
+			if qerr := apply(q); qerr != nil && (tx == nil || q.Nonce > tx.Nonce) {
+				laterFails[q.Hash()] = qerr
+			}
+			if st.Err() != nil {
+				return nil, nil, st.Err()
+			}
+		}
+		if !done {
+			txErr = apply(tx)
+		}
+		return txErr, laterFails, st.Err()
 	}
-	_, err = st.ApplyTx(renonce(tx, next), sender)
-	if err != nil && st.Err() != nil {
-		return st.Err()
+	txErr, withTx, err := run(tx)
+	if err != nil || txErr != nil {
+		return errors.Join(err, txErr)
 	}
-	return err
+	// A transaction slipped in before the sender's later ones must leave them able to run:
+	// otherwise sending nonces in descending order would admit a whole queue that spends the
+	// same points many times over.
+	if len(withTx) == 0 {
+		return nil
+	}
+	_, without, err := run(nil)
+	if err != nil {
+		return err
+	}
+	for _, q := range queue {
+		if qerr := withTx[q.Hash()]; qerr != nil && without[q.Hash()] == nil {
+			return fmt.Errorf("%w (nonce %d would leave the sender's waiting transaction %s, nonce %d, unable to run)", qerr, tx.Nonce, q.Hash(), q.Nonce)
+		}
+	}
+	return nil
 }
 
 // renonce returns tx at nonce n: the same payload, validity and signature bytes (so the same

@@ -42,7 +42,10 @@ func TestCheckQueue(t *testing.T) {
 		{"gaps before the queue and the tx", []*chain.Tx{spend(3, 50), spend(4, 40)}, spend(9, 1), chain.ErrInsufficientPoints},
 		{"a committed queued tx is skipped", []*chain.Tx{committed, spend(1, 80)}, spend(2, 10), nil},
 		{"a failing queued tx is skipped", []*chain.Tx{spend(1, 1000), spend(2, 50)}, spend(3, 40), nil},
-		{"queued txs after tx do not count", []*chain.Tx{spend(3, 90)}, spend(2, 90), nil},
+		// Nonces sent in descending order must not spend the same points twice.
+		{"before queued txs it would leave unable to run", []*chain.Tx{spend(3, 90)}, spend(2, 90), chain.ErrInsufficientPoints},
+		{"before queued txs that still run", []*chain.Tx{spend(3, 40)}, spend(2, 50), nil},
+		{"before queued txs that failed anyway", []*chain.Tx{spend(3, 1000)}, spend(2, 90), nil},
 		{"a nonce already committed", nil, spend(0, 1), chain.ErrNonceTooLow},
 	} {
 		t.Run(c.name, func(t *testing.T) {
