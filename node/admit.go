@@ -67,14 +67,15 @@ func (n *Node) admitPeer(tx *chain.Tx) error {
 	return err
 }
 
-// resubmitted answers a transaction refused as a duplicate, as committed, or with a nonce
-// already used: if it is the very transaction pending or committed, that is the answer. The
+// resubmitted answers a refused transaction that is the very transaction pending or
+// committed: that is the answer, whatever the refusal (a duplicate, already committed, a nonce
+// used, or a validity window passed since it committed). The
 // pool is asked first, then the ledger: a transaction leaves the pool only after the ledger
 // committed it (or dropped as failing), so one of the two finds a transaction that was in
 // either when the refusal was decided.
 func (n *Node) resubmitted(tx *chain.Tx, err error) (api.Submitted, bool) {
-	if !errors.Is(err, mempool.ErrDuplicateTx) && !errors.Is(err, mempool.ErrCommittedTx) && !errors.Is(err, chain.ErrNonceTooLow) {
-		return api.Submitted{}, false
+	if errors.Is(err, chain.ErrMalformed) {
+		return api.Submitted{}, false // not a transaction anyone could have committed
 	}
 	h := tx.Hash()
 	if _, _, ok := n.pool.Get(h); ok {

@@ -43,6 +43,10 @@ type APIConfig struct {
 	WriteTimeout Duration `toml:"write_timeout"`
 	// MaxConns caps the connections served at once; more wait until one closes (0 = no cap).
 	MaxConns int `toml:"max_conns"`
+	// MaxConnsPerClient caps the connections one client (an IP address, an IPv6 /64) holds
+	// open at once; past it its new ones are closed (0 = no cap). Loopback clients are not
+	// capped: a reverse proxy on the same host must cap its own.
+	MaxConnsPerClient int `toml:"max_conns_per_client"`
 	// WriteRate is how many writes (POST /v1/txs, the merchant endpoints) one client address
 	// may make a second on average, in bursts of up to WriteBurst; over it the API answers 429
 	// rate_limited with Retry-After (0 = no limit). Loopback clients and requests bearing the
@@ -145,13 +149,14 @@ func DefaultConfig() Config {
 		DataDir: "data",
 		Backend: "pebble",
 		API: APIConfig{
-			Listen:       DefaultAPIListen,
-			MaxBodyBytes: 2 << 20,
-			ReadTimeout:  Duration{10 * time.Second},
-			WriteTimeout: Duration{40 * time.Second},
-			MaxConns:     1024,
-			WriteRate:    10,
-			WriteBurst:   20,
+			Listen:            DefaultAPIListen,
+			MaxBodyBytes:      2 << 20,
+			ReadTimeout:       Duration{10 * time.Second},
+			WriteTimeout:      Duration{40 * time.Second},
+			MaxConns:          1024,
+			MaxConnsPerClient: 64,
+			WriteRate:         10,
+			WriteBurst:        20,
 		},
 		P2P: P2PConfig{Listen: []string{"/ip4/0.0.0.0/tcp/8646"}},
 		Consensus: ConsensusConfig{
@@ -214,6 +219,9 @@ func (c *Config) Validate() error {
 	}
 	if c.API.ReadTimeout.Duration <= 0 || c.API.WriteTimeout.Duration < time.Second {
 		errs = append(errs, errors.New("api.read_timeout must be positive and api.write_timeout at least 1s"))
+	}
+	if c.API.MaxConnsPerClient < 0 {
+		errs = append(errs, fmt.Errorf("api.max_conns_per_client %d is negative (0 = no cap)", c.API.MaxConnsPerClient))
 	}
 	if c.API.MaxConns < 0 {
 		errs = append(errs, fmt.Errorf("api.max_conns %d is negative (0 = no cap)", c.API.MaxConns))

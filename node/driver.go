@@ -1,10 +1,12 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -45,15 +47,17 @@ type driver struct {
 	self     chain.Address
 	limits   BlocksConfig
 
-	votes     chan consensus.Event // peers' votes and fired timeouts
-	proposals chan proposalIn      // peers' proposals, their signatures verified
-	fetched   chan applyRequest    // blocks fetched by block sync
-	wake      chan struct{}        // transactions are pending; buffered, never blocks a sender
+	votes     chan consensus.VoteReceived // peers' votes
+	timeouts  chan consensus.TimeoutFired // fired timers: never dropped (see handle)
+	proposals chan proposalIn             // peers' proposals, their signatures verified
+	fetched   chan applyRequest           // blocks fetched by block sync
+	wake      chan struct{}               // transactions are pending; buffered, never blocks a sender
 	timers    timerSet
 
 	// Owned by the run goroutine.
 	queue        []consensus.Event                // results of actions, stepped before any new input
 	held         heldBlocks                       // blocks of the height being decided
+	far          map[chain.Address]proposalIn     // per proposer, its latest proposal of a round not yet in the engine's window
 	waiting      bool                             // the next height has not started
 	early        bool                             // a peer's message of the next height arrived
 	earlyMsgs    []earlyMsg                       // those messages, stepped once it starts
@@ -123,6 +127,9 @@ func (d *driver) run(ctx context.Context) error {
 				return err
 			}
 		}
+		if err := d.releaseFar(); err != nil {
+			return err
+		}
 		if d.waiting {
 			wait, ok := d.startIn()
 			if ok {
@@ -139,8 +146,14 @@ func (d *driver) run(ctx context.Context) error {
 		case <-d.wake:
 		case <-timer.C:
 		case ev := <-d.votes:
-			if err := d.onMessage(earlyMsg{vote: asVote(ev)}, ev); err != nil {
+			if err := d.onMessage(earlyMsg{vote: &ev}, ev); err != nil {
 				return err
+			}
+		case ev := <-d.timeouts:
+			if !d.waiting { // else it is of a height already committed
+				if err := d.step(ev); err != nil {
+					return err
+				}
 			}
 		case p := <-d.proposals:
 			if err := d.onMessage(earlyMsg{proposal: &p}, nil); err != nil {
@@ -156,13 +169,6 @@ func (d *driver) run(ctx context.Context) error {
 	}
 }
 
-func asVote(ev consensus.Event) *consensus.VoteReceived {
-	if v, ok := ev.(consensus.VoteReceived); ok {
-		return &v
-	}
-	return nil
-}
-
 // proposal hands the driver a peer's checked proposal; if the driver is that far behind, the
 // proposal is dropped (a lost message: consensus tolerates it) rather than queue blocks
 // without bound.
@@ -174,10 +180,15 @@ func (d *driver) proposal(p proposalIn) {
 	}
 }
 
-// vote hands the driver a peer's verified vote, dropping it if the driver is that far behind.
+// vote hands the driver a peer's verified vote, dropping it if the driver is that far behind
+// (a lost message; consensus tolerates it).
 func (d *driver) vote(v consensus.VoteReceived) {
 	v.Now = d.now()
-	d.push(v)
+	select {
+	case d.votes <- v:
+	default:
+		d.log.Warn("consensus vote queue full: dropping a vote", "height", v.Vote.Height, "validator", v.Vote.Validator.Hex())
+	}
 }
 
 // Apply is block sync's way to the ledger (blocksync.Applier): the fetched blocks go to the
@@ -216,7 +227,10 @@ func (d *driver) startIn() (time.Duration, bool) {
 	if d.early {
 		return 0, true
 	}
-	if txs, _ := d.pool.Size(); txs > 0 {
+	// Transactions waiting for a missing nonce of their sender cannot go in a block: only
+	// runnable ones are work.
+	txs, _ := d.pool.Size()
+	if queued, _ := d.pool.Queued(); txs > queued {
 		return 0, true
 	}
 	hb := d.limits.Heartbeat.Duration
@@ -235,6 +249,7 @@ func (d *driver) start() error {
 	d.waiting, d.early = false, false
 	head := d.ledger.Head()
 	d.held.reset(head.Height + 1)
+	clear(d.far)
 	err := d.step(consensus.NewHeight{Now: d.now(), Height: head.Height + 1, ParentHash: head.Hash, ParentTime: head.Time})
 	if err != nil {
 		return err
@@ -259,20 +274,16 @@ func (d *driver) start() error {
 func (d *driver) onMessage(m earlyMsg, ev consensus.Event) error {
 	next := d.ledger.Head().Height + 1
 	var height uint64
-	switch {
-	case m.proposal != nil:
+	if m.proposal != nil {
 		height = m.proposal.proposal.Height
-	case m.vote != nil:
+	} else {
 		height = m.vote.Vote.Height
-	default: // a timeout
-		if d.waiting {
-			return nil // of a height already committed
-		}
-		return d.step(ev)
 	}
 	switch {
 	case height < next:
 		return nil
+	case m.vote != nil && height == next+1 && !d.waiting:
+		return d.step(ev) // the engine keeps votes of the next height: they may decide it at once
 	case height > next:
 		d.sync() // peers are ahead: fetch what they committed
 		return nil
@@ -280,9 +291,50 @@ func (d *driver) onMessage(m earlyMsg, ev consensus.Event) error {
 		d.holdEarly(m)
 		return nil
 	case m.proposal != nil:
+		if st := d.eng.Status(); m.proposal.proposal.Round > st.Round+1 {
+			// Not checked before its round comes within the engine's window (see releaseFar):
+			// a proposer could otherwise have a block checked and held for every round it
+			// is due in, up to the last.
+			if d.far == nil {
+				d.far = map[chain.Address]proposalIn{}
+			}
+			p := *m.proposal
+			if old, ok := d.far[p.proposal.Proposer]; !ok || old.proposal.Round < p.proposal.Round {
+				d.far[p.proposal.Proposer] = p
+			}
+			return nil
+		}
 		return d.step(d.checkProposal(*m.proposal))
 	}
 	return d.step(ev)
+}
+
+// releaseFar steps the far proposals whose round the engine has reached (or is one before),
+// and lets go of held blocks of rounds two or more behind the engine's, except its locked and
+// valid blocks: it may re-propose those.
+func (d *driver) releaseFar() error {
+	if d.waiting {
+		return nil
+	}
+	st := d.eng.Status()
+	d.held.prune(st.Round, st.Locked.Hash, st.Valid.Hash)
+	if len(d.far) == 0 {
+		return nil
+	}
+	var due []proposalIn
+	for a, p := range d.far {
+		if p.proposal.Round <= st.Round+1 {
+			due = append(due, p)
+			delete(d.far, a)
+		}
+	}
+	slices.SortFunc(due, func(a, b proposalIn) int { return cmp.Compare(a.proposal.Round, b.proposal.Round) })
+	for _, p := range due {
+		if err := d.step(d.checkProposal(p)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // holdEarly keeps a peer's message of the next height until it starts, and asks for the start.
@@ -311,6 +363,11 @@ func (d *driver) holdEarly(m earlyMsg) {
 func (d *driver) step(ev consensus.Event) error {
 	acts, err := d.eng.Step(ev)
 	if err != nil && !errors.Is(err, consensus.ErrOldHeight) {
+		if nh, ok := ev.(consensus.NewHeight); ok {
+			// The engine cannot take this height (a signed state from a later one, after a
+			// rollback): going on would leave the node silently unable to vote.
+			return fmt.Errorf("node: consensus at height %d: %w", nh.Height, err)
+		}
 		d.log.Debug("engine refused an event", "event", fmt.Sprintf("%T", ev), "err", err)
 	}
 	st := d.eng.Status()
@@ -348,8 +405,13 @@ func (d *driver) handle(acts []consensus.Action) error {
 		case consensus.Broadcast:
 			sends = append(sends, a)
 		case consensus.ScheduleTimeout:
-			d.timers.after(a.After, func() {
-				d.push(consensus.TimeoutFired{Now: d.now(), Height: a.Height, Round: a.Round, Step: a.Step})
+			// A timeout is never dropped, or its round could stall: the timer's goroutine
+			// waits for the loop (or for the driver to stop).
+			d.timers.after(a.After, func(stopped <-chan struct{}) {
+				select {
+				case d.timeouts <- consensus.TimeoutFired{Now: d.now(), Height: a.Height, Round: a.Round, Step: a.Step}:
+				case <-stopped:
+				}
 			})
 		case consensus.BuildBlock:
 			if err := d.build(a); err != nil {
@@ -369,16 +431,6 @@ func (d *driver) handle(acts []consensus.Action) error {
 		}
 	}
 	return flush()
-}
-
-// push hands a vote or a timeout to the loop; if the loop is that far behind, the event is
-// dropped (a lost message; consensus tolerates it).
-func (d *driver) push(ev consensus.Event) {
-	select {
-	case d.votes <- ev:
-	default:
-		d.log.Warn("consensus event queue full: dropping an event")
-	}
 }
 
 func (d *driver) broadcast(b consensus.Broadcast) {

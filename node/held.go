@@ -2,6 +2,7 @@ package node
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/loyal-ledger/loyal/chain"
@@ -45,6 +46,26 @@ func (h *heldBlocks) put(round uint32, hash chain.Hash, b *heldBlock) {
 	h.byRound[round] = hash
 }
 
+// prune lets go of the blocks of rounds before round-1, except those named in keep.
+func (h *heldBlocks) prune(round uint32, keep ...chain.Hash) {
+	if round < 2 {
+		return
+	}
+	for r, hash := range h.byRound {
+		if r >= round-1 || slices.Contains(keep, hash) {
+			continue
+		}
+		delete(h.byRound, r)
+		still := false
+		for _, other := range h.byRound {
+			still = still || other == hash
+		}
+		if !still {
+			delete(h.blocks, hash)
+		}
+	}
+}
+
 // forRound is what the driver already holds for a proposal of round with hash: the block
 // (conflict false), nothing yet (nil, false), or the different block of the round (conflict).
 func (h *heldBlocks) forRound(round uint32, hash chain.Hash) (b *heldBlock, conflict bool) {
@@ -78,12 +99,17 @@ func (d *driver) checkProposal(in proposalIn) consensus.Event {
 		return ev
 	}
 	blk := in.block
+	if blk.Hash() != p.BlockHash || blk.Header.Time != p.BlockTime || blk.Header.Height != p.Height {
+		// Not the block its signed header names: nothing is learnt of that block (an honest
+		// re-proposal of it must still be checked), so no verdict is kept.
+		d.metrics.Proposals.WithLabelValues("invalid").Inc()
+		d.log.Info("invalid proposed block", "height", p.Height, "round", p.Round, "proposer", p.Proposer.Hex(), "err", errBlockMismatch)
+		return ev
+	}
 	b = &heldBlock{blk: blk}
-	err := errBlockMismatch
-	if blk.Hash() == p.BlockHash && blk.Header.Time == p.BlockTime && blk.Header.Height == p.Height {
-		if b.senders, err = d.senders(blk.Txs); err == nil {
-			err = d.ledger.VerifyBlock(blk, b.senders)
-		}
+	var err error
+	if b.senders, err = d.senders(blk.Txs); err == nil {
+		err = d.ledger.VerifyBlock(blk, b.senders)
 	}
 	if err != nil {
 		d.metrics.Proposals.WithLabelValues("invalid").Inc()

@@ -105,6 +105,10 @@ func (nw *network) onConsensusMessage(from peer.ID, sender chain.Address, raw []
 		if v.Height <= head.Height { // of a committed height: nothing to do with it
 			return
 		}
+		if nw.ledger.RulesAt(v.Height).ValidatorIndex(sender) < 0 {
+			nw.penalize(from, "not_signer", fmt.Sprintf("a vote from %s, not a validator at height %d", sender.Hex(), v.Height))
+			return
+		}
 		if err := v.Verify(chainID); err != nil {
 			nw.penalize(from, "bad_signature", err.Error())
 			return

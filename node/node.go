@@ -161,7 +161,7 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 		// and skips its fsync on every block.
 		n.drv.signed = nil
 	}
-	if n.listener, err = httpapi.Listen(cfg.API.Listen, cfg.API.MaxConns, log); err != nil {
+	if n.listener, err = httpapi.Listen(cfg.API.Listen, cfg.API.MaxConns, cfg.API.MaxConnsPerClient, log); err != nil {
 		if n.net != nil {
 			n.net.host.Close()
 		}
@@ -191,7 +191,7 @@ func (n *Node) Run(ctx context.Context) error {
 		ReadHeaderTimeout: n.cfg.API.ReadTimeout.Duration,
 		ReadTimeout:       n.cfg.API.ReadTimeout.Duration,
 		WriteTimeout:      n.cfg.API.WriteTimeout.Duration,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       30 * time.Second, // an idle keep-alive connection holds a slot of the cap
 		ErrorLog:          slog.NewLogLogger(n.log.Handler(), slog.LevelDebug),
 	}
 	g, ctx := errgroup.WithContext(ctx)

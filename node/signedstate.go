@@ -51,8 +51,9 @@ func (f *signedStateFile) save(st *consensus.SignedState) error {
 // migrateSignedState moves a signed state left in the data directory by an older version to
 // the home directory. It never leaves the validator without one: the new file is written and
 // synced (file and directory) before the old one is removed, and a crash in between leaves
-// both, which the next start resolves the same way. If both exist, the home's is the one the
-// node has been writing, and the old one is removed.
+// both, which the next start resolves the same way. If both exist (a crash mid-move, or a
+// downgrade that wrote the old place again), the later of the two — by height, then round —
+// is kept: it is the one that knows what the key signed last.
 func migrateSignedState(home, dataDir string) error {
 	oldPath, newPath := filepath.Join(dataDir, signedStateName), filepath.Join(home, signedStateName)
 	if filepath.Clean(oldPath) == filepath.Clean(newPath) {
@@ -65,18 +66,38 @@ func migrateSignedState(home, dataDir string) error {
 	if err != nil {
 		return fmt.Errorf("node: migrate the signed state: %w", err)
 	}
-	if _, err := os.Stat(newPath); errors.Is(err, fs.ErrNotExist) {
+	cur, err := os.ReadFile(newPath)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		cur = nil
+	case err != nil:
+		return fmt.Errorf("node: migrate the signed state: %w", err)
+	}
+	if cur == nil || laterSignedState(old, cur) {
 		if err := fsutil.WriteFileAtomic(newPath, old, 0o600); err != nil {
 			return fmt.Errorf("node: migrate the signed state to %s: %w", newPath, err)
 		}
-	} else if err != nil {
-		return fmt.Errorf("node: migrate the signed state: %w", err)
 	}
 	// Not synced: if the removal is lost in a crash, the next start removes it again.
 	if err := os.Remove(oldPath); err != nil {
 		return fmt.Errorf("node: migrate the signed state: remove %s: %w", oldPath, err)
 	}
 	return nil
+}
+
+// laterSignedState reports whether encoded state a is from a later height, or the same height
+// and a later round, than b. A state that does not decode is never the later one (the engine
+// refuses it at start either way).
+func laterSignedState(a, b []byte) bool {
+	sa, err := consensus.DecodeSignedState(a)
+	if err != nil {
+		return false
+	}
+	sb, err := consensus.DecodeSignedState(b)
+	if err != nil {
+		return true
+	}
+	return sa.Height > sb.Height || (sa.Height == sb.Height && sa.Round > sb.Round)
 }
 
 // voteSigner signs the engine's votes and proposals with the consensus key.

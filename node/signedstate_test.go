@@ -6,12 +6,19 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/loyal-ledger/loyal/node/consensus"
 )
 
 // The signed state moves from the data directory to the home, and a validator is never
 // without one: the old file is removed only once the new one is written; if both exist (a
-// crash between the two steps), the home's is kept as it is.
+// crash between the two steps, or a downgrade that wrote the old place again), the later of
+// the two is kept.
 func TestSignedStateMigrates(t *testing.T) {
+	state := func(h uint64, r uint32) string {
+		none := consensus.BlockRef{Round: -1}
+		return string((&consensus.SignedState{Height: h, Round: r, Locked: none, Valid: none}).Encode())
+	}
 	for _, tc := range []struct {
 		name         string
 		oldState     string // "" = no file
@@ -20,6 +27,9 @@ func TestSignedStateMigrates(t *testing.T) {
 	}{
 		{"old only", "old", "", "old"},
 		{"both", "old", "new", "new"},
+		{"both, the home's later", state(5, 0), state(6, 0), state(6, 0)},
+		{"both, the old one later", state(7, 1), state(7, 0), state(7, 1)},
+		{"both, the home's garbled", state(7, 1), "garbled", state(7, 1)},
 		{"new only", "", "new", "new"},
 		{"neither", "", "", ""},
 	} {

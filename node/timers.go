@@ -10,19 +10,29 @@ import (
 type timerSet struct {
 	mu      sync.Mutex
 	pending map[*time.Timer]struct{}
-	stopped bool
+	done    chan struct{} // closed by stop
 }
 
-// after runs fn once d has passed, unless stop is called first.
-func (s *timerSet) after(d time.Duration, fn func()) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stopped {
-		return
-	}
-	if s.pending == nil {
+// init makes the set usable; call it with mu held.
+func (s *timerSet) init() {
+	if s.done == nil {
+		s.done = make(chan struct{})
 		s.pending = map[*time.Timer]struct{}{}
 	}
+}
+
+// after runs fn once d has passed, unless stop is called first; fn is given a channel closed
+// when stop is called, so that it never blocks past its owner.
+func (s *timerSet) after(d time.Duration, fn func(stopped <-chan struct{})) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.init()
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	done := s.done
 	var t *time.Timer
 	t = time.AfterFunc(d, func() {
 		s.mu.Lock()
@@ -30,7 +40,7 @@ func (s *timerSet) after(d time.Duration, fn func()) {
 		delete(s.pending, t)
 		s.mu.Unlock()
 		if live {
-			fn()
+			fn(done)
 		}
 	})
 	s.pending[t] = struct{}{}
@@ -40,7 +50,13 @@ func (s *timerSet) after(d time.Duration, fn func()) {
 func (s *timerSet) stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.stopped = true
+	s.init()
+	select {
+	case <-s.done:
+		return
+	default:
+		close(s.done)
+	}
 	for t := range s.pending {
 		t.Stop()
 	}

@@ -17,10 +17,12 @@ import (
 
 // Listen opens the API's TCP listener on addr. With maxConns > 0 it accepts at most that many
 // connections at once: further clients wait in the kernel's backlog until one closes (the
-// server's read, write and idle timeouts bound how long a connection holds its slot). When
+// server's read, write and idle timeouts bound how long a connection holds its slot). With
+// perClient > 0 a client (not a loopback one) holding that many open connections has its next
+// ones closed at once, so that no one client takes every slot. When
 // the bound address is not a loopback one, Listen logs a loud warning: the API then answers
 // whoever can reach it, and belongs behind a TLS proxy and a firewall.
-func Listen(addr string, maxConns int, log *slog.Logger) (net.Listener, error) {
+func Listen(addr string, maxConns, perClient int, log *slog.Logger) (net.Listener, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -32,6 +34,9 @@ func Listen(addr string, maxConns int, log *slog.Logger) (net.Listener, error) {
 		log.Warn("API LISTENS BEYOND LOOPBACK: anyone who can reach this address can read the chain and submit transactions, "+
 			"in clear text; unless you mean it, set api.listen to 127.0.0.1:PORT, else put the API behind a TLS proxy and a firewall",
 			"listen", l.Addr().String(), "max_conns", maxConns)
+	}
+	if perClient > 0 {
+		l = newClientCapListener(l, perClient)
 	}
 	if maxConns > 0 {
 		l = netutil.LimitListener(l, maxConns)
@@ -120,11 +125,16 @@ func clientKey(r *http.Request) string {
 		return host
 	case ip.IsLoopback():
 		return ""
-	case ip.To4() != nil:
-		return ip.To4().String()
-	default:
-		return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 	}
+	return ipClient(ip)
+}
+
+// ipClient names the client at ip: its IPv4 address, or its IPv6 /64.
+func ipClient(ip net.IP) string {
+	if v4 := ip.To4(); v4 != nil {
+		return v4.String()
+	}
+	return ip.Mask(net.CIDRMask(64, 128)).String() + "/64"
 }
 
 // limitWrites guards a write endpoint with the per-client rate: over it, 429 rate_limited

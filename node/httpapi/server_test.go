@@ -373,7 +373,7 @@ func TestHTTPWriteLimiterMemoryIsBounded(t *testing.T) {
 
 // Listen caps the connections served at once: a client past the cap waits until one closes.
 func TestHTTPListenCapsConnections(t *testing.T) {
-	l, err := Listen("127.0.0.1:0", 2, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	l, err := Listen("127.0.0.1:0", 2, 0, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,7 +421,7 @@ func TestHTTPListenWarnsBeyondLoopback(t *testing.T) {
 		warn bool
 	}{{"127.0.0.1:0", false}, {"localhost:0", false}, {"0.0.0.0:0", true}, {":0", true}} {
 		var buf bytes.Buffer
-		l, err := Listen(tc.addr, 0, slog.New(slog.NewTextHandler(&buf, nil)))
+		l, err := Listen(tc.addr, 0, 0, slog.New(slog.NewTextHandler(&buf, nil)))
 		if err != nil {
 			t.Fatalf("%s: %v", tc.addr, err)
 		}
