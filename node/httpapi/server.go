@@ -263,15 +263,24 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 // bad requests; a key written twice, a key matching a field only case-insensitively, and
 // an integer string with leading zeros or a sign are malformed (see internal/jsonstrict).
 func decodeBody(r *http.Request, v any) error {
-	data, err := io.ReadAll(r.Body)
+	data, err := readBody(r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
-		}
-		return fmt.Errorf("%w: body: %v", ErrBadRequest, err)
+		return err
 	}
-	if err := jsonstrict.Decode(data, v); err != nil {
+	var decode func() error
+	if tx, ok := v.(*chain.Tx); ok {
+		// A transaction decodes itself strictly (chain.Tx.UnmarshalJSON, with this package's
+		// rules and no trailing data): checking the body around it first would walk it twice.
+		decode = func() error {
+			if !json.Valid(data) { // not one JSON value (or trailing data): as for other bodies
+				return fmt.Errorf("%w: body is not one JSON value", ErrBadRequest)
+			}
+			return tx.UnmarshalJSON(data)
+		}
+	} else {
+		decode = func() error { return jsonstrict.Decode(data, v) }
+	}
+	if err := decode(); err != nil {
 		if code := chain.Code(err); code != "internal" {
 			return err
 		}
@@ -281,6 +290,19 @@ func decodeBody(r *http.Request, v any) error {
 		return fmt.Errorf("%w: body: %v", ErrBadRequest, err)
 	}
 	return nil
+}
+
+// readBody reads a request's body, whose size the server bounds.
+func readBody(r *http.Request) ([]byte, error) {
+	data, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: body: %v", ErrBadRequest, err)
+	}
+	return data, nil
 }
 
 // parseAddress accepts 0x-prefixed hex in any case.
