@@ -27,7 +27,8 @@ import (
 func (l *Ledger) CheckQueue(queue []*chain.Tx, tx *chain.Tx, sender chain.Address, t uint64) error {
 	// The state reads the account once; reading it first and handing the state that same
 	// value keeps the nonces below consistent with the state's even if a block commits.
-	base := stateReader{db: l.db}
+	head := l.Head()
+	base := l.admit.reader(l, head.Hash)
 	key := chain.AccountKey(sender)
 	raw, err := base.Get(key)
 	if err != nil {
@@ -42,7 +43,6 @@ func (l *Ledger) CheckQueue(queue []*chain.Tx, tx *chain.Tx, sender chain.Addres
 	if tx.Nonce < acc.Nonce {
 		return fmt.Errorf("%w: got %d, next is %d", chain.ErrNonceTooLow, tx.Nonce, acc.Nonce)
 	}
-	head := l.Head()
 	rules, height, time := l.RulesAt(head.Height+1), head.Height+1, max(t, head.Time+1)
 	// run applies the queue in nonce order with tx among it (or without, if tx is nil) and
 	// reports tx's error and which of the queued transactions after it fail.

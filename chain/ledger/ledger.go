@@ -57,6 +57,8 @@ type Ledger struct {
 	signer  *chain.Signer
 	rules   *chain.Schedule // the rules in force at each height; see RulesAt
 
+	admit admitCache // committed records admission checks read (CheckQueue); locks itself
+
 	mu    sync.RWMutex // guards tree, head, cache and spec
 	tree  *smt.Tree
 	head  Head
