@@ -34,7 +34,7 @@ const (
 func (n *Node) admit(tx *chain.Tx, from admitFrom) (api.Submitted, error) {
 	head := n.ledger.Head()
 	now := uint64(n.now().Unix())
-	_, err := n.pool.AddWith(tx, n.nonceOf, mempool.AddOptions{
+	_, err := n.pool.AddWith(tx, n.ledger.CommittedNonce, mempool.AddOptions{
 		HeadTime: head.Time, Now: now, Reserved: from == fromMerchant,
 		Check: func(tx *chain.Tx, sender chain.Address, queue []*chain.Tx) error {
 			return n.ledger.CheckQueue(queue, tx, sender, now)

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"fmt"
 	"sync"
 
 	"github.com/loyal-ledger/loyal/chain"
@@ -57,4 +58,19 @@ func (r admitReader) Get(k []byte) ([]byte, error) {
 		c.values[string(k)] = v
 	}
 	return v, nil
+}
+
+// CommittedNonce is an account's next nonce in the committed state, read as CheckQueue reads
+// it (through the admission cache): admission asks for it, then checks the transaction, and
+// the second read is then free.
+func (l *Ledger) CommittedNonce(a chain.Address) (uint64, error) {
+	raw, err := l.admit.reader(l, l.Head().Hash).Get(chain.AccountKey(a))
+	if err != nil || raw == nil {
+		return 0, err
+	}
+	acc, err := chain.DecodeAccount(raw)
+	if err != nil {
+		return 0, fmt.Errorf("%w: account %s: %v", ErrCorrupt, a, err)
+	}
+	return acc.Nonce, nil
 }
