@@ -53,8 +53,11 @@ func (n *Node) admit(tx *chain.Tx, from admitFrom) (api.Submitted, error) {
 		n.metrics.Rejected.WithLabelValues(chain.Code(err)).Inc()
 		return api.Submitted{}, err
 	}
+	if from == fromPeer {
+		return api.Submitted{Hash: tx.Hash(), Status: api.TxPending}, nil // the batch nudges once (network.onTxs)
+	}
 	n.poolGauges()
-	if n.net != nil && from != fromPeer {
+	if n.net != nil {
 		n.net.gossipTx(tx) // every validator may propose it
 	}
 	n.drv.nudge()

@@ -49,7 +49,6 @@ func (l *Ledger) CheckQueue(queue []*chain.Tx, tx *chain.Tx, sender chain.Addres
 	run := func(tx *chain.Tx) (txErr error, laterFails map[chain.Hash]error, err error) {
 		st := chain.NewState(pinnedReader{base, string(key), raw}, rules, height, time)
 		next := acc.Nonce
-		laterFails = map[chain.Hash]error{}
 		apply := func(q *chain.Tx) error {
 			_, err := st.ApplyTx(renonce(q, next), sender)
 			if err == nil {
@@ -66,6 +65,9 @@ func (l *Ledger) CheckQueue(queue []*chain.Tx, tx *chain.Tx, sender chain.Addres
 				txErr, done = apply(tx), true
 			}
 			if qerr := apply(q); qerr != nil && (tx == nil || q.Nonce > tx.Nonce) {
+				if laterFails == nil {
+					laterFails = map[chain.Hash]error{}
+				}
 				laterFails[q.Hash()] = qerr
 			}
 			if st.Err() != nil {
