@@ -463,7 +463,7 @@ func (d *driver) build(a consensus.BuildBlock) error {
 	if c := d.limits.MaxBytes; c > 0 {
 		maxBytes = min(maxBytes, c)
 	}
-	txs, senders, err := d.pool.Ready(maxTxs, maxBytes, d.nonceOf)
+	txs, senders, err := d.pool.Ready(maxTxs, maxBytes, d.ledger.CommittedNonce)
 	if err != nil {
 		return fmt.Errorf("node: mempool: %w", err)
 	}
@@ -480,15 +480,6 @@ func (d *driver) build(a consensus.BuildBlock) error {
 	d.held.put(a.Round, h, &heldBlock{blk: blk, senders: senders, valid: true, started: start})
 	d.queue = append(d.queue, consensus.BlockBuilt{Now: d.now(), Height: a.Height, Round: a.Round, BlockHash: h, BlockTime: blk.Header.Time})
 	return nil
-}
-
-// nonceOf is an account's next nonce in the committed state.
-func (d *driver) nonceOf(a chain.Address) (uint64, error) {
-	acc, err := d.ledger.Account(a)
-	if err != nil {
-		return 0, err
-	}
-	return acc.Nonce, nil
 }
 
 // dropRejected removes transactions that no longer apply (their sender spent the points

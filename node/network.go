@@ -208,13 +208,6 @@ func (nw *network) gossipLoop(ctx context.Context) {
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
 	lastRegossip := time.Now()
-	nonceOf := func(a chain.Address) (uint64, error) {
-		acc, err := nw.ledger.Account(a)
-		if err != nil {
-			return 0, err
-		}
-		return acc.Nonce, nil
-	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -227,7 +220,7 @@ func (nw *network) gossipLoop(ctx context.Context) {
 		nw.gossipMu.Unlock()
 		if time.Since(lastRegossip) >= regossipEvery {
 			lastRegossip = time.Now()
-			if txs, _, err := nw.pool.Ready(regossipMax, 4<<20, nonceOf); err == nil {
+			if txs, _, err := nw.pool.Ready(regossipMax, 4<<20, nw.ledger.CommittedNonce); err == nil {
 				for _, tx := range txs {
 					batch = append(batch, tx.Encode())
 				}

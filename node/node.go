@@ -232,15 +232,6 @@ func (n *Node) Close() error {
 	return err
 }
 
-// nonceOf is an account's next nonce in the committed state.
-func (n *Node) nonceOf(a chain.Address) (uint64, error) {
-	acc, err := n.ledger.Account(a)
-	if err != nil {
-		return 0, err
-	}
-	return acc.Nonce, nil
-}
-
 // ConsensusStatus is where the node's consensus engine stands: height, round, step and
 // locks (the zero Status before it has stepped anything).
 func (n *Node) ConsensusStatus() consensus.Status {

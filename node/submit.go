@@ -36,7 +36,7 @@ func (n *Node) PendingTx(h chain.Hash) (*chain.Tx, chain.Address, bool) { return
 
 // NextNonce is the nonce an account's next transaction must carry, counting its pending ones.
 func (n *Node) NextNonce(a chain.Address) (uint64, error) {
-	committed, err := n.nonceOf(a)
+	committed, err := n.ledger.CommittedNonce(a)
 	if err != nil {
 		return 0, err
 	}

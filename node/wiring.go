@@ -29,7 +29,7 @@ func (n *Node) newDriver() (*driver, error) {
 	head := n.ledger.Head()
 	d := &driver{
 		ledger: n.ledger, pool: n.pool, eng: eng, out: noPeers{}, signed: signed, evidence: n.evidence,
-		commits: &commitBook{watermark: n.watermark, desk: n.desk, pool: n.pool, nonceOf: n.nonceOf, metrics: n.metrics, feed: n.feed, log: n.log}, sync: func() {}, metrics: n.metrics, log: n.log.With("component", "consensus"),
+		commits: &commitBook{watermark: n.watermark, desk: n.desk, pool: n.pool, nonceOf: n.ledger.CommittedNonce, metrics: n.metrics, feed: n.feed, log: n.log}, sync: func() {}, metrics: n.metrics, log: n.log.With("component", "consensus"),
 		now: n.now, self: n.validator, limits: n.cfg.Blocks,
 		votes: make(chan consensus.VoteReceived, maxEarlyVotes), timeouts: make(chan consensus.TimeoutFired), proposals: make(chan proposalIn, 16),
 		fetched: make(chan applyRequest), wake: make(chan struct{}, 1),

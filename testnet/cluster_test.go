@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/libp2p/go-libp2p/core/peer"
 	"go.uber.org/goleak"
 
 	"github.com/loyal-ledger/loyal/api"
@@ -382,15 +381,7 @@ func TestStrangersAndForgedMessages(t *testing.T) {
 	}
 	defer stranger.Close()
 	v0 := h.c.Node(0)
-	for _, a := range v0.P2PAddrs() {
-		info, err := peer.AddrInfoFromP2pAddr(a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := stranger.AddAddrs(info.ID, info.Addrs); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dialNodes(t, stranger, v0)
 	if err := stranger.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -418,17 +409,7 @@ func TestStrangersAndForgedMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer bad.Close()
-	for i := 0; i < 4; i++ {
-		for _, a := range h.c.Node(i).P2PAddrs() {
-			info, err := peer.AddrInfoFromP2pAddr(a)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := bad.AddAddrs(info.ID, info.Addrs); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	dialNodes(t, bad, h.c.Node(0), h.c.Node(1), h.c.Node(2), h.c.Node(3))
 	if err := bad.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -41,15 +41,7 @@ func TestObserverProposalsCostNoRecoveries(t *testing.T) {
 	defer bad.Close()
 	v0 := h.c.Node(0)
 	v0ID := peerOf(t, v0)
-	for _, a := range v0.P2PAddrs() {
-		info, err := peer.AddrInfoFromP2pAddr(a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := bad.AddAddrs(info.ID, info.Addrs); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dialNodes(t, bad, v0)
 	if err := bad.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -130,6 +122,22 @@ func proposalWire(p *consensus.Proposal, block []byte) []byte {
 	out = append(out, pe...)
 	out = binary.BigEndian.AppendUint16(out, 0)
 	return append(out, block...)
+}
+
+// dialNodes tells host where the nodes listen, so it keeps them connected.
+func dialNodes(t *testing.T, host *p2p.Host, nodes ...*node.Node) {
+	t.Helper()
+	for _, n := range nodes {
+		for _, a := range n.P2PAddrs() {
+			info, err := peer.AddrInfoFromP2pAddr(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := host.AddAddrs(info.ID, info.Addrs); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 }
 
 func peerOf(t *testing.T, n *node.Node) peer.ID {

@@ -316,6 +316,23 @@ func (s *scanner) syntaxError() error {
 	return fmt.Errorf("malformed JSON at byte %d", s.i)
 }
 
+// next reads what follows an element of an array or a member of an object: a comma (more
+// follow) or closer (done).
+func (s *scanner) next(closer byte) (done bool, err error) {
+	s.skipSpace()
+	switch {
+	case s.i == len(s.data):
+		return false, s.syntaxError()
+	case s.data[s.i] == ',':
+		s.i++
+		return false, nil
+	case s.data[s.i] == closer:
+		s.i++
+		return true, nil
+	}
+	return false, s.syntaxError()
+}
+
 // value checks the value at s.i (after any space), a value of p's type.
 func (s *scanner) value(p *plan, depth int) error {
 	s.skipSpace()
@@ -361,18 +378,8 @@ func (s *scanner) array(p *plan, depth int) error {
 		if err := s.value(elem, depth+1); err != nil {
 			return within(err, pathElem{index: n})
 		}
-		s.skipSpace()
-		if s.i == len(s.data) {
-			return s.syntaxError()
-		}
-		switch s.data[s.i] {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			return nil
-		default:
-			return s.syntaxError()
+		if done, err := s.next(']'); done || err != nil {
+			return err
 		}
 	}
 }
@@ -447,18 +454,8 @@ func (s *scanner) object(p *plan, depth int) error {
 		} else if err := s.value(vp, depth+1); err != nil {
 			return within(err, pathElem{key: string(key), isKey: true})
 		}
-		s.skipSpace()
-		if s.i == len(s.data) {
-			return s.syntaxError()
-		}
-		switch s.data[s.i] {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return nil
-		default:
-			return s.syntaxError()
+		if done, err := s.next('}'); done || err != nil {
+			return err
 		}
 	}
 }

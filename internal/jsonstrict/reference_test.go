@@ -11,7 +11,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // Check walks data as a value of type t and reports the first duplicate key (in any object),
@@ -101,12 +100,12 @@ func (c *refChecker) value(tok json.Token, t reflect.Type, path string, depth in
 
 // object checks the members of an object whose '{' was read.
 func (c *refChecker) object(t reflect.Type, path string, depth int) error {
-	var fields *refFieldSet
+	var fields *fieldSet
 	var elem reflect.Type
 	switch {
 	case t == nil:
 	case t.Kind() == reflect.Struct:
-		fields = refFieldsOf(t)
+		fields = fieldsOf(t)
 	case t.Kind() == reflect.Map:
 		elem = t.Elem()
 	}
@@ -129,7 +128,7 @@ func (c *refChecker) object(t reflect.Type, path string, depth int) error {
 		}
 		seen[key] = true
 		vt := elem
-		var f *refField
+		var f *field
 		if fields != nil {
 			if f = fields.exact[key]; f == nil {
 				for name := range fields.exact {
@@ -188,82 +187,5 @@ func refCanonicalInteger(tok json.Token, t reflect.Type, path string) error {
 	return nil
 }
 
-// field is one JSON key of a struct type.
-type refField struct {
-	typ    reflect.Type
-	quoted bool // the ",string" option
-}
-
-type refFieldSet struct {
-	exact map[string]*refField
-}
-
-var refFieldCache sync.Map // reflect.Type → *refFieldSet
-
-// refFieldsOf lists the JSON keys of a struct type as encoding/json names them: the tag's name
-// or the Go name, exported fields only, the fields of untagged embedded structs promoted
-// (the shallower of two equal names wins; equal names at one depth are dropped, as
-// encoding/json drops them).
-func refFieldsOf(t reflect.Type) *refFieldSet {
-	if fs, ok := refFieldCache.Load(t); ok {
-		return fs.(*refFieldSet)
-	}
-	fs := &refFieldSet{exact: make(map[string]*refField)}
-	depthOf := make(map[string]int)
-	dropped := make(map[string]bool)
-	var walk func(t reflect.Type, depth int, visited map[reflect.Type]bool)
-	walk = func(t reflect.Type, depth int, visited map[reflect.Type]bool) {
-		if visited[t] {
-			return
-		}
-		visited[t] = true
-		defer delete(visited, t)
-		for i := 0; i < t.NumField(); i++ {
-			sf := t.Field(i)
-			tag := sf.Tag.Get("json")
-			if tag == "-" {
-				continue
-			}
-			name, opts, _ := strings.Cut(tag, ",")
-			ft := sf.Type
-			if sf.Anonymous && name == "" {
-				et := ft
-				if et.Kind() == reflect.Pointer {
-					et = et.Elem()
-				}
-				if et.Kind() == reflect.Struct {
-					walk(et, depth+1, visited)
-					continue
-				}
-			}
-			if !sf.IsExported() {
-				continue
-			}
-			if name == "" {
-				name = sf.Name
-			}
-			if d, ok := depthOf[name]; ok {
-				if d < depth {
-					continue
-				}
-				if d == depth {
-					dropped[name] = true
-					continue
-				}
-			}
-			depthOf[name] = depth
-			delete(dropped, name)
-			quoted := false
-			for _, o := range strings.Split(opts, ",") {
-				quoted = quoted || o == "string"
-			}
-			fs.exact[name] = &refField{typ: ft, quoted: quoted}
-		}
-	}
-	walk(t, 0, map[reflect.Type]bool{})
-	for name := range dropped {
-		delete(fs.exact, name)
-	}
-	refFieldCache.Store(t, fs)
-	return fs
-}
+// The reference resolves a struct's keys with the package's own field table (fieldsOf): the
+// fuzz test compares how the two walk the bytes, and the table is the same code either way.
