@@ -1,11 +1,19 @@
 package node_test
 
 import (
+	"context"
+	"errors"
+	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/node"
+	"github.com/loyal-ledger/loyal/node/consensus"
 )
 
 // A transaction waiting for a missing nonce of its sender is no work: the node makes no
@@ -63,5 +71,41 @@ func TestResubmittingAnExpiredCommittedTxAnswersWhereItIs(t *testing.T) {
 	var again api.Submitted
 	if status, e := call(t, "POST", r.url+"/v1/txs", "", tx, &again); status != http.StatusOK || again != first {
 		t.Fatalf("resubmitted after its window: %d %+v %+v, want 200 %+v (registered at %d)", status, again, e, first, reg.Height)
+	}
+}
+
+// A signed state from a later height than the ledger (left behind by a rollback) stops the
+// node when it starts that height, with the engine's error: going on would leave a validator
+// silently unable to vote.
+func TestSignedStateAheadStopsTheNode(t *testing.T) {
+	owner := testKey(t, "owner")
+	home := initHome(t, owner, "pebble")
+	none := consensus.BlockRef{Round: -1}
+	ahead := &consensus.SignedState{Height: 10, Locked: none, Valid: none}
+	if err := os.WriteFile(filepath.Join(home, "signed_state.bin"), ahead.Encode(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.Open(home, node.NewLogger(node.LogConfig{Level: "error", Format: "text"}, io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	var st api.Status
+	call(t, "GET", n.APIURL()+"/v1/status", "", nil, &st)
+	c := &client{t: t, signer: chain.NewSigner(st.ChainID, st.GenesisHash), chain: st.ChainID, nonces: map[chain.Address]uint64{}}
+	if _, err := n.Submit(c.sign(owner, &chain.RegisterProgram{Symbol: "ACME", Name: "Acme"})); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, consensus.ErrStateAhead) {
+			t.Fatalf("Run = %v, want ErrStateAhead", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the node ran on with a signed state from height 10 and its ledger at 0")
 	}
 }
