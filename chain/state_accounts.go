@@ -76,8 +76,9 @@ func (s *State) entry(a Address) *accountEntry {
 		i = int32(len(as.loaded))
 		if len(as.loaded) == cap(as.loaded) {
 			// Double: append grows large slices by a quarter at a time, which for a
-			// block's 20,000 entries copies five times as many.
-			as.loaded = slices.Grow(as.loaded, len(as.loaded)+64)
+			// block's 20,000 entries copies five times as many. Start small: a
+			// transaction checked alone (admission) loads two or three accounts.
+			as.loaded = slices.Grow(as.loaded, max(len(as.loaded), 4))
 		}
 		as.loaded = append(as.loaded, accountEntry{addr: a, acc: s.loadAccount(a)})
 		as.index[a] = i

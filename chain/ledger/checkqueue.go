@@ -28,7 +28,7 @@ func (l *Ledger) CheckQueue(queue []*chain.Tx, tx *chain.Tx, sender chain.Addres
 	// The state reads the account once; reading it first and handing the state that same
 	// value keeps the nonces below consistent with the state's even if a block commits.
 	head := l.Head()
-	base := l.admit.reader(l, head.Hash)
+	base := l.admit.reader(l, head)
 	key := chain.AccountKey(sender)
 	raw, err := base.Get(key)
 	if err != nil {

@@ -2,9 +2,12 @@ package ledger_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/chain/ledger"
 )
 
 // CheckQueue runs the sender's waiting transactions before the new one: funds spent by the
@@ -98,5 +101,95 @@ func TestLastReversal(t *testing.T) {
 	}
 	if _, _, ok, err := nd.l.LastReversal("ACME", "o"); ok || err != nil {
 		t.Fatalf("LastReversal(o) = %v, %v; want none", ok, err)
+	}
+}
+
+// The admission cache moves with each commit: a record a check read before the block is
+// replaced by the block's change to it, so the next check sees the block (nonce and funds)
+// without reading the store, and a record the block did not change stays cached.
+func TestAdmissionCacheFollowsCommits(t *testing.T) {
+	net := newNetwork(t, chain.DefaultParams())
+	nd := openNode(t, net, "pebble", t.TempDir())
+	defer nd.close(t)
+	alice, bob := testKey(t, "alice"), testKey(t, "bob")
+	nd.produce(t, genesisTime+10, net.tx(t, net.partner, &chain.Earn{Program: "ACME", Credits: []chain.Credit{{To: addr(alice), Amount: 100, OrderRef: "o-1"}}}))
+	spend := func(n, amount uint64) *chain.Tx {
+		tx := chain.NewTx(net.genesis.ChainID, n, 0, &chain.Transfer{Program: "ACME", To: addr(bob), Amount: amount})
+		if err := net.signer.Sign(tx, alice); err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
+	now := uint64(genesisTime + 1000)
+	left := uint64(100)
+	for n := uint64(0); n < 3; n++ {
+		// Checked (and so cached) before its block, as every validator checks it.
+		if got, err := nd.l.CommittedNonce(addr(alice)); err != nil || got != n {
+			t.Fatalf("before block %d: committed nonce %d, %v; want %d", n, got, err, n)
+		}
+		if err := nd.l.CheckQueue(nil, spend(n, left+1), addr(alice), now); !errors.Is(err, chain.ErrInsufficientPoints) {
+			t.Fatalf("spending %d of %d: %v, want insufficient points", left+1, left, err)
+		}
+		if _, ok := ledger.AdmitCached(nd.l, chain.AccountKey(addr(alice))); !ok {
+			t.Fatalf("alice's account is not cached after a check")
+		}
+		programBefore, ok := ledger.AdmitCached(nd.l, chain.ProgramKey("ACME"))
+		if !ok {
+			t.Fatalf("ACME is not cached after a check")
+		}
+		nd.produce(t, genesisTime+20+10*n, spend(n, 10))
+		left -= 10
+
+		cached, ok := ledger.AdmitCached(nd.l, chain.AccountKey(addr(alice)))
+		stored, err := nd.l.GetState(chain.AccountKey(addr(alice)))
+		if !ok || err != nil || string(cached) != string(stored) {
+			t.Fatalf("after block %d: alice's cached account %x (cached %v), stored %x (%v)", n, cached, ok, stored, err)
+		}
+		if program, ok := ledger.AdmitCached(nd.l, chain.ProgramKey("ACME")); !ok || string(program) != string(programBefore) {
+			t.Fatalf("after block %d: ACME cached %v, %x; want %x", n, ok, program, programBefore)
+		}
+		if got, err := nd.l.CommittedNonce(addr(alice)); err != nil || got != n+1 {
+			t.Fatalf("after block %d: committed nonce %d, %v; want %d", n, got, err, n+1)
+		}
+		if err := nd.l.CheckQueue(nil, spend(n+1, left+1), addr(alice), now); !errors.Is(err, chain.ErrInsufficientPoints) {
+			t.Fatalf("after block %d: spending %d of %d: %v, want insufficient points", n, left+1, left, err)
+		}
+		if err := nd.l.CheckQueue(nil, spend(n+1, left), addr(alice), now); err != nil {
+			t.Fatalf("after block %d: spending all %d: %v", n, left, err)
+		}
+	}
+}
+
+// Admission reads the head for every transaction a client or a peer sends: it must not wait
+// for a block being executed (seconds for a large block on a slow disk), nor must the API.
+func TestHeadDoesNotWaitForExecution(t *testing.T) {
+	net := newNetwork(t, chain.DefaultParams())
+	nd := openNode(t, net, "pebble", t.TempDir())
+	defer nd.close(t)
+	alice := testKey(t, "alice")
+	nd.produce(t, genesisTime+10, net.tx(t, net.partner, &chain.Earn{Program: "ACME", Credits: []chain.Credit{{To: addr(alice), Amount: 100, OrderRef: "o-1"}}}))
+	want := nd.l.Head()
+	done := ledger.Executing(nd.l)
+	defer done()
+	got := make(chan error, 1)
+	go func() {
+		if h := nd.l.Head(); h != want {
+			got <- fmt.Errorf("head %+v, want %+v", h, want)
+			return
+		}
+		tx := chain.NewTx(net.genesis.ChainID, 0, 0, &chain.Transfer{Program: "ACME", To: addr(net.partner), Amount: 1})
+		if err := net.signer.Sign(tx, alice); err != nil {
+			got <- err
+			return
+		}
+		got <- nd.l.CheckQueue(nil, tx, addr(alice), genesisTime+20)
+	}()
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Head and CheckQueue wait for the ledger's lock")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/smt"
@@ -59,7 +60,12 @@ type Ledger struct {
 
 	admit admitCache // committed records admission checks read (CheckQueue); locks itself
 
-	mu    sync.RWMutex // guards tree, head, cache and spec
+	// published is the head as Head reports it: set with head, read without the lock, so
+	// that admission and the API never wait for a block being built, verified or committed
+	// (which hold mu for as long as executing the block takes).
+	published atomic.Pointer[Head]
+
+	mu    sync.Mutex // guards tree, head, cache and spec
 	tree  *smt.Tree
 	head  Head
 	cache *stateCache
@@ -119,9 +125,11 @@ func Open(db store.DB, g *chain.Genesis) (*Ledger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: no head record: %v", ErrCorrupt, err)
 	}
-	if l.head, err = decodeHead(raw); err != nil {
+	head, err := decodeHead(raw)
+	if err != nil {
 		return nil, err
 	}
+	l.setHead(head)
 	if err := l.checkHeadBlock(); err != nil {
 		return nil, err
 	}
@@ -149,7 +157,7 @@ func (l *Ledger) initGenesis() error {
 		l.tree.Set(smt.HashKey(c.Key), smt.HashValue(c.Value))
 		batch.Set(stateKey(c.Key), c.Value)
 	}
-	l.head = Head{Height: 0, Hash: l.gHash, Time: l.genesis.GenesisTime, StateRoot: chain.Hash(l.tree.Root())}
+	l.setHead(Head{Height: 0, Hash: l.gHash, Time: l.genesis.GenesisTime, StateRoot: chain.Hash(l.tree.Root())})
 	batch.Set(metaHead, l.head.encode())
 	batch.Set(metaGenesis, l.gHash[:])
 	if err := batch.Commit(true); err != nil {
@@ -171,11 +179,14 @@ func (l *Ledger) RulesAt(height uint64) *chain.Rules { return l.rules.At(height)
 // Signer verifies and signs transactions of this chain.
 func (l *Ledger) Signer() *chain.Signer { return l.signer }
 
-// Head is the last committed block.
-func (l *Ledger) Head() Head {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	return l.head
+// Head is the last committed block. The store holds that block and its state by the time
+// Head reports it (and may already hold the next one, being committed).
+func (l *Ledger) Head() Head { return *l.published.Load() }
+
+// setHead makes h the head; the caller holds mu or has not shared the ledger yet.
+func (l *Ledger) setHead(h Head) {
+	l.head = h
+	l.published.Store(&h)
 }
 
 // stateReader reads committed state keys through the cache (if any) from the store, as
@@ -461,7 +472,10 @@ func (l *Ledger) ApplyBlockWithSenders(blk *chain.Block, senders []chain.Address
 		l.expiry = expiryMemo{}
 		return err
 	}
-	l.head = Head{Height: h.Height, Hash: blk.Hash(), Time: h.Time, StateRoot: h.StateRoot}
+	parent := l.head.Hash
+	head := Head{Height: h.Height, Hash: blk.Hash(), Time: h.Time, StateRoot: h.StateRoot}
+	l.admit.advance(parent, head, ex.Changes)
+	l.setHead(head)
 	l.expiry = expiryMemo{day: chain.DayOf(h.Time), known: true}
 	return nil
 }
