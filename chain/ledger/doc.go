@@ -20,8 +20,8 @@
 //
 // A Ledger is safe for concurrent use: reads (Head, GetState, Account, proofs) may run while one goroutine
 // applies blocks; applying blocks must be done by one goroutine at a time. Head and the
-// admission checks (CheckQueue, CommittedNonce) never wait for a block being built, verified
-// or committed: they read the published head and the store, which a commit writes before it
-// publishes the new head. CheckQueue reads through a cache of the records it needs, carried
+// admission checks (CheckQueue, CommittedNonce) never wait for a block's execution, only for
+// the store write that commits it: what a reader found in the store is never newer than the
+// Head it reads next. CheckQueue reads through a cache of the records it needs, carried
 // from each head to the next with the committed block's changes.
 package ledger

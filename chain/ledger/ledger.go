@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/smt"
@@ -60,12 +59,14 @@ type Ledger struct {
 
 	admit admitCache // committed records admission checks read (CheckQueue); locks itself
 
-	// published is the head as Head reports it: set with head, read without the lock, so
-	// that admission and the API never wait for a block being built, verified or committed
-	// (which hold mu for as long as executing the block takes).
-	published atomic.Pointer[Head]
+	// publishing guards head for Head, apart from mu: admission and the API read the head
+	// for every request and must not wait for a block being built, verified or executed
+	// (which hold mu for as long as executing it takes). A commit holds it from the moment
+	// its block may become visible in the store until head names that block, so whatever a
+	// reader found in the store, Head is at least that far.
+	publishing sync.RWMutex
 
-	mu    sync.Mutex // guards tree, head, cache and spec
+	mu    sync.Mutex // guards tree, head (with publishing), cache and spec
 	tree  *smt.Tree
 	head  Head
 	cache *stateCache
@@ -179,15 +180,17 @@ func (l *Ledger) RulesAt(height uint64) *chain.Rules { return l.rules.At(height)
 // Signer verifies and signs transactions of this chain.
 func (l *Ledger) Signer() *chain.Signer { return l.signer }
 
-// Head is the last committed block. The store holds that block and its state by the time
-// Head reports it (and may already hold the next one, being committed).
-func (l *Ledger) Head() Head { return *l.published.Load() }
-
-// setHead makes h the head; the caller holds mu or has not shared the ledger yet.
-func (l *Ledger) setHead(h Head) {
-	l.head = h
-	l.published.Store(&h)
+// Head is the last committed block. It never waits for a block's execution, only for the
+// store write that commits it: what a read found in the store (a transaction's location, a
+// balance) is never newer than the Head read after it.
+func (l *Ledger) Head() Head {
+	l.publishing.RLock()
+	defer l.publishing.RUnlock()
+	return l.head
 }
+
+// setHead makes h the head; the caller holds mu and publishing, or has not shared the ledger.
+func (l *Ledger) setHead(h Head) { l.head = h }
 
 // stateReader reads committed state keys through the cache (if any) from the store, as
 // chain.StateReader: an absent key is a nil value, not an error.
@@ -466,6 +469,8 @@ func (l *Ledger) ApplyBlockWithSenders(blk *chain.Block, senders []chain.Address
 	}
 	defer batch.Close()
 	h := &blk.Header
+	l.publishing.Lock()
+	defer l.publishing.Unlock()
 	if err := l.write(blk, batch, ex); err != nil {
 		l.revert(ex)
 		l.cache = newStateCache(stateCacheBytes) // the store's state is unknown: start cold
