@@ -1,0 +1,36 @@
+// Package export reads and writes a chain export: one file holding a network's genesis, its
+// blocks from height 1 on, in order, and a certificate for the last of them. It is what an
+// auditor verifies (loyal audit verify --file) and what `loyald export` (from a stopped node's
+// store) and `loyal audit export` (from a running node's API) write. Blocks carry the
+// certificate of their parent (chain.Block.LastCommit, the canonical one, which the header's
+// LastCommitHash commits to); the final certificate is the one certificate not inside a block.
+//
+// The format, version 1 (integers big-endian):
+//
+//	magic   "LOYALEXP" (8 bytes)
+//	version 1 (1 byte)
+//	records, each: tag (1 byte), length (4 bytes), payload (length bytes)
+//	  'G' the genesis, as JSON (chain.ParseGenesis): first, exactly once
+//	  'B' a block (chain.Block's canonical encoding): heights 1, 2, …, N, each once, in order
+//	  'C' the certificate of block N: canonical (1 byte: 1 if block N+1 carries it, 0 if it
+//	      is the certificate the exporting node gathered for its head) then the encoding of
+//	      chain.Commit; present if and only if N > 0
+//	  'E' the end: N (8 bytes); the last record, nothing follows it
+//
+// Reading checks the structure only — every record in its place, lengths within the limits
+// of the genesis, heights consecutive, the end present and agreeing — and names the height
+// where it found the file wrong. Whether the blocks are the chain (hashes, certificates,
+// signatures, state) is the verifier's job. A file cut short, a record too long, bytes after
+// the end: each is an error wrapping ErrBadExport, never a panic and never an allocation the
+// genesis' limits do not bound.
+//
+// Example:
+//
+//	w, err := export.NewWriter(f, genesis)
+//	for h := uint64(1); h <= n; h++ { err = w.Block(blocks[h]) }
+//	err = w.Finish(lastCertificate, canonical)
+//
+//	r, err := export.NewReader(f)
+//	for { blk, err := r.Next(); if err == io.EOF { break } … }
+//	cert, canonical := r.Final()
+package export

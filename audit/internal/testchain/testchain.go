@@ -1,0 +1,207 @@
+// Package testchain builds real chains for the auditor's tests: a four-validator genesis,
+// blocks built and committed by the ledger on a real pebble store, each certified by three of
+// the four validators, holding every kind of movement an auditor must account for — earns,
+// transfers, redemptions, reversals, exchanges between two programs, settlements and points
+// expiring as block time passes. Only tests import it.
+package testchain
+
+import (
+	"crypto/ecdsa"
+	"fmt"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/chain/ledger"
+	"github.com/loyal-ledger/loyal/chain/store/backends"
+)
+
+// GenesisTime is the generated chain's genesis time.
+const GenesisTime = 1_750_000_000
+
+// Chain is a generated chain: its genesis, blocks from height 1, the certificate of the last
+// block (gathered, not carried by a later block) and the ledger that committed it, open until
+// the test ends.
+type Chain struct {
+	Genesis *chain.Genesis
+	Blocks  []*chain.Block // Blocks[i] is at height i+1
+	Final   *chain.Commit
+	Ledger  *ledger.Ledger
+	Keys    map[string]*ecdsa.PrivateKey // by name: "acme", "beta" (program owners), customers "c0"…
+}
+
+// Key derives a fixed key from a name.
+func Key(tb testing.TB, name string) *ecdsa.PrivateKey {
+	k, err := crypto.ToECDSA(crypto.Keccak256([]byte("loyal audit test " + name)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return k
+}
+
+// Addr is a key's address.
+func Addr(k *ecdsa.PrivateKey) chain.Address { return crypto.PubkeyToAddress(k.PublicKey) }
+
+// Options shape a generated chain.
+type Options struct {
+	Blocks    int // blocks after the setup ones
+	Customers int // customers moving points (default 8)
+}
+
+// builder signs and commits the generated chain.
+type builder struct {
+	tb         testing.TB
+	g          *chain.Genesis
+	signer     *chain.Signer
+	l          *ledger.Ledger
+	validators []*ecdsa.PrivateKey
+	nonces     map[chain.Address]uint64
+	time       uint64
+	last       *chain.Commit
+	blocks     []*chain.Block
+	orders     int
+}
+
+// Build generates a chain. Setup blocks register the second program and open an exchange
+// route; then each block carries a mix of movements, and every fifth block jumps block time
+// past the programs' expiry so that points expire.
+func Build(tb testing.TB, o Options) *Chain {
+	tb.Helper()
+	if o.Customers == 0 {
+		o.Customers = 8
+	}
+	keys := map[string]*ecdsa.PrivateKey{"acme": Key(tb, "acme"), "beta": Key(tb, "beta")}
+	var customers []*ecdsa.PrivateKey
+	for i := range o.Customers {
+		k := Key(tb, fmt.Sprintf("c%d", i))
+		keys[fmt.Sprintf("c%d", i)] = k
+		customers = append(customers, k)
+	}
+	var vals []chain.Validator
+	var valKeys []*ecdsa.PrivateKey
+	for i := range 4 {
+		k := Key(tb, fmt.Sprintf("validator %d", i))
+		valKeys = append(valKeys, k)
+		partner := keys["acme"]
+		if i%2 == 1 {
+			partner = keys["beta"]
+		}
+		vals = append(vals, chain.Validator{Name: fmt.Sprintf("node-%d", i), Partner: Addr(partner), PubKey: crypto.CompressPubkey(&k.PublicKey), Address: Addr(k)})
+	}
+	g := &chain.Genesis{
+		ChainID: 4242, Network: "audit-test", GenesisTime: GenesisTime,
+		Partners:   []chain.Partner{{Name: "Acme", Address: Addr(keys["acme"])}, {Name: "Beta", Address: Addr(keys["beta"])}},
+		Validators: vals,
+		Params:     chain.DefaultParams(),
+		Programs: []chain.GenesisProgram{{
+			Symbol: "ACME", Name: "Acme Rewards", Owner: Addr(keys["acme"]), Policy: chain.Policy{ExpiryDays: 3},
+		}},
+	}
+	if err := g.Validate(); err != nil {
+		tb.Fatal(err)
+	}
+	db, err := backends.Open("pebble", tb.TempDir(), ledger.StoreOptions(g.Params))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	l, err := ledger.Open(db, g)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	b := &builder{tb: tb, g: g, signer: chain.NewSigner(g.ChainID, g.Hash()), l: l, validators: valKeys,
+		nonces: map[chain.Address]uint64{}, time: GenesisTime}
+
+	acme, beta := keys["acme"], keys["beta"]
+	b.commit(b.tx(beta, &chain.RegisterProgram{Symbol: "BETA", Name: "Beta Miles", Policy: chain.Policy{PendingDays: 1, ExpiryDays: 10}}))
+	b.commit(
+		b.tx(acme, &chain.SetRate{From: "ACME", To: "BETA", Numerator: 1, Denominator: 2}),
+		b.tx(beta, &chain.SetRate{From: "ACME", To: "BETA", Numerator: 1, Denominator: 2}),
+	)
+	for i := range o.Blocks {
+		var txs []*chain.Tx
+		var credits []chain.Credit
+		for j, c := range customers {
+			credits = append(credits, chain.Credit{To: Addr(c), Amount: uint64(100 + 10*j + i), OrderRef: b.order()})
+		}
+		txs = append(txs, b.tx(acme, &chain.Earn{Program: "ACME", Credits: credits}))
+		txs = append(txs, b.tx(beta, &chain.Earn{Program: "BETA", Credits: credits[:2]}))
+		b.commit(txs...) // earned: available now for ACME (no pending days)
+		txs = txs[:0]
+		c0, c1, c2 := customers[i%len(customers)], customers[(i+1)%len(customers)], customers[(i+2)%len(customers)]
+		txs = append(txs,
+			b.tx(c0, &chain.Transfer{Program: "ACME", To: Addr(c1), Amount: 7, Memo: "gift"}),
+			b.tx(c1, &chain.Redeem{Program: "ACME", Amount: 5, RewardRef: fmt.Sprintf("reward-%d", i)}),
+			b.tx(c2, &chain.Exchange{From: "ACME", To: "BETA", Amount: 20, MinOut: 1}),
+			b.tx(acme, &chain.Reverse{Program: "ACME", OrderRef: credits[len(credits)-1].OrderRef, Amount: 3}),
+		)
+		if i%3 == 2 {
+			txs = append(txs, b.tx(beta, &chain.Settle{Program: "BETA", Counterparty: "ACME", Amount: 1}))
+		}
+		b.commit(txs...)
+		if i%5 == 4 {
+			b.time += 4 * 86400 // past ACME's expiry: what was not spent expires
+		}
+	}
+	return &Chain{Genesis: g, Blocks: b.blocks, Final: b.last, Ledger: l, Keys: keys}
+}
+
+func (b *builder) order() string {
+	b.orders++
+	return fmt.Sprintf("order-%06d", b.orders)
+}
+
+func (b *builder) tx(key *ecdsa.PrivateKey, p chain.Payload) *chain.Tx {
+	a := Addr(key)
+	tx := chain.NewTx(b.g.ChainID, b.nonces[a], 0, p)
+	b.nonces[a]++
+	if err := b.signer.Sign(tx, key); err != nil {
+		b.tb.Fatal(err)
+	}
+	return tx
+}
+
+// commit builds, certifies and commits the next block; every transaction must apply.
+func (b *builder) commit(txs ...*chain.Tx) {
+	b.tb.Helper()
+	senders, err := b.l.RecoverSenders(txs)
+	if err != nil {
+		b.tb.Fatal(err)
+	}
+	b.time += 60
+	height := uint64(len(b.blocks) + 1)
+	proposer := b.validators[height%uint64(len(b.validators))]
+	blk, rejected, err := b.l.BuildBlock(b.time, Addr(proposer), txs, senders, b.last)
+	if err != nil {
+		b.tb.Fatal(err)
+	}
+	if len(rejected) > 0 || len(blk.Txs) != len(txs) {
+		b.tb.Fatalf("block %d: %d of %d transactions; rejected: %v", height, len(blk.Txs), len(txs), rejected)
+	}
+	c := b.certify(blk)
+	if err := b.l.ApplyBlockWithSenders(blk, senders, c); err != nil {
+		b.tb.Fatal(err)
+	}
+	b.blocks = append(b.blocks, blk)
+	b.last = c
+}
+
+// certify gathers precommits of blk from three of the four validators (a different three at
+// each height), in the validators' order, as a certificate must list them.
+func (b *builder) certify(blk *chain.Block) *chain.Commit {
+	h := blk.Hash()
+	skip := int(blk.Header.Height % uint64(len(b.validators)))
+	c := &chain.Commit{Height: blk.Header.Height, BlockHash: h}
+	for i, k := range b.validators {
+		if i == skip {
+			continue
+		}
+		sig, err := chain.SignVote(k, chain.VoteDigest(b.g.ChainID, chain.Precommit, blk.Header.Height, 0, h))
+		if err != nil {
+			b.tb.Fatal(err)
+		}
+		c.Sigs = append(c.Sigs, chain.CommitSig{Validator: Addr(k), Sig: sig})
+	}
+	return c
+}
