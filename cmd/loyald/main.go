@@ -27,6 +27,7 @@ func main() {
 			initCommand(),
 			startCommand(),
 			testnetCommand(),
+			exportCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main prints the one error line
 	}

@@ -76,7 +76,7 @@ func TestLayers(t *testing.T) {
 		"node/internal/mempool":        {"chain"},
 		"node/internal/blocksync":      {"chain", "chain/ledger"},
 		"p2p":                          {"chain"},
-		"node": {"api", "chain", "chain/ledger", "chain/store", "chain/store/backends", "internal/fsutil",
+		"node": {"api", "audit/export", "chain", "chain/ledger", "chain/store", "chain/store/backends", "internal/fsutil",
 			"node/consensus", "node/httpapi", "node/internal/blocksync", "node/internal/mempool", "p2p"},
 		"wallet":         {"api", "chain", "internal/fsutil"},
 		"internal/human": {"api", "chain", "wallet"},

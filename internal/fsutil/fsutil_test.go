@@ -74,3 +74,43 @@ func TestWritersSyncTheDirectory(t *testing.T) {
 		t.Fatalf("a failed exclusive create left %s behind: %v", path, err)
 	}
 }
+
+// An atomic file appears at its path only on Commit; Abort leaves the old content.
+func TestAtomicFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out")
+	if err := os.WriteFile(path, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, err := CreateAtomic(path, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Write([]byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "old" {
+		t.Fatalf("before Commit the path holds %q", got)
+	}
+	a.Abort()
+	if got, _ := os.ReadFile(path); string(got) != "old" {
+		t.Fatalf("after Abort the path holds %q", got)
+	}
+	a, err = CreateAtomic(path, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Write([]byte("new"))
+	if err := a.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	a.Abort() // after Commit: nothing
+	got, _ := os.ReadFile(path)
+	st, _ := os.Stat(path)
+	if string(got) != "new" || st.Mode().Perm() != 0o644 {
+		t.Fatalf("after Commit: %q %v", got, st.Mode())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("%d files left in the directory, want 1", len(entries))
+	}
+}
