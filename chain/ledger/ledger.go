@@ -530,36 +530,6 @@ func (l *Ledger) executeBlock(blk *chain.Block, senders []chain.Address, alongsi
 }
 
 func (l *Ledger) checkHeader(blk *chain.Block) error {
-	h := &blk.Header
-	rules := l.RulesAt(l.head.Height + 1)
-	p := rules.Params
-	switch {
-	case h.ChainID != rules.ChainID:
-		return fmt.Errorf("%w: chain id %d", chain.ErrBadBlock, h.ChainID)
-	case h.Height != l.head.Height+1:
-		return fmt.Errorf("%w: height %d, expected %d", chain.ErrBadBlock, h.Height, l.head.Height+1)
-	case h.PrevHash != l.head.Hash:
-		return fmt.Errorf("%w: previous hash %s, head is %s", chain.ErrBadBlock, h.PrevHash, l.head.Hash)
-	case h.Time <= l.head.Time:
-		return fmt.Errorf("%w: time %d not after the previous block's %d", chain.ErrBadBlock, h.Time, l.head.Time)
-	case h.Time > chain.MaxBlockTime:
-		return fmt.Errorf("%w: time %d past the last block time %d", chain.ErrBadBlock, h.Time, chain.MaxBlockTime)
-	case len(blk.Txs) > p.MaxBlockTxs:
-		return fmt.Errorf("%w: %d transactions exceed %d", chain.ErrBadBlock, len(blk.Txs), p.MaxBlockTxs)
-	case blk.Size() > p.MaxBlockBytes:
-		return fmt.Errorf("%w: block of %d bytes exceeds %d", chain.ErrBadBlock, blk.Size(), p.MaxBlockBytes)
-	case rules.ValidatorIndex(h.Proposer) < 0:
-		return fmt.Errorf("%w: proposer %s is not a validator", chain.ErrBadBlock, h.Proposer)
-	}
-	if err := blk.CheckStructure(); err != nil {
-		return err
-	}
-	if h.Height > 1 {
-		// The certificate of the previous block is checked against the set in force there.
-		prev := l.RulesAt(h.Height - 1)
-		if err := chain.VerifyCommit(prev.ChainID, prev.Validators, h.Height-1, l.head.Hash, blk.LastCommit); err != nil {
-			return fmt.Errorf("%w: certificate of block %d: %w", chain.ErrBadBlock, h.Height-1, err)
-		}
-	}
-	return nil
+	parent := chain.Parent{Height: l.head.Height, Hash: l.head.Hash, Time: l.head.Time}
+	return chain.CheckNext(parent, blk, l.RulesAt(parent.Height+1), l.RulesAt(parent.Height))
 }
