@@ -47,3 +47,17 @@ func ForEachPosition(scan StateScanner, fn func(debtor, creditor string, p *Posi
 		return fn(debtor, creditor, p)
 	})
 }
+
+// ForEachAccount decodes every account record scan yields, in address order.
+func ForEachAccount(scan StateScanner, fn func(a Address, acc *Account) error) error {
+	return scan([]byte{nsAccount}, func(k, v []byte) error {
+		if len(k) != 1+len(Address{}) {
+			return fmt.Errorf("chain: account key %x of %d bytes", k, len(k))
+		}
+		acc, err := DecodeAccount(v)
+		if err != nil {
+			return fmt.Errorf("chain: account record %x: %w", k, err)
+		}
+		return fn(Address(k[1:]), acc)
+	})
+}

@@ -95,7 +95,7 @@ func exportLedger(l *ledger.Ledger, w io.Writer, to uint64) (Exported, error) {
 			return Exported{}, fmt.Errorf("node: export the certificate of block %d: %w", to, err)
 		}
 	}
-	return out, ew.Finish(final, out.Canonical)
+	return out, ew.Finish(final)
 }
 
 // ExportFile is Export to the file out, which appears only once the export is whole.

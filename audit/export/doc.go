@@ -10,12 +10,16 @@
 //	magic   "LOYALEXP" (8 bytes)
 //	version 1 (1 byte)
 //	records, each: tag (1 byte), length (4 bytes), payload (length bytes)
-//	  'G' the genesis, as JSON (chain.ParseGenesis): first, exactly once
+//	  'G' the genesis, as JSON in the one form encoding/json writes it (chain.ParseGenesis
+//	      reads it; any other spelling of the same genesis is refused): first, exactly once
 //	  'B' a block (chain.Block's canonical encoding): heights 1, 2, …, N, each once, in order
-//	  'C' the certificate of block N: canonical (1 byte: 1 if block N+1 carries it, 0 if it
-//	      is the certificate the exporting node gathered for its head) then the encoding of
-//	      chain.Commit; present if and only if N > 0
+//	  'C' the certificate of block N (chain.Commit's encoding): the canonical one, carried
+//	      by block N+1, when the export stops below the exporting node's head, else the one
+//	      the node gathered for its head; present if and only if N > 0
 //	  'E' the end: N (8 bytes); the last record, nothing follows it
+//
+// Every byte is accounted for: each is either checked here or covered by a hash or a
+// signature the verifier checks, so no byte can change without the file failing to verify.
 //
 // Reading checks the structure only — every record in its place, lengths within the limits
 // of the genesis, heights consecutive, the end present and agreeing — and names the height
@@ -28,9 +32,9 @@
 //
 //	w, err := export.NewWriter(f, genesis)
 //	for h := uint64(1); h <= n; h++ { err = w.Block(blocks[h]) }
-//	err = w.Finish(lastCertificate, canonical)
+//	err = w.Finish(lastCertificate)
 //
 //	r, err := export.NewReader(f)
 //	for { blk, err := r.Next(); if err == io.EOF { break } … }
-//	cert, canonical := r.Final()
+//	cert := r.Final()
 package export

@@ -30,9 +30,9 @@ const maxGenesisBytes = 4 << 20
 // Size counts too, with room for the encoding's own framing.
 func maxBlockRecord(p chain.Params) int { return p.MaxBlockBytes + 64<<10 }
 
-// maxCertificateRecord bounds the final certificate record: the canonical flag and a
-// certificate of the largest validator set.
-const maxCertificateRecord = 1 + 2 + 8 + 4 + 32 + 4 + 85*chain.MaxValidators
+// maxCertificateRecord bounds the final certificate record: a certificate of the largest
+// validator set.
+var maxCertificateRecord = chain.CommitSize(chain.MaxValidators)
 
 // endRecord is the length of the end record's payload: the last height.
 const endRecord = 8

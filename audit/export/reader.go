@@ -2,7 +2,9 @@ package export
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,14 +15,13 @@ import (
 // Reader reads an export written by Writer, checking its structure as it goes (see the
 // package comment); it holds one block at a time. Not safe for concurrent use.
 type Reader struct {
-	r         *bufio.Reader
-	genesis   *chain.Genesis
-	maxBlock  int
-	height    uint64 // of the last block read
-	final     *chain.Commit
-	canonical bool
-	done      bool
-	err       error // sticky: the first error, returned by every later Next
+	r        *bufio.Reader
+	genesis  *chain.Genesis
+	maxBlock int
+	height   uint64 // of the last block read
+	final    *chain.Commit
+	done     bool
+	err      error // sticky: the first error, returned by every later Next
 }
 
 // NewReader reads the header and the genesis of the export in r.
@@ -46,6 +47,11 @@ func NewReader(r io.Reader) (*Reader, error) {
 	g, err := chain.ParseGenesis(raw)
 	if err != nil {
 		return nil, badf("genesis: %v", err)
+	}
+	// One spelling only: JSON admits others (an address's letter case, say) that parse to the
+	// same genesis, and a byte changed so must not pass unnoticed.
+	if canonical, err := json.Marshal(g); err != nil || !bytes.Equal(canonical, raw) {
+		return nil, badf("genesis: not in its canonical JSON form")
 	}
 	er.genesis, er.maxBlock = g, maxBlockRecord(g.Params)
 	return er, nil
@@ -122,17 +128,14 @@ func (r *Reader) readFinal(raw []byte) error {
 	if r.height == 0 {
 		return badf("a certificate with no block")
 	}
-	if len(raw) < 1 || raw[0] > 1 {
-		return badf("certificate of block %d: bad canonical flag", r.height)
-	}
-	c, err := chain.DecodeCommit(raw[1:])
+	c, err := chain.DecodeCommit(raw)
 	if err != nil {
 		return fmt.Errorf("certificate of block %d: %w", r.height, err)
 	}
 	if c.Height != r.height {
 		return badf("certificate of block %d: it is of height %d", r.height, c.Height)
 	}
-	r.final, r.canonical = c, raw[0] == 1
+	r.final = c
 	return nil
 }
 
@@ -152,10 +155,9 @@ func (r *Reader) readEnd(raw []byte) error {
 	return io.EOF
 }
 
-// Final is the certificate of the last block, and whether it is canonical (carried by the
-// block after it, which the export does not hold) or the certificate the exporting node
-// gathered for its head. Nil until Next has returned io.EOF, and for an export of no block.
-func (r *Reader) Final() (c *chain.Commit, canonical bool) { return r.final, r.canonical }
+// Final is the certificate of the last block. Nil until Next has returned io.EOF, and for
+// an export of no block.
+func (r *Reader) Final() *chain.Commit { return r.final }
 
 // record reads one record whose payload may be at most limit bytes.
 func (r *Reader) record(limit int) (byte, []byte, error) {

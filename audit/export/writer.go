@@ -62,9 +62,9 @@ func (w *Writer) Block(blk *chain.Block) error {
 // Height is the height of the last block written (0 before the first).
 func (w *Writer) Height() uint64 { return w.height }
 
-// Finish writes the certificate of the last block written — canonical if the block after it
-// carries it — and the end, and flushes. With no block written, c must be nil.
-func (w *Writer) Finish(c *chain.Commit, canonical bool) error {
+// Finish writes the certificate of the last block written and the end, and flushes. With no
+// block written, c must be nil.
+func (w *Writer) Finish(c *chain.Commit) error {
 	if w.finished {
 		return fmt.Errorf("export: finished twice")
 	}
@@ -77,11 +77,7 @@ func (w *Writer) Finish(c *chain.Commit, canonical bool) error {
 		return fmt.Errorf("export: the certificate is of block %d %s, the last block is %d %s", c.Height, c.BlockHash, w.height, w.last)
 	}
 	if c != nil {
-		flag := byte(0)
-		if canonical {
-			flag = 1
-		}
-		if err := w.record(tagCertificate, append([]byte{flag}, c.Encode()...)); err != nil {
+		if err := w.record(tagCertificate, c.Encode()); err != nil {
 			return err
 		}
 	}

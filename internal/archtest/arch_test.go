@@ -45,7 +45,7 @@ func TestClientsLinkNoEngineAndNoNode(t *testing.T) {
 		"github.com/cockroachdb/pebble", "github.com/dgraph-io/badger/v4", "github.com/libp2p/go-libp2p",
 		module + "/node", module + "/chain/ledger", module + "/p2p",
 	}
-	for _, pkg := range []string{module + "/chain", module + "/api", module + "/wallet", module + "/cmd/loyal", module + "/audit/export"} {
+	for _, pkg := range []string{module + "/chain", module + "/api", module + "/wallet", module + "/cmd/loyal", module + "/audit/export", module + "/audit/verify"} {
 		d := deps(t, pkg)
 		for _, f := range forbidden {
 			if slices.Contains(d, f) {
@@ -60,6 +60,7 @@ func TestLayers(t *testing.T) {
 	for pkg, allowed := range map[string][]string{
 		"api":                          {"chain"},
 		"audit/export":                 {"chain"},
+		"audit/verify":                 {"chain", "chain/smt"},
 		"audit/internal/testchain":     {"chain", "chain/ledger", "chain/store/backends"},
 		"chain":                        {"chain/merkle", "chain/smt", "internal/jsonstrict", "internal/keysort", "internal/wire"},
 		"chain/smt":                    {},

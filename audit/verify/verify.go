@@ -1,0 +1,318 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+
+	"github.com/loyal-ledger/loyal/chain"
+)
+
+// Source yields a chain: its genesis, its blocks from height 1 in order (io.EOF after the
+// last), then the last block's certificate. *export.Reader is one.
+type Source interface {
+	Genesis() *chain.Genesis
+	Next() (*chain.Block, error)
+	Final() *chain.Commit
+}
+
+// Options tune Verify. The zero value verifies with every core and trusts the genesis the
+// source holds (the report names its hash for the auditor to compare).
+type Options struct {
+	// Genesis, if not zero, is the hash of the genesis the auditor trusts: a source of any
+	// other genesis fails at once.
+	Genesis chain.Hash
+	// Workers recover signatures (0: GOMAXPROCS).
+	Workers int
+	// Progress, if set, is called after each block with the height and the transactions so
+	// far, from Verify's goroutine.
+	Progress func(height, txs uint64)
+}
+
+// ErrFailed is a chain that does not verify; Report.Failure says where and why.
+var ErrFailed = &chain.Error{Code: "verify_failed", Msg: "the chain does not verify"}
+
+// Verify checks src from genesis to its last block (see the package comment). It returns the
+// report and nil when every check passed; otherwise the report up to the failure, with
+// Failure set, and an error wrapping ErrFailed that names the height and the check. It stops
+// early, with ctx's error, if ctx is cancelled.
+func Verify(ctx context.Context, src Source, o Options) (*Report, error) {
+	g := src.Genesis()
+	v := &verifier{
+		g: g, schedule: chain.NewSchedule(g), signer: chain.NewSigner(g.ChainID, g.Hash()),
+		state: newMemState(), tally: map[string]*ProgramReport{},
+		rep: &Report{Genesis: g.Hash()},
+	}
+	if err := v.genesis(o.Genesis); err != nil {
+		return v.rep, err
+	}
+	workers := o.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	blocks := make(chan recovered, 2) // a block being recovered, two waiting: the pipeline's memory
+	var wg sync.WaitGroup
+	wg.Go(func() { v.read(ctx, src, workers, blocks) })
+	defer wg.Wait()
+	defer cancel() // runs before Wait: stops the reader
+	for b := range blocks {
+		if b.err != nil {
+			return v.rep, b.err
+		}
+		if err := v.block(b.blk, b.senders); err != nil {
+			return v.rep, err
+		}
+		if o.Progress != nil {
+			o.Progress(v.rep.Height, v.rep.Txs)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return v.rep, err
+	}
+	if err := v.final(src); err != nil {
+		return v.rep, err
+	}
+	if err := v.conservation(); err != nil {
+		return v.rep, err
+	}
+	v.rep.Checks = v.checks()
+	return v.rep, nil
+}
+
+// verifier is the state of one verification, owned by Verify's goroutine.
+type verifier struct {
+	g        *chain.Genesis
+	schedule *chain.Schedule
+	signer   *chain.Signer
+	state    *memState
+	parent   chain.Parent
+	last     *chain.Block
+	tally    map[string]*ProgramReport // from the transactions' entries
+	rep      *Report
+}
+
+// fail records the first failure and returns the error that reports it.
+func (v *verifier) fail(height uint64, check string, err error) error {
+	v.rep.Failure = &Failure{Height: height, Check: check, Error: err.Error()}
+	return fmt.Errorf("%w: height %d: %s: %w", ErrFailed, height, check, err)
+}
+
+func (v *verifier) genesis(trusted chain.Hash) error {
+	if err := v.g.Validate(); err != nil {
+		return v.fail(0, CheckGenesis, err)
+	}
+	if trusted != (chain.Hash{}) && v.rep.Genesis != trusted {
+		return v.fail(0, CheckGenesis, fmt.Errorf("the chain's genesis is %s, the trusted one %s", v.rep.Genesis, trusted))
+	}
+	st := chain.NewState(v.state, v.schedule.At(0), 0, v.g.GenesisTime)
+	if err := v.g.InitState(st); err != nil {
+		return v.fail(0, CheckGenesis, err)
+	}
+	v.state.apply(st.Changes())
+	v.parent = chain.Parent{Height: 0, Hash: v.rep.Genesis, Time: v.g.GenesisTime}
+	return nil
+}
+
+// recovered is a block read from the source with its transactions' senders.
+type recovered struct {
+	blk     *chain.Block
+	senders []chain.Address
+	err     error // a read or signature failure, already reported by fail's format
+}
+
+// read feeds blocks with their senders recovered on workers goroutines, until the source
+// ends, fails, or ctx is done; it closes out.
+func (v *verifier) read(ctx context.Context, src Source, workers int, out chan<- recovered) {
+	defer close(out)
+	for height := uint64(1); ; height++ {
+		blk, err := src.Next()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		var b recovered
+		if err != nil {
+			b.err = fmt.Errorf("%w: height %d: %s: %w", ErrFailed, height, CheckRead, err)
+		} else {
+			b.blk = blk
+			b.senders, b.err = v.recoverSenders(blk, workers)
+		}
+		select {
+		case out <- b:
+		case <-ctx.Done():
+			return
+		}
+		if b.err != nil {
+			return
+		}
+	}
+}
+
+// recoverSenders recovers every transaction's sender, split across workers.
+func (v *verifier) recoverSenders(blk *chain.Block, workers int) ([]chain.Address, error) {
+	senders := make([]chain.Address, len(blk.Txs))
+	errs := make([]error, len(blk.Txs))
+	var wg sync.WaitGroup
+	per := (len(blk.Txs) + workers - 1) / max(workers, 1)
+	for start := 0; start < len(blk.Txs); start += per {
+		end := min(start+per, len(blk.Txs))
+		wg.Go(func() {
+			for i := start; i < end; i++ {
+				senders[i], errs[i] = v.signer.Sender(blk.Txs[i])
+			}
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return nil, fmt.Errorf("%w: height %d: %s: transaction %d (%s): %w", ErrFailed, blk.Header.Height, CheckSignature, i, blk.Txs[i].Hash(), err)
+		}
+	}
+	return senders, nil
+}
+
+// block checks one block and executes it on the state.
+func (v *verifier) block(blk *chain.Block, senders []chain.Address) error {
+	h := &blk.Header
+	rules := v.schedule.At(v.parent.Height + 1)
+	if err := chain.CheckNext(v.parent, blk, rules, v.schedule.At(v.parent.Height)); err != nil {
+		check := CheckHeader
+		if errors.Is(err, chain.ErrBadCertificate) {
+			check = CheckCertificate
+		}
+		return v.fail(v.parent.Height+1, check, err)
+	}
+	st := chain.NewState(v.state, rules, h.Height, h.Time)
+	if err := st.BeginBlock(); err != nil {
+		return v.fail(h.Height, CheckExecution, err)
+	}
+	for i, tx := range blk.Txs {
+		entries, err := st.ApplyTx(tx, senders[i])
+		if err != nil {
+			return v.fail(h.Height, CheckExecution, fmt.Errorf("transaction %d (%s): %w", i, tx.Hash(), err))
+		}
+		v.count(entries)
+	}
+	if err := st.Err(); err != nil {
+		return v.fail(h.Height, CheckExecution, err)
+	}
+	v.state.apply(st.Changes())
+	if root := v.state.root(); root != h.StateRoot {
+		return v.fail(h.Height, CheckStateRoot, fmt.Errorf("executed, the state root is %s; the header says %s", root, h.StateRoot))
+	}
+	v.parent = chain.Parent{Height: h.Height, Hash: blk.Hash(), Time: h.Time}
+	v.last = blk
+	v.rep.Height, v.rep.Blocks, v.rep.Txs, v.rep.StateRoot = h.Height, v.rep.Blocks+1, v.rep.Txs+uint64(len(blk.Txs)), h.StateRoot
+	return nil
+}
+
+// count tallies a transaction's entries per program.
+func (v *verifier) count(entries []chain.Entry) {
+	for _, e := range entries {
+		p := v.tally[e.Program]
+		if p == nil {
+			p = &ProgramReport{Symbol: e.Program}
+			v.tally[e.Program] = p
+		}
+		switch e.Cause {
+		case chain.CauseEarn:
+			p.Earned += e.Credit
+		case chain.CauseReverse:
+			p.Reversed += e.Debit
+		case chain.CauseRedeem:
+			p.Redeemed += e.Debit
+		case chain.CauseExchangeOut:
+			p.ExchangedOut += e.Debit
+		case chain.CauseExchangeIn:
+			p.ExchangedIn += e.Credit
+		}
+	}
+}
+
+// final checks the last block's certificate, which no later block carries.
+func (v *verifier) final(src Source) error {
+	c := src.Final()
+	if v.last == nil {
+		if c != nil {
+			return v.fail(0, CheckFinal, errors.New("a certificate with no block"))
+		}
+		return nil
+	}
+	if c == nil {
+		return v.fail(v.parent.Height, CheckFinal, errors.New("no certificate for the last block"))
+	}
+	rules := v.schedule.At(v.parent.Height)
+	if err := chain.VerifyCommit(rules.ChainID, rules.Validators, v.parent.Height, v.parent.Hash, c); err != nil {
+		return v.fail(v.parent.Height, CheckFinal, err)
+	}
+	return nil
+}
+
+// conservation checks, for every program, that the entries agree with the program's record
+// and that what the program minted less what left it is what its holders hold.
+func (v *verifier) conservation() error {
+	today := chain.DayOf(v.parent.Time)
+	held := map[string]*ProgramReport{}
+	err := chain.ForEachAccount(v.state.scan, func(a chain.Address, acc *chain.Account) error {
+		for i := range acc.Holdings {
+			h := &acc.Holdings[i]
+			p := held[h.Program]
+			if p == nil {
+				p = &ProgramReport{}
+				held[h.Program] = p
+			}
+			if total := h.Balance.Total(today); total > 0 {
+				p.Balances += total
+				p.Holders++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return v.fail(v.parent.Height, CheckConservation, err)
+	}
+	return chain.ForEachProgram(v.state.scan, func(prog *chain.Program) error {
+		s := prog.Stats
+		t := v.tally[prog.Symbol]
+		if t == nil {
+			t = &ProgramReport{}
+		}
+		r := ProgramReport{
+			Symbol: prog.Symbol, Earned: s.Earned, Reversed: s.Reversed, Redeemed: s.Redeemed, Expired: s.Expired,
+			ExchangedOut: s.ExchangedOut, ExchangedIn: s.ExchangedIn, Outstanding: s.Outstanding(),
+		}
+		if h := held[prog.Symbol]; h != nil {
+			r.Balances, r.Holders = h.Balances, h.Holders
+		}
+		v.rep.Programs = append(v.rep.Programs, r)
+		switch {
+		case t.Earned != s.Earned || t.Reversed != s.Reversed || t.Redeemed != s.Redeemed ||
+			t.ExchangedOut != s.ExchangedOut || t.ExchangedIn != s.ExchangedIn:
+			return v.fail(v.parent.Height, CheckConservation, fmt.Errorf(
+				"%s: the transactions' entries (earned %d, reversed %d, redeemed %d, exchanged out %d, in %d) disagree with the program's record (%d, %d, %d, %d, %d)",
+				prog.Symbol, t.Earned, t.Reversed, t.Redeemed, t.ExchangedOut, t.ExchangedIn, s.Earned, s.Reversed, s.Redeemed, s.ExchangedOut, s.ExchangedIn))
+		case r.Outstanding != r.Balances:
+			return v.fail(v.parent.Height, CheckConservation, fmt.Errorf(
+				"%s: earned %d − reversed %d − redeemed %d − expired %d − exchanged out %d + exchanged in %d = %d, but holders hold %d",
+				prog.Symbol, s.Earned, s.Reversed, s.Redeemed, s.Expired, s.ExchangedOut, s.ExchangedIn, r.Outstanding, r.Balances))
+		}
+		return nil
+	})
+}
+
+// checks says, in words, what a successful verification checked.
+func (v *verifier) checks() []string {
+	return []string{
+		fmt.Sprintf("genesis %s is valid", v.rep.Genesis),
+		fmt.Sprintf("%d headers link to their parents, within the chain's limits and structure", v.rep.Blocks),
+		fmt.Sprintf("%d certificates: more than two thirds of the validators in force, distinct, valid signatures", v.rep.Blocks),
+		fmt.Sprintf("%d transaction signatures recovered", v.rep.Txs),
+		fmt.Sprintf("%d blocks executed again: every transaction's chain id, nonce, validity window and effect; every state root", v.rep.Blocks),
+		fmt.Sprintf("%d programs conserve their points: minted less what left equals what holders hold", len(v.rep.Programs)),
+		fmt.Sprintf("the final state root %s is certified by the last block's certificate", v.rep.StateRoot),
+	}
+}

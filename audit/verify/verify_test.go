@@ -1,0 +1,81 @@
+package verify_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/loyal-ledger/loyal/audit/export"
+	"github.com/loyal-ledger/loyal/audit/internal/testchain"
+	"github.com/loyal-ledger/loyal/audit/verify"
+	"github.com/loyal-ledger/loyal/chain"
+)
+
+// exportOf writes c whole, with the final certificate c gathered.
+func exportOf(t testing.TB, c *testchain.Chain) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := export.NewWriter(&buf, c.Genesis)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, blk := range c.Blocks {
+		if err := w.Block(blk); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Finish(c.Final); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func verifyBytes(raw []byte, o verify.Options) (*verify.Report, error) {
+	r, err := export.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return nil, err
+	}
+	return verify.Verify(context.Background(), r, o)
+}
+
+// A real chain verifies: the report's figures are the ledger's, and each program's points add
+// up — every kind of movement included.
+func TestVerifyRealChain(t *testing.T) {
+	c := testchain.Build(t, testchain.Options{Blocks: 10})
+	rep, err := verifyBytes(exportOf(t, c), verify.Options{Genesis: c.Genesis.Hash()})
+	if err != nil {
+		t.Fatalf("%v (%+v)", err, rep.Failure)
+	}
+	head := c.Ledger.Head()
+	var txs uint64
+	for _, b := range c.Blocks {
+		txs += uint64(len(b.Txs))
+	}
+	if rep.Height != head.Height || rep.Blocks != head.Height || rep.Txs != txs || rep.StateRoot != head.StateRoot || rep.Failure != nil {
+		t.Fatalf("report %+v; ledger head %+v, %d txs", rep, head, txs)
+	}
+	if len(rep.Programs) != 2 {
+		t.Fatalf("programs %+v, want ACME and BETA", rep.Programs)
+	}
+	for _, p := range rep.Programs {
+		prog, err := c.Ledger.Program(p.Symbol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Outstanding != prog.Stats.Outstanding() || p.Balances != p.Outstanding || p.Holders == 0 {
+			t.Fatalf("%s: %+v; ledger stats %+v", p.Symbol, p, prog.Stats)
+		}
+		if p.Symbol == "ACME" && (p.Expired == 0 || p.Reversed == 0 || p.Redeemed == 0 || p.ExchangedOut == 0) {
+			t.Fatalf("ACME: %+v: the generated chain must expire, reverse, redeem and exchange points", p)
+		}
+		if p.Symbol == "BETA" && p.ExchangedIn == 0 {
+			t.Fatalf("BETA: %+v: nothing exchanged in", p)
+		}
+	}
+	// Another genesis than the one trusted fails at once.
+	rep, err = verifyBytes(exportOf(t, c), verify.Options{Genesis: chain.Hash{1}})
+	if !errors.Is(err, verify.ErrFailed) || rep.Failure == nil || rep.Failure.Check != verify.CheckGenesis {
+		t.Fatalf("untrusted genesis: %v %+v", err, rep)
+	}
+}
