@@ -62,7 +62,7 @@ func Verify(ctx context.Context, src Source, o Options) (*Report, error) {
 	defer cancel() // runs before Wait: stops the reader
 	for b := range blocks {
 		if b.err != nil {
-			return v.rep, b.err
+			return v.rep, v.fail(b.height, b.check, b.err)
 		}
 		if err := v.block(b.blk, b.senders); err != nil {
 			return v.rep, err
@@ -118,11 +118,14 @@ func (v *verifier) genesis(trusted chain.Hash) error {
 	return nil
 }
 
-// recovered is a block read from the source with its transactions' senders.
+// recovered is a block read from the source with its transactions' senders, or the
+// failure to read it or recover them: at which height, by which check.
 type recovered struct {
 	blk     *chain.Block
 	senders []chain.Address
-	err     error // a read or signature failure, already reported by fail's format
+	height  uint64
+	check   string
+	err     error
 }
 
 // read feeds blocks with their senders recovered on workers goroutines, until the source
@@ -134,12 +137,11 @@ func (v *verifier) read(ctx context.Context, src Source, workers int, out chan<-
 		if errors.Is(err, io.EOF) {
 			return
 		}
-		var b recovered
+		b := recovered{blk: blk, height: height}
 		if err != nil {
-			b.err = fmt.Errorf("%w: height %d: %s: %w", ErrFailed, height, CheckRead, err)
-		} else {
-			b.blk = blk
-			b.senders, b.err = v.recoverSenders(blk, workers)
+			b.check, b.err = CheckRead, err
+		} else if b.senders, b.err = v.recoverSenders(blk, workers); b.err != nil {
+			b.check = CheckSignature
 		}
 		select {
 		case out <- b:
@@ -169,7 +171,7 @@ func (v *verifier) recoverSenders(blk *chain.Block, workers int) ([]chain.Addres
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("%w: height %d: %s: transaction %d (%s): %w", ErrFailed, blk.Header.Height, CheckSignature, i, blk.Txs[i].Hash(), err)
+			return nil, fmt.Errorf("transaction %d (%s): %w", i, blk.Txs[i].Hash(), err)
 		}
 	}
 	return senders, nil
