@@ -44,7 +44,10 @@ func TestCoalition(t *testing.T) {
 	if !t.Run("scenario", func(t *testing.T) { aliceHistory = w.scenario(t) }) {
 		return
 	}
-	t.Run("crash", func(t *testing.T) { w.crashAndRestart(t, aliceHistory) })
+	if !t.Run("crash", func(t *testing.T) { w.crashAndRestart(t, aliceHistory) }) {
+		return
+	}
+	t.Run("audit", w.audit)
 	t.Logf("end-to-end run took %v", time.Since(start).Round(time.Millisecond))
 }
 

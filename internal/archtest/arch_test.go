@@ -80,9 +80,9 @@ func TestLayers(t *testing.T) {
 		"node": {"api", "audit/export", "chain", "chain/ledger", "chain/store", "chain/store/backends", "internal/fsutil",
 			"node/consensus", "node/httpapi", "node/internal/blocksync", "node/internal/mempool", "p2p"},
 		"wallet":         {"api", "chain", "internal/fsutil"},
-		"internal/human": {"api", "chain", "wallet"},
+		"internal/human": {"api", "audit/verify", "chain", "wallet"},
 		"testnet":        {"chain", "chain/ledger", "node", "node/consensus", "p2p", "wallet"},
-		"cmd/loyal":      {"api", "chain", "internal/human", "wallet"},
+		"cmd/loyal":      {"api", "audit/export", "audit/verify", "chain", "internal/human", "wallet"},
 		"cmd/loyald":     {"chain", "node", "testnet", "wallet"},
 	} {
 		for _, imp := range imports(t, module+"/"+pkg) {
