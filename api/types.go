@@ -62,12 +62,20 @@ type TxInfo struct {
 	Tx     *chain.Tx     `json:"tx"`
 }
 
-// BlockInfo is GET /v1/blocks/{height|latest}: the block and the commit certificate this node
-// holds for it (nil until the next block or the node's own commit provides one).
+// BlockInfo is GET /v1/blocks/{height|latest}: the block and a commit certificate for it.
+//
+// For every block below the node's head, Commit is the canonical certificate: the LastCommit
+// carried by the next block, whose header's LastCommitHash commits to it. Every honest node
+// serves the same one, byte for byte, and Canonical is true. The head has no next block yet:
+// Commit is then the certificate this node holds for it (the precommits it collected, or the
+// one a peer sent with the block), which another node may hold a different, equally valid set
+// of, and Canonical is false. Ask again once the chain has grown for the head's canonical
+// certificate.
 type BlockInfo struct {
-	Hash   chain.Hash    `json:"hash"`
-	Block  *chain.Block  `json:"block"`
-	Commit *chain.Commit `json:"commit,omitempty"`
+	Hash      chain.Hash    `json:"hash"`
+	Block     *chain.Block  `json:"block"`
+	Commit    *chain.Commit `json:"commit,omitempty"`
+	Canonical bool          `json:"canonical"` // Commit is the one the next header commits to
 }
 
 // AccountInfo is GET /v1/accounts/{address}.

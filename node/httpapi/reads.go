@@ -44,11 +44,35 @@ func (s *Server) block(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	info := api.BlockInfo{Hash: blk.Hash(), Block: blk}
-	if c, err := l.SeenCommit(height); err == nil {
-		info.Commit = c
+	info, _, err := s.blockInfo(blk)
+	if err != nil {
+		return err
 	}
 	return writeJSON(w, http.StatusOK, info)
+}
+
+// blockInfo is blk with its certificate: the canonical one, carried by the next block, when
+// the ledger holds that block (returned too, so that a range reads each block once); else,
+// blk being the head, the one this node holds, marked as not canonical.
+func (s *Server) blockInfo(blk *chain.Block) (api.BlockInfo, *chain.Block, error) {
+	info := api.BlockInfo{Hash: blk.Hash(), Block: blk}
+	next, err := s.l.Block(blk.Header.Height + 1)
+	if err == nil {
+		if next.LastCommit == nil || next.LastCommit.BlockHash != info.Hash { // the ledger checked both
+			return api.BlockInfo{}, nil, fmt.Errorf("%w: block %d carries no certificate of block %d", ledger.ErrCorrupt, next.Header.Height, blk.Header.Height)
+		}
+		info.Commit, info.Canonical = next.LastCommit, true
+		return info, next, nil
+	}
+	if !errors.Is(err, ledger.ErrNotFound) {
+		return api.BlockInfo{}, nil, err
+	}
+	c, err := s.l.SeenCommit(blk.Header.Height)
+	if err != nil && !errors.Is(err, ledger.ErrNotFound) { // none: served without one
+		return api.BlockInfo{}, nil, err
+	}
+	info.Commit = c
+	return info, nil, nil
 }
 
 // account is GET /v1/accounts/{address}: balances as of the head block's day.
