@@ -75,6 +75,19 @@ func TestNodesServeTheCanonicalCertificate(t *testing.T) {
 		for height := uint64(1); height <= head; height++ {
 			served[i][height] = h.getBlock(i, height)
 		}
+		// The range serves each block as the single read does.
+		var ranged uint64
+		err := h.c.Client(i).EachBlock(ctxFor(t, 30*time.Second), 1, head, func(b api.BlockInfo) error {
+			ranged++
+			one := served[i][b.Block.Header.Height].info
+			if b.Hash != one.Hash || b.Canonical != one.Canonical || !bytes.Equal(b.Commit.Encode(), one.Commit.Encode()) {
+				t.Errorf("node %d, block %d: the range serves %+v, the single read %+v", i, b.Block.Header.Height, b, one)
+			}
+			return nil
+		})
+		if err != nil || ranged != head {
+			t.Fatalf("node %d: the range served %d blocks of %d: %v", i, ranged, head, err)
+		}
 		if got := h.height(i); got != head {
 			t.Fatalf("node %d moved on to height %d while the test read it", i, got)
 		}

@@ -2,8 +2,11 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
 
@@ -20,6 +24,7 @@ import (
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
 	"github.com/loyal-ledger/loyal/chain/store/pebble"
+	"github.com/loyal-ledger/loyal/wallet"
 )
 
 // testChain is a real ledger on a pebble store with four validators, served over real HTTP.
@@ -431,5 +436,68 @@ func TestBlocksPageIsAPIBlocks(t *testing.T) {
 	}
 	if !bytes.Equal(again, written) {
 		t.Fatalf("blocksPage wrote\n%s\napi.Blocks writes\n%s", written, again)
+	}
+}
+
+// The wallet's Blocks reads one page and EachBlock follows the pages to the end, or until its
+// function fails; the node's refusals come back as *wallet.APIError.
+func TestWalletReadsBlockRanges(t *testing.T) {
+	c := newTestChain(t, chain.DefaultParams())
+	const n = MaxBlockRange + 5
+	for range n {
+		c.produce()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client := &wallet.Client{BaseURL: c.url}
+	page, err := client.Blocks(ctx, 2, 4)
+	if err != nil || len(page.Blocks) != 3 || page.Blocks[0].Block.Header.Height != 2 || page.Next != 0 || page.Height != n {
+		t.Fatalf("Blocks(2, 4): %+v %v", page, err)
+	}
+	if page, err = client.Blocks(ctx, 1, 0); err != nil || len(page.Blocks) != MaxBlockRange || page.Next != MaxBlockRange+1 {
+		t.Fatalf("Blocks(1, 0): %d blocks, next %d, %v", len(page.Blocks), page.Next, err)
+	}
+	if page, err = client.Blocks(ctx, n, 0); err != nil || len(page.Blocks) != 1 || page.Blocks[0].Canonical || page.Next != 0 {
+		t.Fatalf("Blocks(head, 0): %+v %v", page, err)
+	}
+
+	for _, r := range []struct{ from, to, last uint64 }{{1, 0, n}, {3, MaxBlockRange + 3, MaxBlockRange + 3}, {7, n + 50, n}} {
+		var got []uint64
+		err := client.EachBlock(ctx, r.from, r.to, func(b api.BlockInfo) error {
+			got = append(got, b.Block.Header.Height)
+			if b.Canonical != (b.Block.Header.Height < n) {
+				return fmt.Errorf("block %d: canonical %v", b.Block.Header.Height, b.Canonical)
+			}
+			return nil
+		})
+		if err != nil || !slices.Equal(got, span(r.from, r.last)) {
+			t.Errorf("EachBlock(%d, %d): %d blocks from %v, %v", r.from, r.to, len(got), got[:min(len(got), 1)], err)
+		}
+	}
+	var got []uint64
+	stop := errors.New("stop")
+	err = client.EachBlock(ctx, 7, 9, func(b api.BlockInfo) error {
+		if got = append(got, b.Block.Header.Height); len(got) == 2 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || !slices.Equal(got, span(7, 8)) {
+		t.Errorf("EachBlock(7, 9) stopped by its function: %v, %v", got, err)
+	}
+
+	for _, r := range []struct {
+		from, to uint64
+		status   int
+		code     string
+	}{{n + 1, 0, 404, "not_found"}, {0, 3, 400, "bad_request"}, {5, 4, 400, "bad_request"}} {
+		var apiErr *wallet.APIError
+		if _, err := client.Blocks(ctx, r.from, r.to); !errors.As(err, &apiErr) || apiErr.Status != r.status || apiErr.Code != r.code {
+			t.Errorf("Blocks(%d, %d): %v, want %d %s", r.from, r.to, err, r.status, r.code)
+		}
+		err := client.EachBlock(ctx, r.from, r.to, func(api.BlockInfo) error { return nil })
+		if !errors.As(err, &apiErr) || apiErr.Code != r.code {
+			t.Errorf("EachBlock(%d, %d): %v, want %s", r.from, r.to, err, r.code)
+		}
 	}
 }
