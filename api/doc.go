@@ -13,4 +13,8 @@
 // heights, nonces and times are uint64 and travel as decimal strings; small counts and
 // indexes are JSON numbers. A proof in TxProof or AccountProof verifies with package chain
 // alone (chain.TxProof.Verify, chain.StateProof.Verify) against a header the caller trusts.
+// So does a block's certificate (chain.VerifyCommit, with the validators in force): below the
+// head it is the canonical one (BlockInfo.Canonical), the same from every node and the one
+// the next header's LastCommitHash commits to. Blocks pages through the chain in order, a
+// bounded page at a time, each page saying where the next starts.
 package api

@@ -62,12 +62,33 @@ type TxInfo struct {
 	Tx     *chain.Tx     `json:"tx"`
 }
 
-// BlockInfo is GET /v1/blocks/{height|latest}: the block and the commit certificate this node
-// holds for it (nil until the next block or the node's own commit provides one).
+// BlockInfo is GET /v1/blocks/{height|latest}, and each block of GET /v1/blocks: the block
+// and a commit certificate for it.
+//
+// For every block below the node's head, Commit is the canonical certificate: the LastCommit
+// carried by the next block, whose header's LastCommitHash commits to it. Every honest node
+// serves the same one, byte for byte, and Canonical is true. The head has no next block yet:
+// Commit is then the certificate this node holds for it (the precommits it collected, or the
+// one a peer sent with the block), which another node may hold a different, equally valid set
+// of, and Canonical is false. Ask again once the chain has grown for the head's canonical
+// certificate.
 type BlockInfo struct {
-	Hash   chain.Hash    `json:"hash"`
-	Block  *chain.Block  `json:"block"`
-	Commit *chain.Commit `json:"commit,omitempty"`
+	Hash      chain.Hash    `json:"hash"`
+	Block     *chain.Block  `json:"block"`
+	Commit    *chain.Commit `json:"commit,omitempty"`
+	Canonical bool          `json:"canonical"` // Commit is the one the next header commits to
+}
+
+// Blocks is GET /v1/blocks?from=A&to=B: the blocks from A up to B (B clipped to the head;
+// absent, the head), ascending and consecutive, each as GET /v1/blocks/{height} serves it
+// (only the head's certificate is not canonical). One answer is a page: at most
+// httpapi.MaxBlockRange blocks and, past the first block, at most httpapi.MaxBlockRangeBytes
+// of JSON. Next is the height to ask for next when the page stopped short of B and the head;
+// it is absent (0) when the page reached them. Height is the node's head when it answered.
+type Blocks struct {
+	Height uint64      `json:"height,string"`
+	Next   uint64      `json:"next,string,omitempty"`
+	Blocks []BlockInfo `json:"blocks"`
 }
 
 // AccountInfo is GET /v1/accounts/{address}.

@@ -206,6 +206,72 @@ func (c *Client) LatestBlock(ctx context.Context) (api.BlockInfo, error) {
 	return b, err
 }
 
+// Blocks is one page of GET /v1/blocks?from=A&to=B: the blocks from from up to to (0: up to
+// the head), ascending, as many as the node serves in one answer; Next says where the next
+// page starts, 0 once the page reached to or the head. A from beyond the head is an
+// *APIError with code "not_found". The answer is checked to start at from and to hold
+// consecutive heights no higher than to (ErrBadAnswer otherwise); the blocks and their
+// certificates themselves are the caller's to verify.
+func (c *Client) Blocks(ctx context.Context, from, to uint64) (api.Blocks, error) {
+	q := url.Values{"from": {strconv.FormatUint(from, 10)}}
+	if to > 0 {
+		q.Set("to", strconv.FormatUint(to, 10))
+	}
+	var page api.Blocks
+	if err := c.get(ctx, "/v1/blocks", q, &page); err != nil {
+		return api.Blocks{}, err
+	}
+	if err := checkBlocks(page, from, to); err != nil {
+		return api.Blocks{}, err
+	}
+	return page, nil
+}
+
+// checkBlocks checks that page answers GET /v1/blocks?from=from&to=to (to 0: no to).
+func checkBlocks(page api.Blocks, from, to uint64) error {
+	if len(page.Blocks) == 0 {
+		return fmt.Errorf("%w: blocks from %d: an empty page", ErrBadAnswer, from)
+	}
+	for i, b := range page.Blocks {
+		if b.Block == nil || b.Block.Header.Height != from+uint64(i) {
+			return fmt.Errorf("%w: blocks from %d: entry %d is not block %d", ErrBadAnswer, from, i, from+uint64(i))
+		}
+	}
+	last := from + uint64(len(page.Blocks)) - 1
+	switch {
+	case to > 0 && last > to:
+		return fmt.Errorf("%w: blocks from %d to %d: the page goes on to %d", ErrBadAnswer, from, to, last)
+	case last > page.Height:
+		return fmt.Errorf("%w: blocks from %d: the page goes on to %d, past the head %d", ErrBadAnswer, from, last, page.Height)
+	case page.Next != 0 && (page.Next != last+1 || page.Next > page.Height || to > 0 && page.Next > to):
+		return fmt.Errorf("%w: blocks from %d: the page ends at %d but says to go on from %d", ErrBadAnswer, from, last, page.Next)
+	}
+	return nil
+}
+
+// EachBlock calls fn with every block from from up to to (0: up to the head when the pages
+// are fetched), in ascending order, following Blocks' pages; it stops at fn's first error
+// and returns it. Only the node's head comes with a certificate that is not canonical
+// (api.BlockInfo.Canonical): a caller that needs certified blocks only stops before it.
+// fn may keep the BlockInfo it is given.
+func (c *Client) EachBlock(ctx context.Context, from, to uint64, fn func(api.BlockInfo) error) error {
+	for {
+		page, err := c.Blocks(ctx, from, to)
+		if err != nil {
+			return err
+		}
+		for _, b := range page.Blocks {
+			if err := fn(b); err != nil {
+				return err
+			}
+		}
+		if page.Next == 0 {
+			return nil
+		}
+		from = page.Next
+	}
+}
+
 // Account is GET /v1/accounts/{address}.
 func (c *Client) Account(ctx context.Context, a chain.Address) (api.AccountInfo, error) {
 	var info api.AccountInfo

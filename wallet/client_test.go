@@ -3,8 +3,10 @@ package wallet
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -47,6 +49,53 @@ func TestAPIErrorDecoding(t *testing.T) {
 			}
 			if err.Error() != tt.text {
 				t.Errorf("Error() = %q, want %q", err.Error(), tt.text)
+			}
+		})
+	}
+}
+
+// Blocks checks that a node's page answers the range asked for, and refuses one that does
+// not: EachBlock relies on it to make progress and to miss no block.
+func TestBlocksRefusesAPageThatDoesNotFit(t *testing.T) {
+	page := func(height, next string, heights ...int) string {
+		var blocks []string
+		for _, h := range heights {
+			blocks = append(blocks, fmt.Sprintf(`{"block":{"header":{"height":"%d"}}}`, h))
+		}
+		return fmt.Sprintf(`{"height":%q,"next":%q,"blocks":[%s]}`, height, next, strings.Join(blocks, ","))
+	}
+	tests := []struct {
+		name     string
+		from, to uint64
+		body     string
+		ok       bool
+	}{
+		{"a page", 2, 0, page("9", "4", 2, 3), true},
+		{"the last page", 2, 3, page("9", "0", 2, 3), true},
+		{"up to the head", 2, 0, page("3", "0", 2, 3), true},
+		{"empty", 2, 0, page("9", "0"), false},
+		{"starts elsewhere", 2, 0, page("9", "0", 3), false},
+		{"skips a height", 2, 0, page("9", "0", 2, 4), false},
+		{"repeats a height", 2, 0, page("9", "0", 2, 2), false},
+		{"goes down", 2, 0, page("9", "0", 2, 1), false},
+		{"past to", 2, 3, page("9", "0", 2, 3, 4), false},
+		{"past the head", 2, 0, page("3", "0", 2, 3, 4), false},
+		{"next skips", 2, 0, page("9", "5", 2, 3), false},
+		{"next goes back", 2, 0, page("9", "2", 2, 3), false},
+		{"next past to", 2, 3, page("9", "4", 2, 3), false},
+		{"next past the head", 2, 0, page("3", "4", 2, 3), false},
+		{"no block", 2, 0, `{"height":"9","blocks":[null]}`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = w.Write([]byte(tt.body))
+			}))
+			defer srv.Close()
+			c := &Client{BaseURL: srv.URL}
+			_, err := c.Blocks(context.Background(), tt.from, tt.to)
+			if tt.ok && err != nil || !tt.ok && !errors.Is(err, ErrBadAnswer) {
+				t.Errorf("Blocks(%d, %d) of %s: %v", tt.from, tt.to, tt.body, err)
 			}
 		})
 	}

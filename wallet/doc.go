@@ -18,6 +18,7 @@
 //	tx, err := wallet.Wait(ctx, c, sub.Hash)           // until committed or ctx is done
 //
 //	acct, _ := c.Account(ctx, alice.Address)         // an api.AccountInfo
+//	err = c.EachBlock(ctx, 1, 0, func(b api.BlockInfo) error { ... }) // the chain, page by page
 //
 // A non-2xx answer of the node is an *APIError carrying the API's stable error code; use
 // errors.As to read it. The Client is safe for concurrent use; a Keystore is safe for

@@ -32,6 +32,9 @@ var (
 	ErrKeyNotFile = errors.New("wallet: a private key was given instead of a key file")
 	// ErrResponseTooLarge is a node answer larger than MaxResponseBytes.
 	ErrResponseTooLarge = errors.New("wallet: response too large")
+	// ErrBadAnswer is a node answer that does not fit the request: a block range that does
+	// not start where asked, skips or repeats a height, or goes past its end.
+	ErrBadAnswer = errors.New("wallet: the node's answer does not fit the request")
 )
 
 // wrapped is a sentinel with its own message that still matches the error it refines.

@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +25,15 @@ const (
 func (s *Server) status(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, s.b.Status())
 }
+
+// Block range pages (GET /v1/blocks?from=A&to=B).
+const (
+	// MaxBlockRange is the most blocks one answer holds.
+	MaxBlockRange = 100
+	// MaxBlockRangeBytes bounds the JSON of one answer: a page stops before the block that
+	// would take it past this, unless that block is the first (a block's JSON can be larger).
+	MaxBlockRangeBytes = 8 << 20
+)
 
 // block is GET /v1/blocks/{height|latest}.
 func (s *Server) block(w http.ResponseWriter, r *http.Request) error {
@@ -44,11 +56,126 @@ func (s *Server) block(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	info := api.BlockInfo{Hash: blk.Hash(), Block: blk}
-	if c, err := l.SeenCommit(height); err == nil {
-		info.Commit = c
+	info, _, err := s.blockInfo(blk)
+	if err != nil {
+		return err
 	}
 	return writeJSON(w, http.StatusOK, info)
+}
+
+// blockInfo is blk with its certificate: the canonical one, carried by the next block, when
+// the ledger holds that block (returned too, so that a range reads each block once); else,
+// blk being the head, the one this node holds, marked as not canonical.
+func (s *Server) blockInfo(blk *chain.Block) (api.BlockInfo, *chain.Block, error) {
+	info := api.BlockInfo{Hash: blk.Hash(), Block: blk}
+	next, err := s.l.Block(blk.Header.Height + 1)
+	if err == nil {
+		if next.LastCommit == nil || next.LastCommit.BlockHash != info.Hash { // the ledger checked both
+			return api.BlockInfo{}, nil, fmt.Errorf("%w: block %d carries no certificate of block %d", ledger.ErrCorrupt, next.Header.Height, blk.Header.Height)
+		}
+		info.Commit, info.Canonical = next.LastCommit, true
+		return info, next, nil
+	}
+	if !errors.Is(err, ledger.ErrNotFound) {
+		return api.BlockInfo{}, nil, err
+	}
+	c, err := s.l.SeenCommit(blk.Header.Height)
+	if err != nil && !errors.Is(err, ledger.ErrNotFound) { // none: served without one
+		return api.BlockInfo{}, nil, err
+	}
+	info.Commit = c
+	return info, nil, nil
+}
+
+// blocksPage is api.Blocks with each block encoded already: the page is cut by its size.
+// TestBlocksPageIsAPIBlocks checks that the two encode alike.
+type blocksPage struct {
+	Height uint64            `json:"height,string"`
+	Next   uint64            `json:"next,string,omitempty"`
+	Blocks []json.RawMessage `json:"blocks"`
+}
+
+// blocks is GET /v1/blocks?from=A&to=B (api.Blocks): from A to B or the head, whichever is
+// lower, at most MaxBlockRange blocks and MaxBlockRangeBytes of JSON but at least one block.
+func (s *Server) blocks(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	from, err := heightParam(q, "from")
+	if err != nil {
+		return err
+	}
+	to := uint64(math.MaxUint64)
+	if q.Has("to") {
+		if to, err = heightParam(q, "to"); err != nil {
+			return err
+		}
+	}
+	switch head := s.l.Head().Height; {
+	case from == 0:
+		return fmt.Errorf("%w: from=0: the first block is 1", ErrBadRequest)
+	case to < from:
+		return fmt.Errorf("%w: to=%d is below from=%d", ErrBadRequest, to, from)
+	case from > head:
+		return fmt.Errorf("%w: from=%d is beyond the head, %d", ErrNotFound, from, head)
+	default:
+		to = min(to, head)
+		page := blocksPage{Height: head}
+		if err := s.fillPage(&page, from, to); err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, page)
+	}
+}
+
+// fillPage puts blocks from..to (to at most the head) into page, as many as the limits let
+// it, and sets page.Next if it stopped short of to.
+func (s *Server) fillPage(page *blocksPage, from, to uint64) error {
+	// Every byte but the blocks' and their commas, with the widest Next.
+	size := len(`{"height":"","next":"","blocks":[]}`+"\n") + 2*len(strconv.FormatUint(math.MaxUint64, 10))
+	blk, err := s.l.Block(from)
+	if err != nil {
+		return err
+	}
+	for h := from; ; h++ {
+		if len(page.Blocks) == MaxBlockRange {
+			page.Next = h
+			return nil
+		}
+		info, next, err := s.blockInfo(blk)
+		if err != nil {
+			return err
+		}
+		raw, err := json.Marshal(info)
+		if err != nil {
+			return err
+		}
+		if len(page.Blocks) > 0 {
+			size++ // the comma before it
+		}
+		if size += len(raw); len(page.Blocks) > 0 && size > MaxBlockRangeBytes {
+			page.Next = h
+			return nil
+		}
+		page.Blocks = append(page.Blocks, raw)
+		if h == to {
+			return nil
+		}
+		if blk = next; blk == nil { // h < to ≤ the head, so the ledger holds block h+1
+			return fmt.Errorf("%w: no block %d below the head", ledger.ErrCorrupt, h+1)
+		}
+	}
+}
+
+// heightParam reads the query parameter name, given once, as a decimal height.
+func heightParam(q url.Values, name string) (uint64, error) {
+	vs := q[name]
+	if len(vs) != 1 {
+		return 0, fmt.Errorf("%w: want one %s=HEIGHT, got %d", ErrBadRequest, name, len(vs))
+	}
+	h, err := strconv.ParseUint(vs[0], 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %s=%q is not a height", ErrBadRequest, name, vs[0])
+	}
+	return h, nil
 }
 
 // account is GET /v1/accounts/{address}: balances as of the head block's day.

@@ -99,6 +99,7 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /v1/status", s.status)
 	handle("POST /v1/txs", s.limitWrites(s.submit))
 	handle("GET /v1/txs/{hash}", s.tx)
+	handle("GET /v1/blocks", s.blocks)
 	handle("GET /v1/blocks/{height}", s.block)
 	handle("GET /v1/accounts/{address}", s.account)
 	handle("GET /v1/accounts/{address}/history", s.history)
