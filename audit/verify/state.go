@@ -55,3 +55,14 @@ func (m *memState) scan(prefix []byte, fn func(k, v []byte) error) error {
 	}
 	return nil
 }
+
+// prove returns a prover of records against the state after the block with header h, valid
+// until the next block is applied.
+func (m *memState) prove(h *chain.Header) func(key []byte) (*chain.StateProof, error) {
+	return func(key []byte) (*chain.StateProof, error) {
+		return &chain.StateProof{
+			Height: h.Height, StateRoot: h.StateRoot, Key: bytes.Clone(key),
+			Value: bytes.Clone(m.records[string(key)]), Proof: m.tree.Prove(smt.HashKey(key)),
+		}, nil
+	}
+}

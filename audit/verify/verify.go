@@ -30,6 +30,24 @@ type Options struct {
 	// Progress, if set, is called after each block with the height and the transactions so
 	// far, from Verify's goroutine.
 	Progress func(height, txs uint64)
+	// Observe, if set, is called after each block has passed every check, from Verify's
+	// goroutine, with what the block did (reports and proofs are built on it).
+	Observe func(*Observed) error
+	// StopAt, if not zero, ends the verification after that height (the final certificate
+	// is then the one the next block carries): a proof or a report as of a past height.
+	StopAt uint64
+}
+
+// Observed is one verified block, as Options.Observe sees it: the block, its transactions'
+// senders and entries, and the state after it. The state and the slices are valid only
+// during the call; the state must not be changed.
+type Observed struct {
+	Block   *chain.Block
+	Senders []chain.Address
+	Entries [][]chain.Entry // per transaction
+	State   chain.StateReader
+	Scan    chain.StateScanner // records in key order, by prefix
+	Prove   func(key []byte) (*chain.StateProof, error)
 }
 
 // ErrFailed is a chain that does not verify; Report.Failure says where and why.
@@ -42,6 +60,7 @@ var ErrFailed = &chain.Error{Code: "verify_failed", Msg: "the chain does not ver
 func Verify(ctx context.Context, src Source, o Options) (*Report, error) {
 	g := src.Genesis()
 	v := &verifier{
+		observe: o.Observe, stopAt: o.StopAt,
 		g: g, schedule: chain.NewSchedule(g), signer: chain.NewSigner(g.ChainID, g.Hash()),
 		state: newMemState(), tally: map[string]*ProgramReport{},
 		rep: &Report{Genesis: g.Hash()},
@@ -64,6 +83,17 @@ func Verify(ctx context.Context, src Source, o Options) (*Report, error) {
 		if b.err != nil {
 			return v.rep, v.fail(b.height, b.check, b.err)
 		}
+		if v.stopAt != 0 && b.blk.Header.Height == v.stopAt+1 {
+			// The block after the last one asked for: its header's link and the certificate
+			// it carries certify the last one. It is checked as far as that, not executed.
+			rules := v.schedule.At(b.blk.Header.Height)
+			if err := chain.CheckNext(v.parent, b.blk, rules, v.schedule.At(v.parent.Height)); err != nil {
+				return v.rep, v.fail(b.blk.Header.Height, CheckHeader, err)
+			}
+			v.pending = b.blk.LastCommit
+			cancel()
+			break
+		}
 		if err := v.block(b.blk, b.senders); err != nil {
 			return v.rep, err
 		}
@@ -71,8 +101,11 @@ func Verify(ctx context.Context, src Source, o Options) (*Report, error) {
 			o.Progress(v.rep.Height, v.rep.Txs)
 		}
 	}
-	if err := ctx.Err(); err != nil {
+	if err := ctx.Err(); err != nil && v.pending == nil {
 		return v.rep, err
+	}
+	if v.stopAt != 0 && v.rep.Height < v.stopAt {
+		return v.rep, v.fail(v.rep.Height, CheckRead, fmt.Errorf("the chain ends at height %d, before %d", v.rep.Height, v.stopAt))
 	}
 	if err := v.final(src); err != nil {
 		return v.rep, err
@@ -86,6 +119,9 @@ func Verify(ctx context.Context, src Source, o Options) (*Report, error) {
 
 // verifier is the state of one verification, owned by Verify's goroutine.
 type verifier struct {
+	observe  func(*Observed) error
+	stopAt   uint64
+	pending  *chain.Commit // with StopAt: the certificate of the last block, from the block after it
 	g        *chain.Genesis
 	schedule *chain.Schedule
 	signer   *chain.Signer
@@ -192,12 +228,19 @@ func (v *verifier) block(blk *chain.Block, senders []chain.Address) error {
 	if err := st.BeginBlock(); err != nil {
 		return v.fail(h.Height, CheckExecution, err)
 	}
+	var all [][]chain.Entry
+	if v.observe != nil {
+		all = make([][]chain.Entry, 0, len(blk.Txs))
+	}
 	for i, tx := range blk.Txs {
 		entries, err := st.ApplyTx(tx, senders[i])
 		if err != nil {
 			return v.fail(h.Height, CheckExecution, fmt.Errorf("transaction %d (%s): %w", i, tx.Hash(), err))
 		}
 		v.count(entries)
+		if v.observe != nil {
+			all = append(all, entries)
+		}
 	}
 	if err := st.Err(); err != nil {
 		return v.fail(h.Height, CheckExecution, err)
@@ -209,6 +252,12 @@ func (v *verifier) block(blk *chain.Block, senders []chain.Address) error {
 	v.parent = chain.Parent{Height: h.Height, Hash: blk.Hash(), Time: h.Time}
 	v.last = blk
 	v.rep.Height, v.rep.Blocks, v.rep.Txs, v.rep.StateRoot = h.Height, v.rep.Blocks+1, v.rep.Txs+uint64(len(blk.Txs)), h.StateRoot
+	if v.observe != nil {
+		ob := &Observed{Block: blk, Senders: senders, Entries: all, State: v.state, Scan: v.state.scan, Prove: v.state.prove(h)}
+		if err := v.observe(ob); err != nil {
+			return fmt.Errorf("verify: observing block %d: %w", h.Height, err)
+		}
+	}
 	return nil
 }
 
@@ -237,7 +286,10 @@ func (v *verifier) count(entries []chain.Entry) {
 
 // final checks the last block's certificate, which no later block carries.
 func (v *verifier) final(src Source) error {
-	c := src.Final()
+	c := v.pending
+	if c == nil {
+		c = src.Final()
+	}
 	if v.last == nil {
 		if c != nil {
 			return v.fail(0, CheckFinal, errors.New("a certificate with no block"))

@@ -79,3 +79,38 @@ func TestVerifyRealChain(t *testing.T) {
 		t.Fatalf("untrusted genesis: %v %+v", err, rep)
 	}
 }
+
+// StopAt verifies up to a past height, certified by the certificate the next block carries;
+// Observe sees every verified block with its entries and the state after it, and proves
+// records against it.
+func TestStopAtAndObserve(t *testing.T) {
+	c := testchain.Build(t, testchain.Options{Blocks: 3})
+	const stop = 5
+	var seen []uint64
+	var entries int
+	customer := testchain.Addr(c.Keys["c0"])
+	rep, err := verifyBytes(exportOf(t, c), verify.Options{StopAt: stop, Observe: func(o *verify.Observed) error {
+		seen = append(seen, o.Block.Header.Height)
+		if len(o.Entries) != len(o.Block.Txs) || len(o.Senders) != len(o.Block.Txs) {
+			t.Fatalf("block %d: %d entries and %d senders for %d txs", o.Block.Header.Height, len(o.Entries), len(o.Senders), len(o.Block.Txs))
+		}
+		for _, e := range o.Entries {
+			entries += len(e)
+		}
+		p, err := o.Prove(chain.AccountKey(customer))
+		if err != nil {
+			return err
+		}
+		return p.Verify(&o.Block.Header)
+	}})
+	if err != nil {
+		t.Fatalf("%v %+v", err, rep.Failure)
+	}
+	if rep.Height != stop || rep.StateRoot != c.Blocks[stop-1].Header.StateRoot || len(seen) != stop || seen[stop-1] != stop || entries == 0 {
+		t.Fatalf("report %+v, observed %v (%d entries)", rep, seen, entries)
+	}
+	// Past the chain's end: a failure, not a shorter report.
+	if _, err := verifyBytes(exportOf(t, c), verify.Options{StopAt: uint64(len(c.Blocks)) + 1}); !errors.Is(err, verify.ErrFailed) {
+		t.Fatalf("StopAt past the end: %v", err)
+	}
+}

@@ -19,7 +19,7 @@ import (
 func auditCommands() []*cli.Command {
 	return []*cli.Command{{
 		Name: "audit", Usage: "verify the chain from genesis, trusting no node", Category: "auditor", Action: groupAction,
-		Subcommands: []*cli.Command{{
+		Subcommands: append(append([]*cli.Command{{
 			Name:  "verify",
 			Usage: "check every header, certificate, signature and state root from genesis, and each program's conservation",
 			Flags: []cli.Flag{
@@ -28,7 +28,7 @@ func auditCommands() []*cli.Command {
 				&cli.IntFlag{Name: "workers", Usage: "signature recovery goroutines (default: every core)"},
 			},
 			Action: auditVerify,
-		}},
+		}}, auditProofCommands()...), auditReportCommands()...),
 	}}
 }
 
