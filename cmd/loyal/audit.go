@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -36,34 +35,18 @@ func auditVerify(c *cli.Context) error {
 	if _, err := args(c, 0); err != nil {
 		return err
 	}
-	if err := need(c, "file"); err != nil {
-		return err
-	}
-	var trusted chain.Hash
-	if path := c.String("genesis"); path != "" {
-		g, err := chain.LoadGenesis(path)
-		if err != nil {
-			return err
-		}
-		trusted = g.Hash()
-	}
-	f, err := os.Open(c.String("file"))
+	trusted, err := trustedGenesis(c)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	st, err := f.Stat()
+	src, err := openAuditSource(c)
 	if err != nil {
 		return err
 	}
-	counted := &countingReader{r: f}
-	progress := human.NewProgress(c.App.ErrWriter, "verifying", st.Size(), true, isTerminal(c.App.ErrWriter) && !c.Bool("json"))
-	opts := verify.Options{Genesis: trusted, Workers: c.Int("workers"), Progress: func(height, txs uint64) {
-		progress.Set(counted.n.Load(), fmt.Sprintf("height %d, %d txs", height, txs))
-	}}
-	rep, err := verifyFile(c.Context, counted, opts)
-	progress.Finish()
-	if rep == nil { // the file's header or genesis could not be read
+	defer src.Close()
+	opts := verify.Options{Genesis: trusted, Workers: c.Int("workers")}
+	rep, err := runVerify(c, src, opts)
+	if rep == nil { // the source's header or genesis could not be read
 		rep = &verify.Report{Failure: &verify.Failure{Check: verify.CheckRead, Error: err.Error()}}
 	}
 	if perr := output(c, rep, func(w io.Writer) error { return human.WriteVerifyReport(w, rep) }); perr != nil {
@@ -72,12 +55,70 @@ func auditVerify(c *cli.Context) error {
 	return err
 }
 
-func verifyFile(ctx context.Context, r io.Reader, o verify.Options) (*verify.Report, error) {
-	er, err := export.NewReader(r)
-	if err != nil {
-		return nil, fmt.Errorf("%w: height 0: %s: %w", verify.ErrFailed, verify.CheckRead, err)
+// trustedGenesis is the hash of the genesis file --genesis names, or zero without one.
+func trustedGenesis(c *cli.Context) (chain.Hash, error) {
+	path := c.String("genesis")
+	if path == "" {
+		return chain.Hash{}, nil
 	}
-	return verify.Verify(ctx, er, o)
+	g, err := chain.LoadGenesis(path)
+	if err != nil {
+		return chain.Hash{}, err
+	}
+	return g.Hash(), nil
+}
+
+// auditSource is where an auditor's command reads the chain from: an export file (--file).
+type auditSource struct {
+	open    func() (verify.Source, error) // reads the header and genesis
+	total   int64                         // units of progress: bytes of the file
+	done    func() int64
+	closeFn func()
+}
+
+func (s *auditSource) Close() { s.closeFn() }
+
+// openAuditSource opens the chain the command names with --file.
+func openAuditSource(c *cli.Context) (*auditSource, error) {
+	if err := need(c, "file"); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(c.String("file"))
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	counted := &countingReader{r: f}
+	return &auditSource{
+		open: func() (verify.Source, error) {
+			r, err := export.NewReader(counted)
+			if err != nil {
+				return nil, fmt.Errorf("%w: height 0: %s: %w", verify.ErrFailed, verify.CheckRead, err)
+			}
+			return r, nil
+		},
+		total: st.Size(), done: counted.n.Load, closeFn: func() { f.Close() },
+	}, nil
+}
+
+// runVerify verifies src with o, showing progress on standard error (a bar on a terminal,
+// plain lines otherwise, none with --json on a terminal). A nil report: src could not be
+// opened.
+func runVerify(c *cli.Context, src *auditSource, o verify.Options) (*verify.Report, error) {
+	s, err := src.open()
+	if err != nil {
+		return nil, err
+	}
+	progress := human.NewProgress(c.App.ErrWriter, "verifying", src.total, true, isTerminal(c.App.ErrWriter) && !c.Bool("json"))
+	defer progress.Finish()
+	o.Progress = func(height, txs uint64) {
+		progress.Set(src.done(), fmt.Sprintf("height %d, %d txs", height, txs))
+	}
+	return verify.Verify(c.Context, s, o)
 }
 
 // countingReader counts the bytes read through it, for the progress of a file. The
