@@ -38,6 +38,19 @@ func (w *world) audit(t *testing.T) {
 		w.fatalf(t, "audit verify printed no verdict:\n%s", human)
 	}
 
+	// The same from the running node, through its public API alone.
+	w.startNode(t)
+	r = w.ok(t, "audit", "verify", "--genesis", genesis)
+	if !strings.Contains(r.stdout, "OK: every check passed") {
+		w.fatalf(t, "audit verify from the node printed no verdict:\n%s", r)
+	}
+	fromNode := filepath.Join(t.TempDir(), "node.export")
+	w.ok(t, "audit", "export", "--out", fromNode)
+	w.stopNode(t)
+	if r := w.ok(t, "audit", "verify", "--file", fromNode, "--genesis", genesis); !strings.Contains(r.stdout, "OK: every check passed") {
+		w.fatalf(t, "the node's export does not verify:\n%s", r)
+	}
+
 	raw, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)

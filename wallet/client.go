@@ -192,6 +192,20 @@ func (c *Client) Tx(ctx context.Context, hash chain.Hash, wait time.Duration) (a
 	return t, err
 }
 
+// Genesis is GET /v1/genesis: the genesis the node runs. It is the node's word: an auditor
+// compares its hash with a genesis file it trusts.
+func (c *Client) Genesis(ctx context.Context) (*chain.Genesis, error) {
+	var raw json.RawMessage
+	if err := c.get(ctx, "/v1/genesis", nil, &raw); err != nil {
+		return nil, err
+	}
+	g, err := chain.ParseGenesis(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: genesis: %w", ErrBadAnswer, err)
+	}
+	return g, nil
+}
+
 // Block is GET /v1/blocks/{height}.
 func (c *Client) Block(ctx context.Context, height uint64) (api.BlockInfo, error) {
 	var b api.BlockInfo

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/loyal-ledger/loyal/audit/export"
+	"github.com/loyal-ledger/loyal/audit/remote"
 	"github.com/loyal-ledger/loyal/audit/verify"
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/internal/human"
@@ -19,16 +20,43 @@ func auditCommands() []*cli.Command {
 	return []*cli.Command{{
 		Name: "audit", Usage: "verify the chain from genesis, trusting no node", Category: "auditor", Action: groupAction,
 		Subcommands: append(append([]*cli.Command{{
-			Name:  "verify",
-			Usage: "check every header, certificate, signature and state root from genesis, and each program's conservation",
+			Name:        "verify",
+			Usage:       "check every header, certificate, signature and state root from genesis, and each program's conservation",
+			Description: "Reads the export FILE, or without --file the chain of the node --node names, through its public API.",
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "file", Usage: "verify this export `FILE` (loyald export, loyal audit export)"},
 				&cli.StringFlag{Name: "genesis", Usage: "the genesis `FILE` you trust: the chain's must be this one"},
 				&cli.IntFlag{Name: "workers", Usage: "signature recovery goroutines (default: every core)"},
 			},
 			Action: auditVerify,
+		}, {
+			Name:  "export",
+			Usage: "write the chain of the node --node names to one export file (its genesis, blocks and certificates)",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "out", Usage: "the export `FILE` to write", Required: true},
+				&cli.Uint64Flag{Name: "to", Usage: "the last `HEIGHT` to export (default: the node's head)"},
+			},
+			Action: auditExport,
 		}}, auditProofCommands()...), auditReportCommands()...),
 	}}
+}
+
+func auditExport(c *cli.Context) error {
+	if _, err := args(c, 0); err != nil {
+		return err
+	}
+	height, err := remote.ExportFile(c.Context, client(c), c.String("out"), c.Uint64("to"))
+	if err != nil {
+		return err
+	}
+	res := struct {
+		File   string `json:"file"`
+		Height uint64 `json:"height,string"`
+	}{c.String("out"), height}
+	return output(c, res, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "exported blocks 1 to %d to %s; verify it with: loyal audit verify --file %s --genesis GENESIS\n", height, res.File, res.File)
+		return err
+	})
 }
 
 func auditVerify(c *cli.Context) error {
@@ -68,20 +96,21 @@ func trustedGenesis(c *cli.Context) (chain.Hash, error) {
 	return g.Hash(), nil
 }
 
-// auditSource is where an auditor's command reads the chain from: an export file (--file).
+// auditSource is where an auditor's command reads the chain from: an export file (--file),
+// or a node's public API (--node).
 type auditSource struct {
 	open    func() (verify.Source, error) // reads the header and genesis
-	total   int64                         // units of progress: bytes of the file
-	done    func() int64
+	total   int64                         // units of progress: bytes of the file, or blocks
+	done    func() int64                  // bytes read so far; nil: progress is by height
 	closeFn func()
 }
 
 func (s *auditSource) Close() { s.closeFn() }
 
-// openAuditSource opens the chain the command names with --file.
+// openAuditSource opens the chain the command names: --file, or else --node.
 func openAuditSource(c *cli.Context) (*auditSource, error) {
-	if err := need(c, "file"); err != nil {
-		return nil, err
+	if c.String("file") == "" {
+		return openNodeSource(c)
 	}
 	f, err := os.Open(c.String("file"))
 	if err != nil {
@@ -105,6 +134,20 @@ func openAuditSource(c *cli.Context) (*auditSource, error) {
 	}, nil
 }
 
+// openNodeSource reads the chain of the node --node names, to its head when opened.
+func openNodeSource(c *cli.Context) (*auditSource, error) {
+	s := &auditSource{closeFn: func() {}}
+	s.open = func() (verify.Source, error) {
+		src, err := remote.Open(c.Context, client(c), 0)
+		if err != nil {
+			return nil, fmt.Errorf("%w: height 0: %s: %w", verify.ErrFailed, verify.CheckRead, err)
+		}
+		s.total = int64(src.To())
+		return src, nil
+	}
+	return s, nil
+}
+
 // runVerify verifies src with o, showing progress on standard error (a bar on a terminal,
 // plain lines otherwise, none with --json on a terminal). A nil report: src could not be
 // opened.
@@ -113,10 +156,14 @@ func runVerify(c *cli.Context, src *auditSource, o verify.Options) (*verify.Repo
 	if err != nil {
 		return nil, err
 	}
-	progress := human.NewProgress(c.App.ErrWriter, "verifying", src.total, true, isTerminal(c.App.ErrWriter) && !c.Bool("json"))
+	progress := human.NewProgress(c.App.ErrWriter, "verifying", src.total, src.done != nil, isTerminal(c.App.ErrWriter) && !c.Bool("json"))
 	defer progress.Finish()
 	o.Progress = func(height, txs uint64) {
-		progress.Set(src.done(), fmt.Sprintf("height %d, %d txs", height, txs))
+		done := int64(height)
+		if src.done != nil {
+			done = src.done()
+		}
+		progress.Set(done, fmt.Sprintf("height %d, %d txs", height, txs))
 	}
 	return verify.Verify(c.Context, s, o)
 }

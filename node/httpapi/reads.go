@@ -412,6 +412,12 @@ func (s *Server) eip712(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, api.EIP712{Domain: s.l.Signer().Domain(), Types: chain.EIP712Types()})
 }
 
+// genesis is GET /v1/genesis: the chain's genesis, as the genesis file says it. An auditor
+// compares its hash with the genesis it trusts; the node's word is not proof of anything.
+func (s *Server) genesis(w http.ResponseWriter, r *http.Request) error {
+	return writeJSON(w, http.StatusOK, s.l.Genesis())
+}
+
 // evidence is GET /v1/evidence: conflicting messages signed by one validator.
 func (s *Server) evidence(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, api.EvidenceList{Evidence: append([]api.Evidence{}, s.b.Evidence()...)})

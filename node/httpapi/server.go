@@ -38,6 +38,7 @@ type Ledger interface {
 	TxProof(h chain.Hash) (*chain.TxProof, *chain.Header, error)
 	TxLocation(h chain.Hash) (height uint64, index int, err error)
 	Signer() *chain.Signer
+	Genesis() *chain.Genesis
 }
 
 var _ Ledger = (*ledger.Ledger)(nil)
@@ -110,6 +111,7 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /v1/proofs/tx/{hash}", s.txProof)
 	handle("GET /v1/proofs/account/{address}", s.accountProof)
 	handle("GET /v1/eip712", s.eip712)
+	handle("GET /v1/genesis", s.genesis)
 	handle("GET /v1/evidence", s.evidence)
 	handle("POST /v1/merchant/earn", s.limitWrites(s.merchant(s.merchantEarn)))
 	handle("POST /v1/merchant/reverse", s.limitWrites(s.merchant(s.merchantReverse)))
