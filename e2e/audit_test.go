@@ -33,7 +33,8 @@ func (w *world) audit(t *testing.T) {
 			w.fatalf(t, "program %s does not conserve its points: %+v", p.Symbol, p)
 		}
 	}
-	human := w.ok(t, "audit", "verify", "--file", out, "--genesis", genesis)
+	checkpoint := filepath.Join(t.TempDir(), "verified.checkpoint")
+	human := w.ok(t, "audit", "verify", "--file", out, "--genesis", genesis, "--checkpoint", checkpoint)
 	if !strings.Contains(human.stdout, "OK: every check passed") {
 		w.fatalf(t, "audit verify printed no verdict:\n%s", human)
 	}
@@ -43,6 +44,13 @@ func (w *world) audit(t *testing.T) {
 	r = w.ok(t, "audit", "verify", "--genesis", genesis)
 	if !strings.Contains(r.stdout, "OK: every check passed") {
 		w.fatalf(t, "audit verify from the node printed no verdict:\n%s", r)
+	}
+	// One more block, then only what is new since the checkpoint is checked.
+	w.tx(t, "transfer", w.addr["alice"], "transfer", "--from", "alice", "--program", acme, "--to", "bob", "--amount", "1", "--wait")
+	r = w.ok(t, "--json", "audit", "verify", "--genesis", genesis, "--since", checkpoint)
+	var resumed verify.Report
+	if err := json.Unmarshal([]byte(r.stdout), &resumed); err != nil || resumed.Since != rep.Height || resumed.Height <= rep.Height || resumed.Blocks != resumed.Height-rep.Height {
+		w.fatalf(t, "audit verify --since: %+v (%v); the checkpoint is at %d\n%s", resumed, err, rep.Height, r)
 	}
 	fromNode := filepath.Join(t.TempDir(), "node.export")
 	w.ok(t, "audit", "export", "--out", fromNode)

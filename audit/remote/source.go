@@ -27,6 +27,11 @@ type Source struct {
 // Open reads the node's genesis and fixes the last height: to, or the node's head if to is
 // 0. ctx bounds every later read.
 func Open(ctx context.Context, c *wallet.Client, to uint64) (*Source, error) {
+	return OpenFrom(ctx, c, 1, to)
+}
+
+// OpenFrom is Open starting at height from (after a checkpoint: verify.Options.Since).
+func OpenFrom(ctx context.Context, c *wallet.Client, from, to uint64) (*Source, error) {
 	g, err := c.Genesis(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("remote: genesis: %w", err)
@@ -41,7 +46,18 @@ func Open(ctx context.Context, c *wallet.Client, to uint64) (*Source, error) {
 	if to > st.Height {
 		return nil, fmt.Errorf("remote: height %d is past the node's head %d", to, st.Height)
 	}
-	return &Source{ctx: ctx, c: c, genesis: g, to: to, next: 1}, nil
+	if from == 0 || from > to+1 {
+		return nil, fmt.Errorf("remote: from height %d past the node's height %d", from, to)
+	}
+	s := &Source{ctx: ctx, c: c, genesis: g, to: to, next: from}
+	if from == to+1 && to > 0 { // nothing to read: the last block's certificate is all
+		info, err := c.Block(ctx, to)
+		if err != nil {
+			return nil, fmt.Errorf("remote: block %d: %w", to, err)
+		}
+		s.final = info.Commit
+	}
+	return s, nil
 }
 
 // Genesis is the genesis the node serves.

@@ -10,9 +10,16 @@ type Report struct {
 	Txs       uint64          `json:"txs,string"`
 	StateRoot chain.Hash      `json:"state_root"` // after the last block
 	Programs  []ProgramReport `json:"programs"`
-	Checks    []string        `json:"checks"`            // what was checked, in words
-	Failure   *Failure        `json:"failure,omitempty"` // the first check that failed
+	Checks    []string        `json:"checks"`                 // what was checked, in words
+	Failure   *Failure        `json:"failure,omitempty"`      // the first check that failed
+	Since     uint64          `json:"since,string,omitempty"` // resumed from a checkpoint at this height
+
+	checkpoint *Checkpoint
 }
+
+// Checkpoint is where a successful verification ended, to resume from (Options.Since);
+// nil after a failure.
+func (r *Report) Checkpoint() *Checkpoint { return r.checkpoint }
 
 // ProgramReport is one program's conservation at the last block: the points it ever minted
 // and every way they left, tallied from the transactions' entries and the program's own
@@ -49,4 +56,5 @@ const (
 	CheckStateRoot    = "state_root"   // the state after the block is not the one its header names
 	CheckConservation = "conservation" // a program's points do not add up
 	CheckFinal        = "final"        // the last block's certificate is missing or wrong
+	CheckCheckpoint   = "checkpoint"   // a checkpoint resumed from is not what it claims
 )

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/loyal-ledger/loyal/chain"
@@ -33,6 +34,10 @@ type Options struct {
 	// Observe, if set, is called after each block has passed every check, from Verify's
 	// goroutine, with what the block did (reports and proofs are built on it).
 	Observe func(*Observed) error
+	// Since, if set, resumes from a checkpoint of an earlier verification of this chain:
+	// blocks up to its height are skipped (a source may start after it). The checkpoint is
+	// checked, not trusted (see Checkpoint).
+	Since *Checkpoint
 	// StopAt, if not zero, ends the verification after that height (the final certificate
 	// is then the one the next block carries): a proof or a report as of a past height.
 	StopAt uint64
@@ -68,6 +73,13 @@ func Verify(ctx context.Context, src Source, o Options) (*Report, error) {
 	if err := v.genesis(o.Genesis); err != nil {
 		return v.rep, err
 	}
+	if o.Since != nil {
+		if err := v.resume(o.Since); err != nil {
+			return v.rep, err
+		}
+		v.rep.Since = o.Since.Height()
+	}
+	skip := v.parent.Height
 	workers := o.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -76,12 +88,15 @@ func Verify(ctx context.Context, src Source, o Options) (*Report, error) {
 	defer cancel()
 	blocks := make(chan recovered, 2) // a block being recovered, two waiting: the pipeline's memory
 	var wg sync.WaitGroup
-	wg.Go(func() { v.read(ctx, src, workers, blocks) })
+	wg.Go(func() { v.read(ctx, src, workers, skip, blocks) })
 	defer wg.Wait()
 	defer cancel() // runs before Wait: stops the reader
 	for b := range blocks {
 		if b.err != nil {
 			return v.rep, v.fail(b.height, b.check, b.err)
+		}
+		if b.blk.Header.Height <= skip { // before the checkpoint: read past, not checked
+			continue
 		}
 		if v.stopAt != 0 && b.blk.Header.Height == v.stopAt+1 {
 			// The block after the last one asked for: its header's link and the certificate
@@ -114,6 +129,7 @@ func Verify(ctx context.Context, src Source, o Options) (*Report, error) {
 		return v.rep, err
 	}
 	v.rep.Checks = v.checks()
+	v.rep.checkpoint = v.checkpoint()
 	return v.rep, nil
 }
 
@@ -130,6 +146,8 @@ type verifier struct {
 	last     *chain.Block
 	tally    map[string]*ProgramReport // from the transactions' entries
 	rep      *Report
+
+	sinceHeader *chain.Header // the checkpoint's header, when resumed
 }
 
 // fail records the first failure and returns the error that reports it.
@@ -166,18 +184,27 @@ type recovered struct {
 
 // read feeds blocks with their senders recovered on workers goroutines, until the source
 // ends, fails, or ctx is done; it closes out.
-func (v *verifier) read(ctx context.Context, src Source, workers int, out chan<- recovered) {
+func (v *verifier) read(ctx context.Context, src Source, workers int, skip uint64, out chan<- recovered) {
 	defer close(out)
 	for height := uint64(1); ; height++ {
 		blk, err := src.Next()
 		if errors.Is(err, io.EOF) {
 			return
 		}
+		if err == nil && height == 1 && blk.Header.Height > 1 && blk.Header.Height == skip+1 {
+			height = blk.Header.Height // a source that starts after the checkpoint
+		}
 		b := recovered{blk: blk, height: height}
-		if err != nil {
+		switch {
+		case err != nil:
 			b.check, b.err = CheckRead, err
-		} else if b.senders, b.err = v.recoverSenders(blk, workers); b.err != nil {
-			b.check = CheckSignature
+		case blk.Header.Height != height:
+			b.check, b.err = CheckRead, fmt.Errorf("the source sent block %d for height %d", blk.Header.Height, height)
+		case height <= skip:
+		default:
+			if b.senders, b.err = v.recoverSenders(blk, workers); b.err != nil {
+				b.check = CheckSignature
+			}
 		}
 		select {
 		case out <- b:
@@ -290,7 +317,7 @@ func (v *verifier) final(src Source) error {
 	if c == nil {
 		c = src.Final()
 	}
-	if v.last == nil {
+	if v.parent.Height == 0 {
 		if c != nil {
 			return v.fail(0, CheckFinal, errors.New("a certificate with no block"))
 		}
@@ -329,7 +356,9 @@ func (v *verifier) conservation() error {
 	if err != nil {
 		return v.fail(v.parent.Height, CheckConservation, err)
 	}
-	return chain.ForEachProgram(v.state.scan, func(prog *chain.Program) error {
+	known := map[string]bool{}
+	err = chain.ForEachProgram(v.state.scan, func(prog *chain.Program) error {
+		known[prog.Symbol] = true
 		s := prog.Stats
 		t := v.tally[prog.Symbol]
 		if t == nil {
@@ -356,6 +385,20 @@ func (v *verifier) conservation() error {
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	syms := make([]string, 0, len(v.tally))
+	for sym := range v.tally {
+		syms = append(syms, sym)
+	}
+	slices.Sort(syms)
+	for _, sym := range syms { // entries of a program that does not exist (a tampered checkpoint's)
+		if !known[sym] {
+			return v.fail(v.parent.Height, CheckConservation, fmt.Errorf("entries of %q, which is no program", sym))
+		}
+	}
+	return nil
 }
 
 // checks says, in words, what a successful verification checked.

@@ -13,6 +13,7 @@ import (
 	"github.com/loyal-ledger/loyal/audit/remote"
 	"github.com/loyal-ledger/loyal/audit/verify"
 	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/internal/fsutil"
 	"github.com/loyal-ledger/loyal/internal/human"
 )
 
@@ -27,6 +28,8 @@ func auditCommands() []*cli.Command {
 				&cli.StringFlag{Name: "file", Usage: "verify this export `FILE` (loyald export, loyal audit export)"},
 				&cli.StringFlag{Name: "genesis", Usage: "the genesis `FILE` you trust: the chain's must be this one"},
 				&cli.IntFlag{Name: "workers", Usage: "signature recovery goroutines (default: every core)"},
+				&cli.StringFlag{Name: "checkpoint", Usage: "after a successful verification, write a checkpoint to `FILE` (resume with --since)"},
+				&cli.StringFlag{Name: "since", Usage: "resume from the checkpoint `FILE` of an earlier verification: check only later blocks"},
 			},
 			Action: auditVerify,
 		}, {
@@ -67,13 +70,23 @@ func auditVerify(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	src, err := openAuditSource(c)
+	opts := verify.Options{Genesis: trusted, Workers: c.Int("workers")}
+	if path := c.String("since"); path != "" {
+		if opts.Since, err = readCheckpoint(path); err != nil {
+			return err
+		}
+	}
+	src, err := openAuditSource(c, opts.Since)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	opts := verify.Options{Genesis: trusted, Workers: c.Int("workers")}
 	rep, err := runVerify(c, src, opts)
+	if err == nil && c.String("checkpoint") != "" {
+		if err := writeCheckpoint(c.String("checkpoint"), rep.Checkpoint()); err != nil {
+			return err
+		}
+	}
 	if rep == nil { // the source's header or genesis could not be read
 		rep = &verify.Report{Failure: &verify.Failure{Check: verify.CheckRead, Error: err.Error()}}
 	}
@@ -107,10 +120,11 @@ type auditSource struct {
 
 func (s *auditSource) Close() { s.closeFn() }
 
-// openAuditSource opens the chain the command names: --file, or else --node.
-func openAuditSource(c *cli.Context) (*auditSource, error) {
+// openAuditSource opens the chain the command names: --file, or else --node (from the
+// block after since, if not nil).
+func openAuditSource(c *cli.Context, since *verify.Checkpoint) (*auditSource, error) {
 	if c.String("file") == "" {
-		return openNodeSource(c)
+		return openNodeSource(c, since)
 	}
 	f, err := os.Open(c.String("file"))
 	if err != nil {
@@ -135,10 +149,14 @@ func openAuditSource(c *cli.Context) (*auditSource, error) {
 }
 
 // openNodeSource reads the chain of the node --node names, to its head when opened.
-func openNodeSource(c *cli.Context) (*auditSource, error) {
+func openNodeSource(c *cli.Context, since *verify.Checkpoint) (*auditSource, error) {
 	s := &auditSource{closeFn: func() {}}
+	from := uint64(1)
+	if since != nil {
+		from = since.Height() + 1
+	}
 	s.open = func() (verify.Source, error) {
-		src, err := remote.Open(c.Context, client(c), 0)
+		src, err := remote.OpenFrom(c.Context, client(c), from, 0)
 		if err != nil {
 			return nil, fmt.Errorf("%w: height 0: %s: %w", verify.ErrFailed, verify.CheckRead, err)
 		}
@@ -166,6 +184,27 @@ func runVerify(c *cli.Context, src *auditSource, o verify.Options) (*verify.Repo
 		progress.Set(done, fmt.Sprintf("height %d, %d txs", height, txs))
 	}
 	return verify.Verify(c.Context, s, o)
+}
+
+func readCheckpoint(path string) (*verify.Checkpoint, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return verify.ReadCheckpoint(f)
+}
+
+func writeCheckpoint(path string, cp *verify.Checkpoint) error {
+	f, err := fsutil.CreateAtomic(path, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if _, err := cp.WriteTo(f); err != nil {
+		return err
+	}
+	return f.Commit()
 }
 
 // countingReader counts the bytes read through it, for the progress of a file. The

@@ -1,0 +1,251 @@
+package verify
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/loyal-ledger/loyal/chain"
+)
+
+// Checkpoint is where a successful verification ended, with what a later one needs to go on
+// from there without reading the chain again: the genesis, the last block's header and every
+// state record after it, and the transactions' tallies per program so far.
+//
+// A checkpoint proves nothing by itself and is trusted for nothing: resuming checks that its
+// records hash to its header's state root, that the genesis is the one verified, and — with
+// the first block read after it, which carries the certificate of the checkpoint's block —
+// that more than two thirds of the validators signed that header. A changed byte anywhere
+// fails one of these (the tallies are checked against the programs' records, part of the
+// state, at the end).
+type Checkpoint struct {
+	Genesis chain.Hash
+	Header  chain.Header
+	records map[string][]byte
+	tally   map[string]*ProgramReport
+}
+
+// Height is the checkpoint's height.
+func (c *Checkpoint) Height() uint64 { return c.Header.Height }
+
+// checkpointMagic opens a checkpoint file; the byte after it is the format version.
+const checkpointMagic = "LOYALCKP"
+
+const checkpointVersion = 1
+
+// maxCheckpointRecord bounds one length-prefixed field of a checkpoint file.
+const maxCheckpointRecord = 64 << 20
+
+// WriteTo writes the checkpoint: magic, version, then length-prefixed fields — genesis
+// hash, header encoding, the tally count and each program's tally (symbol, then earned,
+// reversed, redeemed, exchanged out and in, 8 bytes each) in symbol order, the record count,
+// and each record's key and value in key order.
+func (c *Checkpoint) WriteTo(w io.Writer) (int64, error) {
+	bw := bufio.NewWriter(w)
+	cw := &countWriter{w: bw}
+	cw.write([]byte(checkpointMagic))
+	cw.write([]byte{checkpointVersion})
+	cw.field(c.Genesis[:])
+	cw.field(c.Header.Encode())
+	tally := c.sortedTally()
+	cw.field(binary.BigEndian.AppendUint64(nil, uint64(len(tally))))
+	for _, p := range tally {
+		cw.field([]byte(p.Symbol))
+		var f []byte
+		for _, v := range []uint64{p.Earned, p.Reversed, p.Redeemed, p.ExchangedOut, p.ExchangedIn} {
+			f = binary.BigEndian.AppendUint64(f, v)
+		}
+		cw.field(f)
+	}
+	keys := make([]string, 0, len(c.records))
+	for k := range c.records {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	cw.field(binary.BigEndian.AppendUint64(nil, uint64(len(keys))))
+	for _, k := range keys {
+		cw.field([]byte(k))
+		cw.field(c.records[k])
+	}
+	if cw.err == nil {
+		cw.err = bw.Flush()
+	}
+	return cw.n, cw.err
+}
+
+func (c *Checkpoint) sortedTally() []ProgramReport {
+	out := make([]ProgramReport, 0, len(c.tally))
+	for _, p := range c.tally {
+		out = append(out, *p)
+	}
+	slices.SortFunc(out, func(a, b ProgramReport) int {
+		if a.Symbol < b.Symbol {
+			return -1
+		}
+		if a.Symbol > b.Symbol {
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// ReadCheckpoint reads a checkpoint written by WriteTo. It checks the format only; Verify
+// checks what it says (see Checkpoint).
+func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
+	br := bufio.NewReader(r)
+	head := make([]byte, len(checkpointMagic)+1)
+	if _, err := io.ReadFull(br, head); err != nil || string(head[:len(checkpointMagic)]) != checkpointMagic {
+		return nil, fmt.Errorf("%w: not a checkpoint", ErrBadCheckpoint)
+	}
+	if head[len(checkpointMagic)] != checkpointVersion {
+		return nil, fmt.Errorf("%w: version %d, this build reads %d", ErrBadCheckpoint, head[len(checkpointMagic)], checkpointVersion)
+	}
+	fr := &fieldReader{r: br}
+	c := &Checkpoint{records: map[string][]byte{}, tally: map[string]*ProgramReport{}}
+	g := fr.field()
+	hdr := fr.field()
+	programs := fr.count()
+	if fr.err != nil {
+		return nil, fr.err
+	}
+	if len(g) != len(chain.Hash{}) {
+		return nil, fmt.Errorf("%w: malformed", ErrBadCheckpoint)
+	}
+	copy(c.Genesis[:], g)
+	h, err := chain.DecodeHeader(hdr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: header: %w", ErrBadCheckpoint, err)
+	}
+	c.Header = *h
+	var lastSymbol string
+	for i := uint64(0); i < programs; i++ {
+		sym, f := fr.field(), fr.field()
+		if fr.err != nil {
+			return nil, fr.err
+		}
+		if len(f) != 5*8 || (i > 0 && string(sym) <= lastSymbol) {
+			return nil, fmt.Errorf("%w: malformed tally", ErrBadCheckpoint)
+		}
+		lastSymbol = string(sym)
+		u := func(i int) uint64 { return binary.BigEndian.Uint64(f[8*i:]) }
+		c.tally[lastSymbol] = &ProgramReport{Symbol: lastSymbol, Earned: u(0), Reversed: u(1), Redeemed: u(2), ExchangedOut: u(3), ExchangedIn: u(4)}
+	}
+	n := fr.count()
+	var last string
+	for i := uint64(0); i < n; i++ {
+		k, v := fr.field(), fr.field()
+		if fr.err != nil {
+			return nil, fr.err
+		}
+		if i > 0 && string(k) <= last {
+			return nil, fmt.Errorf("%w: records out of order", ErrBadCheckpoint)
+		}
+		last = string(k)
+		c.records[last] = v
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		return nil, fmt.Errorf("%w: bytes after the last record", ErrBadCheckpoint)
+	}
+	return c, nil
+}
+
+// ErrBadCheckpoint is a checkpoint that cannot be read or does not hold what it claims.
+var ErrBadCheckpoint = &chain.Error{Code: "bad_checkpoint", Msg: "bad checkpoint"}
+
+type countWriter struct {
+	w   io.Writer
+	n   int64
+	err error
+}
+
+func (c *countWriter) write(b []byte) {
+	if c.err != nil {
+		return
+	}
+	n, err := c.w.Write(b)
+	c.n += int64(n)
+	c.err = err
+}
+
+func (c *countWriter) field(b []byte) {
+	c.write(binary.BigEndian.AppendUint32(nil, uint32(len(b))))
+	c.write(b)
+}
+
+// count reads an 8-byte count field.
+func (f *fieldReader) count() uint64 {
+	b := f.field()
+	if f.err == nil && len(b) != 8 {
+		f.err = fmt.Errorf("%w: malformed count", ErrBadCheckpoint)
+	}
+	if f.err != nil {
+		return 0
+	}
+	return binary.BigEndian.Uint64(b)
+}
+
+type fieldReader struct {
+	r   *bufio.Reader
+	err error
+}
+
+func (f *fieldReader) field() []byte {
+	if f.err != nil {
+		return nil
+	}
+	var n [4]byte
+	if _, err := io.ReadFull(f.r, n[:]); err != nil {
+		f.err = fmt.Errorf("%w: truncated", ErrBadCheckpoint)
+		return nil
+	}
+	size := binary.BigEndian.Uint32(n[:])
+	if size > maxCheckpointRecord {
+		f.err = fmt.Errorf("%w: a field of %d bytes", ErrBadCheckpoint, size)
+		return nil
+	}
+	b := make([]byte, size)
+	if _, err := io.ReadFull(f.r, b); err != nil {
+		f.err = fmt.Errorf("%w: truncated", ErrBadCheckpoint)
+		return nil
+	}
+	return b
+}
+
+// checkpoint is the verifier's state as a checkpoint (after a successful verification).
+func (v *verifier) checkpoint() *Checkpoint {
+	c := &Checkpoint{Genesis: v.rep.Genesis, records: v.state.records, tally: v.tally}
+	if v.last != nil {
+		c.Header = v.last.Header
+	} else if v.sinceHeader != nil {
+		c.Header = *v.sinceHeader
+	}
+	return c
+}
+
+// resume starts the verifier from c: its records must hash to its header's state root; its
+// header's hash is checked by the certificate the next block carries (CheckNext).
+func (v *verifier) resume(c *Checkpoint) error {
+	if c.Genesis != v.rep.Genesis {
+		return v.fail(c.Height(), CheckCheckpoint, fmt.Errorf("the checkpoint is of genesis %s, the chain's is %s", c.Genesis, v.rep.Genesis))
+	}
+	st := newMemState()
+	for k, val := range c.records {
+		st.apply([]chain.Change{{Key: []byte(k), Value: val}})
+	}
+	if root := st.root(); root != c.Header.StateRoot {
+		return v.fail(c.Height(), CheckCheckpoint, fmt.Errorf("its records hash to %s, its header says %s", root, c.Header.StateRoot))
+	}
+	v.state = st
+	for sym, p := range c.tally {
+		cp := *p
+		v.tally[sym] = &cp
+	}
+	v.parent = chain.Parent{Height: c.Header.Height, Hash: c.Header.Hash(), Time: c.Header.Time}
+	h := c.Header
+	v.sinceHeader = &h
+	v.rep.Height, v.rep.StateRoot = c.Header.Height, c.Header.StateRoot
+	return nil
+}
