@@ -86,12 +86,27 @@ func Verify(ctx context.Context, src Source, o Options) (*Report, error) {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	blocks := make(chan recovered, 2) // a block being recovered, two waiting: the pipeline's memory
+	// The pipeline: the reader decodes blocks and queues their signatures in chunks to the
+	// workers, so that every core recovers signatures while this goroutine executes the
+	// blocks before; at most cap(blocks)+2 blocks are held.
+	blocks := make(chan *recovered, 3)
+	jobs := make(chan func(), 4*workers)
 	var wg sync.WaitGroup
-	wg.Go(func() { v.read(ctx, src, workers, skip, blocks) })
+	for range workers {
+		wg.Go(func() {
+			for job := range jobs {
+				job()
+			}
+		})
+	}
+	wg.Go(func() {
+		defer close(jobs)
+		v.read(ctx, src, jobs, skip, blocks)
+	})
 	defer wg.Wait()
 	defer cancel() // runs before Wait: stops the reader
 	for b := range blocks {
+		b.wait()
 		if b.err != nil {
 			return v.rep, v.fail(b.height, b.check, b.err)
 		}
@@ -172,19 +187,36 @@ func (v *verifier) genesis(trusted chain.Hash) error {
 	return nil
 }
 
-// recovered is a block read from the source with its transactions' senders, or the
-// failure to read it or recover them: at which height, by which check.
+// recovered is a block read from the source with its transactions' senders (once wait
+// returns), or the failure to read it or recover them: at which height, by which check.
 type recovered struct {
 	blk     *chain.Block
 	senders []chain.Address
 	height  uint64
 	check   string
 	err     error
+
+	pending sync.WaitGroup // the block's recovery jobs
+	errs    []error        // per transaction, set by the jobs
 }
 
-// read feeds blocks with their senders recovered on workers goroutines, until the source
-// ends, fails, or ctx is done; it closes out.
-func (v *verifier) read(ctx context.Context, src Source, workers int, skip uint64, out chan<- recovered) {
+// wait waits for the block's senders and sets err to the first transaction that failed.
+func (b *recovered) wait() {
+	b.pending.Wait()
+	for i, err := range b.errs {
+		if err != nil {
+			b.check, b.err = CheckSignature, fmt.Errorf("transaction %d (%s): %w", i, b.blk.Txs[i].Hash(), err)
+			return
+		}
+	}
+}
+
+// recoverChunk is how many signatures one job recovers.
+const recoverChunk = 256
+
+// read feeds blocks, their signatures queued for recovery on jobs, until the source ends,
+// fails, or ctx is done; it closes out.
+func (v *verifier) read(ctx context.Context, src Source, jobs chan<- func(), skip uint64, out chan<- *recovered) {
 	defer close(out)
 	for height := uint64(1); ; height++ {
 		blk, err := src.Next()
@@ -194,7 +226,7 @@ func (v *verifier) read(ctx context.Context, src Source, workers int, skip uint6
 		if err == nil && height == 1 && blk.Header.Height > 1 && blk.Header.Height == skip+1 {
 			height = blk.Header.Height // a source that starts after the checkpoint
 		}
-		b := recovered{blk: blk, height: height}
+		b := &recovered{blk: blk, height: height}
 		switch {
 		case err != nil:
 			b.check, b.err = CheckRead, err
@@ -202,8 +234,8 @@ func (v *verifier) read(ctx context.Context, src Source, workers int, skip uint6
 			b.check, b.err = CheckRead, fmt.Errorf("the source sent block %d for height %d", blk.Header.Height, height)
 		case height <= skip:
 		default:
-			if b.senders, b.err = v.recoverSenders(blk, workers); b.err != nil {
-				b.check = CheckSignature
+			if !v.queueRecovery(ctx, b, jobs) {
+				return
 			}
 		}
 		select {
@@ -217,27 +249,28 @@ func (v *verifier) read(ctx context.Context, src Source, workers int, skip uint6
 	}
 }
 
-// recoverSenders recovers every transaction's sender, split across workers.
-func (v *verifier) recoverSenders(blk *chain.Block, workers int) ([]chain.Address, error) {
-	senders := make([]chain.Address, len(blk.Txs))
-	errs := make([]error, len(blk.Txs))
-	var wg sync.WaitGroup
-	per := (len(blk.Txs) + workers - 1) / max(workers, 1)
-	for start := 0; start < len(blk.Txs); start += per {
-		end := min(start+per, len(blk.Txs))
-		wg.Go(func() {
+// queueRecovery queues the recovery of b's senders in chunks; false if ctx ended first.
+func (v *verifier) queueRecovery(ctx context.Context, b *recovered, jobs chan<- func()) bool {
+	txs := b.blk.Txs
+	b.senders = make([]chain.Address, len(txs))
+	b.errs = make([]error, len(txs))
+	for start := 0; start < len(txs); start += recoverChunk {
+		end := min(start+recoverChunk, len(txs))
+		b.pending.Add(1)
+		job := func() {
+			defer b.pending.Done()
 			for i := start; i < end; i++ {
-				senders[i], errs[i] = v.signer.Sender(blk.Txs[i])
+				b.senders[i], b.errs[i] = v.signer.Sender(txs[i])
 			}
-		})
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("transaction %d (%s): %w", i, blk.Txs[i].Hash(), err)
+		}
+		select {
+		case jobs <- job:
+		case <-ctx.Done():
+			b.pending.Done()
+			return false
 		}
 	}
-	return senders, nil
+	return true
 }
 
 // block checks one block and executes it on the state.

@@ -62,7 +62,7 @@ func TestLayers(t *testing.T) {
 		"audit/export":                 {"chain"},
 		"audit/verify":                 {"chain", "chain/smt"},
 		"audit/remote":                 {"api", "audit/export", "chain", "internal/fsutil", "wallet"},
-		"audit/internal/testchain":     {"chain", "chain/ledger", "chain/store/backends"},
+		"audit/internal/testchain":     {"audit/export", "chain", "chain/ledger", "chain/store/backends"},
 		"chain":                        {"chain/merkle", "chain/smt", "internal/jsonstrict", "internal/keysort", "internal/wire"},
 		"chain/smt":                    {},
 		"chain/merkle":                 {},

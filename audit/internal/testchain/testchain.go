@@ -12,6 +12,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/loyal-ledger/loyal/audit/export"
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
 	"github.com/loyal-ledger/loyal/chain/store/backends"
@@ -51,6 +52,9 @@ type Options struct {
 
 // builder signs and commits the generated chain.
 type builder struct {
+	out  *export.Writer // if set, each block is written here and not kept
+	keys map[string]*ecdsa.PrivateKey
+
 	tb         testing.TB
 	g          *chain.Genesis
 	signer     *chain.Signer
@@ -60,6 +64,7 @@ type builder struct {
 	time       uint64
 	last       *chain.Commit
 	blocks     []*chain.Block
+	height     uint64 // blocks written to out
 	orders     int
 }
 
@@ -71,13 +76,47 @@ func Build(tb testing.TB, o Options) *Chain {
 	if o.Customers == 0 {
 		o.Customers = 8
 	}
-	keys := map[string]*ecdsa.PrivateKey{"acme": Key(tb, "acme"), "beta": Key(tb, "beta")}
+	b := newBuilder(tb)
+	keys := b.keys
 	var customers []*ecdsa.PrivateKey
 	for i := range o.Customers {
 		k := Key(tb, fmt.Sprintf("c%d", i))
 		keys[fmt.Sprintf("c%d", i)] = k
 		customers = append(customers, k)
 	}
+	b.setup()
+	acme, beta := keys["acme"], keys["beta"]
+	for i := range o.Blocks {
+		var txs []*chain.Tx
+		var credits []chain.Credit
+		for j, c := range customers {
+			credits = append(credits, chain.Credit{To: Addr(c), Amount: uint64(100 + 10*j + i), OrderRef: b.order()})
+		}
+		txs = append(txs, b.tx(acme, &chain.Earn{Program: "ACME", Credits: credits}))
+		txs = append(txs, b.tx(beta, &chain.Earn{Program: "BETA", Credits: credits[:2]}))
+		b.commit(txs...) // earned: available now for ACME (no pending days)
+		txs = txs[:0]
+		c0, c1, c2 := customers[i%len(customers)], customers[(i+1)%len(customers)], customers[(i+2)%len(customers)]
+		txs = append(txs,
+			b.tx(c0, &chain.Transfer{Program: "ACME", To: Addr(c1), Amount: 7, Memo: "gift"}),
+			b.tx(c1, &chain.Redeem{Program: "ACME", Amount: 5, RewardRef: fmt.Sprintf("reward-%d", i)}),
+			b.tx(c2, &chain.Exchange{From: "ACME", To: "BETA", Amount: 20, MinOut: 1}),
+			b.tx(acme, &chain.Reverse{Program: "ACME", OrderRef: credits[len(credits)-1].OrderRef, Amount: 3}),
+		)
+		if i%3 == 2 {
+			txs = append(txs, b.tx(beta, &chain.Settle{Program: "BETA", Counterparty: "ACME", Amount: 1}))
+		}
+		b.commit(txs...)
+		if i%5 == 4 {
+			b.time += 4 * 86400 // past ACME's expiry: what was not spent expires
+		}
+	}
+	return &Chain{Genesis: b.g, Blocks: b.blocks, Final: b.last, Ledger: b.l, Keys: keys}
+}
+
+// newBuilder makes the genesis (two partners, four validators, ACME) and its ledger.
+func newBuilder(tb testing.TB) *builder {
+	keys := map[string]*ecdsa.PrivateKey{"acme": Key(tb, "acme"), "beta": Key(tb, "beta")}
 	var vals []chain.Validator
 	var valKeys []*ecdsa.PrivateKey
 	for i := range 4 {
@@ -110,41 +149,18 @@ func Build(tb testing.TB, o Options) *Chain {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	b := &builder{tb: tb, g: g, signer: chain.NewSigner(g.ChainID, g.Hash()), l: l, validators: valKeys,
-		nonces: map[chain.Address]uint64{}, time: GenesisTime}
+	return &builder{tb: tb, g: g, signer: chain.NewSigner(g.ChainID, g.Hash()), l: l, validators: valKeys,
+		nonces: map[chain.Address]uint64{}, time: GenesisTime, keys: keys}
+}
 
-	acme, beta := keys["acme"], keys["beta"]
+// setup registers BETA and opens the ACME→BETA route (two blocks).
+func (b *builder) setup() {
+	acme, beta := b.keys["acme"], b.keys["beta"]
 	b.commit(b.tx(beta, &chain.RegisterProgram{Symbol: "BETA", Name: "Beta Miles", Policy: chain.Policy{PendingDays: 1, ExpiryDays: 10}}))
 	b.commit(
 		b.tx(acme, &chain.SetRate{From: "ACME", To: "BETA", Numerator: 1, Denominator: 2}),
 		b.tx(beta, &chain.SetRate{From: "ACME", To: "BETA", Numerator: 1, Denominator: 2}),
 	)
-	for i := range o.Blocks {
-		var txs []*chain.Tx
-		var credits []chain.Credit
-		for j, c := range customers {
-			credits = append(credits, chain.Credit{To: Addr(c), Amount: uint64(100 + 10*j + i), OrderRef: b.order()})
-		}
-		txs = append(txs, b.tx(acme, &chain.Earn{Program: "ACME", Credits: credits}))
-		txs = append(txs, b.tx(beta, &chain.Earn{Program: "BETA", Credits: credits[:2]}))
-		b.commit(txs...) // earned: available now for ACME (no pending days)
-		txs = txs[:0]
-		c0, c1, c2 := customers[i%len(customers)], customers[(i+1)%len(customers)], customers[(i+2)%len(customers)]
-		txs = append(txs,
-			b.tx(c0, &chain.Transfer{Program: "ACME", To: Addr(c1), Amount: 7, Memo: "gift"}),
-			b.tx(c1, &chain.Redeem{Program: "ACME", Amount: 5, RewardRef: fmt.Sprintf("reward-%d", i)}),
-			b.tx(c2, &chain.Exchange{From: "ACME", To: "BETA", Amount: 20, MinOut: 1}),
-			b.tx(acme, &chain.Reverse{Program: "ACME", OrderRef: credits[len(credits)-1].OrderRef, Amount: 3}),
-		)
-		if i%3 == 2 {
-			txs = append(txs, b.tx(beta, &chain.Settle{Program: "BETA", Counterparty: "ACME", Amount: 1}))
-		}
-		b.commit(txs...)
-		if i%5 == 4 {
-			b.time += 4 * 86400 // past ACME's expiry: what was not spent expires
-		}
-	}
-	return &Chain{Genesis: g, Blocks: b.blocks, Final: b.last, Ledger: l, Keys: keys}
 }
 
 func (b *builder) order() string {
@@ -169,8 +185,14 @@ func (b *builder) commit(txs ...*chain.Tx) {
 	if err != nil {
 		b.tb.Fatal(err)
 	}
+	b.commitWith(txs, senders)
+}
+
+// commitWith is commit with the senders known.
+func (b *builder) commitWith(txs []*chain.Tx, senders []chain.Address) {
+	b.tb.Helper()
 	b.time += 60
-	height := uint64(len(b.blocks) + 1)
+	height := uint64(len(b.blocks)) + b.height + 1
 	proposer := b.validators[height%uint64(len(b.validators))]
 	blk, rejected, err := b.l.BuildBlock(b.time, Addr(proposer), txs, senders, b.last)
 	if err != nil {
@@ -183,7 +205,14 @@ func (b *builder) commit(txs ...*chain.Tx) {
 	if err := b.l.ApplyBlockWithSenders(blk, senders, c); err != nil {
 		b.tb.Fatal(err)
 	}
-	b.blocks = append(b.blocks, blk)
+	if b.out != nil {
+		if err := b.out.Block(blk); err != nil {
+			b.tb.Fatal(err)
+		}
+		b.height++
+	} else {
+		b.blocks = append(b.blocks, blk)
+	}
 	b.last = c
 }
 
