@@ -24,3 +24,4 @@ bench:
 	go test -run '^$$' -bench 'BatchCommit|BlockBatch' -benchtime 5x ./chain/store/backends/
 	go test -run '^$$' -bench 'IdleSubmitToCommit' -benchtime 10x ./node/
 	go test -run '^$$' -bench 'ClusterThroughput' -benchtime 20x ./testnet/
+	LOYAL_BENCH_VERIFY_TXS=1000000 go test -run '^$$' -bench 'Verify' -benchtime 1x -timeout 30m ./audit/verify/
