@@ -12,6 +12,12 @@ type Report struct {
 	Programs  []ProgramReport `json:"programs"`
 	Checks    []string        `json:"checks"`            // what was checked, in words
 	Failure   *Failure        `json:"failure,omitempty"` // the first check that failed
+
+	// Certificate is the certificate of the last block verified, as Verify checked it: with
+	// StopAt below the chain's end, the canonical one the next block carries; else the
+	// source's final one. Nil until the verification passed. A proof of that block's header
+	// is built on it (audit/proof); it is not part of the JSON verdict.
+	Certificate *chain.Commit `json:"-"`
 }
 
 // ProgramReport is one program's conservation at the last block: the points it ever minted

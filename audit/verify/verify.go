@@ -114,6 +114,7 @@ func Verify(ctx context.Context, src Source, o Options) (*Report, error) {
 		return v.rep, err
 	}
 	v.rep.Checks = v.checks()
+	v.rep.Certificate = v.cert
 	return v.rep, nil
 }
 
@@ -122,6 +123,7 @@ type verifier struct {
 	observe  func(*Observed) error
 	stopAt   uint64
 	pending  *chain.Commit // with StopAt: the certificate of the last block, from the block after it
+	cert     *chain.Commit // the last block's certificate, once final has checked it
 	g        *chain.Genesis
 	schedule *chain.Schedule
 	signer   *chain.Signer
@@ -303,6 +305,7 @@ func (v *verifier) final(src Source) error {
 	if err := chain.VerifyCommit(rules.ChainID, rules.Validators, v.parent.Height, v.parent.Hash, c); err != nil {
 		return v.fail(v.parent.Height, CheckFinal, err)
 	}
+	v.cert = c
 	return nil
 }
 
