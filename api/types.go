@@ -194,11 +194,14 @@ type TxProof struct {
 }
 
 // AccountProof is GET /v1/proofs/account/{address}?program=SYM: the account's state record
-// (or its absence), its proof against the header's state root, and the balance it shows.
+// (or its absence), its proof against the header's state root, and the balance it shows. The
+// record holds every program's balance; program is optional and picks the one Balance shows
+// (without it, Program is "" and Balance 0). The header is not certified by itself: its
+// certificate is GET /v1/blocks/{height}'s (audit/proof checks the two together).
 type AccountProof struct {
 	Address chain.Address     `json:"address"`
 	Program string            `json:"program"`
-	Balance uint64            `json:"balance,string"`
+	Balance uint64            `json:"balance,string"` // in Program, pending included
 	Proof   *chain.StateProof `json:"proof"`
 	Header  *chain.Header     `json:"header"`
 }

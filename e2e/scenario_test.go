@@ -48,6 +48,7 @@ func TestCoalition(t *testing.T) {
 		return
 	}
 	t.Run("audit", w.audit)
+	t.Run("proof", w.proofs)
 	t.Logf("end-to-end run took %v", time.Since(start).Round(time.Millisecond))
 }
 

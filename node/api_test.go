@@ -98,6 +98,15 @@ func TestAPIReadsProofsAndMetrics(t *testing.T) {
 	if err := ap.Proof.Verify(ap.Header); err == nil {
 		t.Fatal("a tampered account proof verifies")
 	}
+	// Without a program the record is proven all the same; no balance is picked out.
+	var whole api.AccountProof
+	call(t, "GET", r.url+"/v1/proofs/account/"+addr(alice).Hex(), "", nil, &whole)
+	if whole.Program != "" || whole.Balance != 0 || whole.Proof.Value == nil || whole.Proof.Verify(whole.Header) != nil {
+		t.Fatalf("alice's proof without a program: %+v", whole)
+	}
+	if status, e := call(t, "GET", r.url+"/v1/proofs/account/"+addr(alice).Hex()+"?program=", "", nil, nil); status != 400 || e.Code != "bad_symbol" {
+		t.Fatalf("program= (empty): %d %+v", status, e)
+	}
 	var none api.AccountProof
 	call(t, "GET", r.url+"/v1/proofs/account/0x00000000000000000000000000000000000000aa?program=ACME", "", nil, &none)
 	if none.Balance != 0 || none.Proof.Value != nil {

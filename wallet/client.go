@@ -372,10 +372,15 @@ func (c *Client) TxProof(ctx context.Context, hash chain.Hash) (api.TxProof, err
 	return p, err
 }
 
-// AccountProof is GET /v1/proofs/account/{address}?program=SYM.
+// AccountProof is GET /v1/proofs/account/{address}?program=SYM: the proof of the account's
+// whole record; program ("" for none) picks the balance the answer shows.
 func (c *Client) AccountProof(ctx context.Context, a chain.Address, program string) (api.AccountProof, error) {
 	var p api.AccountProof
-	err := c.get(ctx, "/v1/proofs/account/"+a.Hex(), url.Values{"program": {program}}, &p)
+	var q url.Values
+	if program != "" {
+		q = url.Values{"program": {program}}
+	}
+	err := c.get(ctx, "/v1/proofs/account/"+a.Hex(), q, &p)
 	return p, err
 }
 

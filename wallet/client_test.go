@@ -100,3 +100,22 @@ func TestBlocksRefusesAPageThatDoesNotFit(t *testing.T) {
 		})
 	}
 }
+
+// AccountProof names a program only when asked to: the proof is of the whole account.
+func TestAccountProofQuery(t *testing.T) {
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = append(got, r.URL.RawQuery)
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	c := &Client{BaseURL: srv.URL}
+	for _, program := range []string{"", "ACME"} {
+		if _, err := c.AccountProof(context.Background(), [20]byte{1}, program); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != 2 || got[0] != "" || got[1] != "program=ACME" {
+		t.Fatalf("queries %q, want none, then program=ACME", got)
+	}
+}

@@ -14,6 +14,12 @@ type Report struct {
 	Failure   *Failure        `json:"failure,omitempty"`      // the first check that failed
 	Since     uint64          `json:"since,string,omitempty"` // resumed from a checkpoint at this height
 
+	// Certificate is the certificate of the last block verified, as Verify checked it: with
+	// StopAt below the chain's end, the canonical one the next block carries; else the
+	// source's final one. Nil until the verification passed. A proof of that block's header
+	// is built on it (audit/proof); it is not part of the JSON verdict.
+	Certificate *chain.Commit `json:"-"`
+
 	checkpoint *Checkpoint
 }
 

@@ -145,6 +145,7 @@ func Verify(ctx context.Context, src Source, o Options) (*Report, error) {
 	}
 	v.rep.Checks = v.checks()
 	v.rep.checkpoint = v.checkpoint()
+	v.rep.Certificate = v.cert
 	return v.rep, nil
 }
 
@@ -153,6 +154,7 @@ type verifier struct {
 	observe  func(*Observed) error
 	stopAt   uint64
 	pending  *chain.Commit // with StopAt: the certificate of the last block, from the block after it
+	cert     *chain.Commit // the last block's certificate, once final has checked it
 	g        *chain.Genesis
 	schedule *chain.Schedule
 	signer   *chain.Signer
@@ -363,6 +365,7 @@ func (v *verifier) final(src Source) error {
 	if err := chain.VerifyCommit(rules.ChainID, rules.Validators, v.parent.Height, v.parent.Hash, c); err != nil {
 		return v.fail(v.parent.Height, CheckFinal, err)
 	}
+	v.cert = c
 	return nil
 }
 

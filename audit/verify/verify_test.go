@@ -58,6 +58,9 @@ func TestVerifyRealChain(t *testing.T) {
 	if len(rep.Programs) != 2 {
 		t.Fatalf("programs %+v, want ACME and BETA", rep.Programs)
 	}
+	if rep.Certificate == nil || rep.Certificate.Hash() != c.Final.Hash() {
+		t.Fatalf("the report's certificate is not the export's final one: %+v", rep.Certificate)
+	}
 	for _, p := range rep.Programs {
 		prog, err := c.Ledger.Program(p.Symbol)
 		if err != nil {
@@ -108,6 +111,10 @@ func TestStopAtAndObserve(t *testing.T) {
 	}
 	if rep.Height != stop || rep.StateRoot != c.Blocks[stop-1].Header.StateRoot || len(seen) != stop || seen[stop-1] != stop || entries == 0 {
 		t.Fatalf("report %+v, observed %v (%d entries)", rep, seen, entries)
+	}
+	// The certificate of the last block verified is the canonical one, carried by the next.
+	if rep.Certificate == nil || rep.Certificate.Hash() != c.Blocks[stop].LastCommit.Hash() {
+		t.Fatalf("StopAt %d: the report's certificate is not the one block %d carries: %+v", stop, stop+1, rep.Certificate)
 	}
 	// Past the chain's end: a failure, not a shorter report.
 	if _, err := verifyBytes(exportOf(t, c), verify.Options{StopAt: uint64(len(c.Blocks)) + 1}); !errors.Is(err, verify.ErrFailed) {

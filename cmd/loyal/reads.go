@@ -18,7 +18,11 @@ func readCommands() []*cli.Command {
 	return []*cli.Command{
 		{Name: "status", Usage: "show the node's chain, height and mempool", Category: "reads", Action: status},
 		{Name: "balance", Usage: "show an account's points per program: available, pending, tier, expiring", Category: "reads",
-			ArgsUsage: "ADDRESS-OR-KEYNAME", Action: balance},
+			ArgsUsage: "ADDRESS-OR-KEYNAME", Action: balance, Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "prove", Usage: "check the balances against a certified state root and the genesis you trust, not the node's word"},
+				&cli.StringFlag{Name: "genesis", Usage: "with --prove: the genesis `FILE` you trust", EnvVars: []string{"LOYAL_GENESIS"}},
+				&cli.StringFlag{Name: "program", Usage: "with --prove: the balance in `SYMBOL` alone"},
+			}},
 		{Name: "history", Usage: "show an account's ledger entries, oldest first", Category: "reads",
 			ArgsUsage: "ADDRESS-OR-KEYNAME", Action: history, Flags: []cli.Flag{
 				&cli.IntFlag{Name: "limit", Usage: fmt.Sprintf("entries per page, 1 to %d (default: the node's)", wallet.MaxHistoryLimit)},
@@ -63,9 +67,42 @@ func balance(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if c.Bool("prove") {
+		return proveBalance(c, addr)
+	}
+	if c.IsSet("program") {
+		return usagef("balance: --program goes with --prove")
+	}
 	return read(c, func(cl *wallet.Client, ctx context.Context) (api.AccountInfo, error) {
 		return cl.Account(ctx, addr)
 	}, human.WriteBalances)
+}
+
+// proveBalance shows the balances of addr proven against the state root of a block the
+// validators of the pinned genesis certified (--genesis or $LOYAL_GENESIS: the wallet keeps
+// no genesis of its own), never against the genesis the node serves.
+func proveBalance(c *cli.Context, addr chain.Address) error {
+	var program string
+	if c.IsSet("program") {
+		var err error
+		if program, err = symbol(c, "program"); err != nil {
+			return err
+		}
+	}
+	g, err := pinnedGenesis(c, "the balance is proven against the genesis you trust, not the node's")
+	if err != nil {
+		return err
+	}
+	ctx, cancel := withTimeout(c)
+	defer cancel()
+	_, f, err := nodeAccountBundle(ctx, c, addr, program, g)
+	if err != nil {
+		return err
+	}
+	return output(c, f, func(w io.Writer) error {
+		_, err := fmt.Fprintf(w, "proven: %s\n", f)
+		return err
+	})
 }
 
 func history(c *cli.Context) error {

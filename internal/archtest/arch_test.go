@@ -45,7 +45,7 @@ func TestClientsLinkNoEngineAndNoNode(t *testing.T) {
 		"github.com/cockroachdb/pebble", "github.com/dgraph-io/badger/v4", "github.com/libp2p/go-libp2p",
 		module + "/node", module + "/chain/ledger", module + "/p2p",
 	}
-	for _, pkg := range []string{module + "/chain", module + "/api", module + "/wallet", module + "/cmd/loyal", module + "/audit/export", module + "/audit/verify", module + "/audit/remote"} {
+	for _, pkg := range []string{module + "/chain", module + "/api", module + "/wallet", module + "/cmd/loyal", module + "/audit/export", module + "/audit/verify", module + "/audit/remote", module + "/audit/proof"} {
 		d := deps(t, pkg)
 		for _, f := range forbidden {
 			if slices.Contains(d, f) {
@@ -62,6 +62,7 @@ func TestLayers(t *testing.T) {
 		"audit/export":                 {"chain"},
 		"audit/verify":                 {"chain", "chain/smt"},
 		"audit/remote":                 {"api", "audit/export", "chain", "internal/fsutil", "wallet"},
+		"audit/proof":                  {"api", "audit/verify", "chain", "chain/merkle", "chain/smt", "internal/jsonstrict"},
 		"audit/internal/testchain":     {"audit/export", "chain", "chain/ledger", "chain/store/backends"},
 		"chain":                        {"chain/merkle", "chain/smt", "internal/jsonstrict", "internal/keysort", "internal/wire"},
 		"chain/smt":                    {},
@@ -83,7 +84,7 @@ func TestLayers(t *testing.T) {
 		"wallet":         {"api", "chain", "internal/fsutil"},
 		"internal/human": {"api", "audit/verify", "chain", "wallet"},
 		"testnet":        {"chain", "chain/ledger", "node", "node/consensus", "p2p", "wallet"},
-		"cmd/loyal":      {"api", "audit/export", "audit/remote", "audit/verify", "chain", "internal/fsutil", "internal/human", "wallet"},
+		"cmd/loyal":      {"api", "audit/export", "audit/proof", "audit/remote", "audit/verify", "chain", "internal/fsutil", "internal/human", "wallet"},
 		"cmd/loyald":     {"chain", "node", "testnet", "wallet"},
 	} {
 		for _, imp := range imports(t, module+"/"+pkg) {

@@ -372,14 +372,15 @@ func (s *Server) txProof(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, api.TxProof{Tx: blk.Txs[proof.Index], Proof: proof, Header: header})
 }
 
-// accountProof is GET /v1/proofs/account/{address}?program=SYM.
+// accountProof is GET /v1/proofs/account/{address}?program=SYM. The proof is of the whole
+// account record, every program's balance; program, optional, only picks the one Balance shows.
 func (s *Server) accountProof(w http.ResponseWriter, r *http.Request) error {
 	a, err := parseAddress(r.PathValue("address"))
 	if err != nil {
 		return err
 	}
 	sym := r.URL.Query().Get("program")
-	if !chain.ValidSymbol(sym) {
+	if r.URL.Query().Has("program") && !chain.ValidSymbol(sym) {
 		return fmt.Errorf("%w: program=%q", chain.ErrBadSymbol, sym)
 	}
 	l := s.l
@@ -400,7 +401,7 @@ func (s *Server) accountProof(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		if b := acc.Balance(sym); b != nil {
+		if b := acc.Balance(sym); sym != "" && b != nil {
 			out.Balance = b.Total(chain.DayOf(blk.Header.Time))
 		}
 	}
