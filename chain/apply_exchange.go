@@ -74,7 +74,7 @@ func (p *Exchange) apply(s *State, sender Address) ([]Entry, error) {
 
 	r.Used += p.Amount
 	s.set(routeKey(p.From, p.To), r.encode())
-	s.set(positionKey(p.From, p.To), pos.encode())
+	s.set(PositionKey(p.From, p.To), pos.encode())
 	route := p.From + ">" + p.To
 	return append(entries,
 		Entry{Account: sender, Program: p.From, Cause: CauseExchangeOut, Debit: p.Amount, Route: route},

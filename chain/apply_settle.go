@@ -17,6 +17,6 @@ func (p *Settle) apply(s *State, sender Address) ([]Entry, error) {
 		return nil, rejectf(ErrSettleTooMuch, "%s owes %s %d, settling %d", p.Counterparty, p.Program, pos.Open(), p.Amount)
 	}
 	pos.Settled += p.Amount
-	s.set(positionKey(p.Counterparty, p.Program), pos.encode())
+	s.set(PositionKey(p.Counterparty, p.Program), pos.encode())
 	return nil, nil
 }

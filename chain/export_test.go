@@ -4,5 +4,4 @@ package chain
 var (
 	ProgramListKeyForTest = programListKey
 	RouteKeyForTest       = routeKey
-	PositionKeyForTest    = positionKey
 )

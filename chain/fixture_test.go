@@ -154,7 +154,7 @@ func (m memReader) route(tb rapid.TB, from, to string) *chain.Route {
 
 func (m memReader) position(tb rapid.TB, debtor, creditor string) *chain.Position {
 	tb.Helper()
-	v, ok := m[string(chain.PositionKeyForTest(debtor, creditor))]
+	v, ok := m[string(chain.PositionKey(debtor, creditor))]
 	if !ok {
 		return &chain.Position{}
 	}

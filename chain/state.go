@@ -21,8 +21,8 @@ const (
 )
 
 // The state keys other packages need: an account's (what an account proof proves, so a
-// verifier ties the proof to the address), and the program and order records the ledger
-// reads. The rest of the layout is this package's own; ForEachProgram, ForEachRoute and
+// verifier ties the proof to the address), the program and order records the ledger
+// reads, and the settlement positions the auditor's report follows. The rest of the layout is this package's own; ForEachProgram, ForEachRoute and
 // ForEachPosition decode it for readers.
 
 // AccountKey is the state key of an account; account proofs prove it.
@@ -40,8 +40,10 @@ func OrderKey(symbol, ref string) []byte { return pairKey(nsOrder, symbol, ref) 
 // routeKey is the state key of the exchange route from → to.
 func routeKey(from, to string) []byte { return pairKey(nsRoute, from, to) }
 
-// positionKey is the state key of what debtor's owner owes creditor's owner.
-func positionKey(debtor, creditor string) []byte { return pairKey(nsPosition, debtor, creditor) }
+// PositionKey is the state key of the settlement position debtor → creditor: what debtor's
+// owner owes creditor's owner. A reader that follows exchanges and settlements block by block
+// reads the positions they touched by it, without scanning the state.
+func PositionKey(debtor, creditor string) []byte { return pairKey(nsPosition, debtor, creditor) }
 
 // partnerKey is the state key of a partner.
 func partnerKey(a Address) []byte { return append([]byte{nsPartner}, a[:]...) }
@@ -281,7 +283,7 @@ func (s *State) route(from, to string) (*Route, error) {
 }
 
 func (s *State) position(debtor, creditor string) (*Position, error) {
-	v, ok := s.get(positionKey(debtor, creditor))
+	v, ok := s.get(PositionKey(debtor, creditor))
 	if !ok {
 		return &Position{}, nil
 	}
