@@ -48,6 +48,9 @@ func Addr(k *ecdsa.PrivateKey) chain.Address { return crypto.PubkeyToAddress(k.P
 type Options struct {
 	Blocks    int // blocks after the setup ones
 	Customers int // customers moving points (default 8)
+	// DayStep is how many days block time jumps after every fifth pair of blocks (default 4:
+	// past ACME's three-day expiry); a larger step spreads a chain over months.
+	DayStep int
 }
 
 // builder signs and commits the generated chain.
@@ -75,6 +78,9 @@ func Build(tb testing.TB, o Options) *Chain {
 	tb.Helper()
 	if o.Customers == 0 {
 		o.Customers = 8
+	}
+	if o.DayStep == 0 {
+		o.DayStep = 4
 	}
 	b := newBuilder(tb)
 	keys := b.keys
@@ -108,7 +114,7 @@ func Build(tb testing.TB, o Options) *Chain {
 		}
 		b.commit(txs...)
 		if i%5 == 4 {
-			b.time += 4 * 86400 // past ACME's expiry: what was not spent expires
+			b.time += uint64(o.DayStep) * 86400 // past ACME's expiry: what was not spent expires
 		}
 	}
 	return &Chain{Genesis: b.g, Blocks: b.blocks, Final: b.last, Ledger: b.l, Keys: keys}
