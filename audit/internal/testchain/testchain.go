@@ -51,6 +51,15 @@ type Options struct {
 	// DayStep is how many days block time jumps after every fifth pair of blocks (default 4:
 	// past ACME's three-day expiry); a larger step spreads a chain over months.
 	DayStep int
+	// BlockSeconds is the block time from one block to the next (default 60); a quarter of a
+	// day spreads the blocks between two jumps over several days, so points mature and
+	// expire on days that have blocks.
+	BlockSeconds int
+	// Refunds adds the reversals the default chain lacks: in every stretch's second block, of
+	// part of a BETA order still pending (recovered from the order's own locked points); and
+	// after every jump of block time, a block reversing part of an ACME order earned before
+	// the jump, whose points have expired (nothing recovered: all of it unrecovered).
+	Refunds bool
 }
 
 // builder signs and commits the generated chain.
@@ -65,6 +74,7 @@ type builder struct {
 	validators []*ecdsa.PrivateKey
 	nonces     map[chain.Address]uint64
 	time       uint64
+	step       uint64 // block time between blocks
 	last       *chain.Commit
 	blocks     []*chain.Block
 	height     uint64 // blocks written to out
@@ -83,6 +93,9 @@ func Build(tb testing.TB, o Options) *Chain {
 		o.DayStep = 4
 	}
 	b := newBuilder(tb)
+	if o.BlockSeconds != 0 {
+		b.step = uint64(o.BlockSeconds)
+	}
 	keys := b.keys
 	var customers []*ecdsa.PrivateKey
 	for i := range o.Customers {
@@ -112,9 +125,15 @@ func Build(tb testing.TB, o Options) *Chain {
 		if i%3 == 2 {
 			txs = append(txs, b.tx(beta, &chain.Settle{Program: "BETA", Counterparty: "ACME", Amount: 1}))
 		}
+		if o.Refunds {
+			txs = append(txs, b.tx(beta, &chain.Reverse{Program: "BETA", OrderRef: credits[0].OrderRef, Amount: 5}))
+		}
 		b.commit(txs...)
 		if i%5 == 4 {
 			b.time += uint64(o.DayStep) * 86400 // past ACME's expiry: what was not spent expires
+			if o.Refunds {
+				b.commit(b.tx(acme, &chain.Reverse{Program: "ACME", OrderRef: credits[0].OrderRef, Amount: 10}))
+			}
 		}
 	}
 	return &Chain{Genesis: b.g, Blocks: b.blocks, Final: b.last, Ledger: b.l, Keys: keys}
@@ -156,7 +175,7 @@ func newBuilder(tb testing.TB) *builder {
 		tb.Fatal(err)
 	}
 	return &builder{tb: tb, g: g, signer: chain.NewSigner(g.ChainID, g.Hash()), l: l, validators: valKeys,
-		nonces: map[chain.Address]uint64{}, time: GenesisTime, keys: keys}
+		nonces: map[chain.Address]uint64{}, time: GenesisTime, step: 60, keys: keys}
 }
 
 // setup registers BETA and opens the ACME→BETA route (two blocks).
@@ -197,7 +216,7 @@ func (b *builder) commit(txs ...*chain.Tx) {
 // commitWith is commit with the senders known.
 func (b *builder) commitWith(txs []*chain.Tx, senders []chain.Address) {
 	b.tb.Helper()
-	b.time += 60
+	b.time += b.step
 	height := uint64(len(b.blocks)) + b.height + 1
 	proposer := b.validators[height%uint64(len(b.validators))]
 	blk, rejected, err := b.l.BuildBlock(b.time, Addr(proposer), txs, senders, b.last)
