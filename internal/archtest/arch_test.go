@@ -45,7 +45,7 @@ func TestClientsLinkNoEngineAndNoNode(t *testing.T) {
 		"github.com/cockroachdb/pebble", "github.com/dgraph-io/badger/v4", "github.com/libp2p/go-libp2p",
 		module + "/node", module + "/chain/ledger", module + "/p2p",
 	}
-	for _, pkg := range []string{module + "/chain", module + "/api", module + "/wallet", module + "/cmd/loyal", module + "/audit/export", module + "/audit/verify", module + "/audit/remote", module + "/audit/proof"} {
+	for _, pkg := range []string{module + "/chain", module + "/api", module + "/wallet", module + "/cmd/loyal", module + "/audit/export", module + "/audit/verify", module + "/audit/remote", module + "/audit/proof", module + "/audit/report"} {
 		d := deps(t, pkg)
 		for _, f := range forbidden {
 			if slices.Contains(d, f) {
@@ -61,6 +61,7 @@ func TestLayers(t *testing.T) {
 		"api":                          {"chain"},
 		"audit/export":                 {"chain"},
 		"audit/verify":                 {"chain", "chain/smt"},
+		"audit/report":                 {"audit/verify", "chain"},
 		"audit/remote":                 {"api", "audit/export", "chain", "internal/fsutil", "wallet"},
 		"audit/proof":                  {"api", "audit/verify", "chain", "chain/merkle", "chain/smt", "internal/jsonstrict"},
 		"audit/internal/testchain":     {"audit/export", "chain", "chain/ledger", "chain/store/backends"},
@@ -82,7 +83,7 @@ func TestLayers(t *testing.T) {
 		"node": {"api", "audit/export", "chain", "chain/ledger", "chain/store", "chain/store/backends", "internal/fsutil",
 			"node/consensus", "node/httpapi", "node/internal/blocksync", "node/internal/mempool", "p2p"},
 		"wallet":         {"api", "chain", "internal/fsutil"},
-		"internal/human": {"api", "audit/verify", "chain", "wallet"},
+		"internal/human": {"api", "audit/report", "audit/verify", "chain", "wallet"},
 		"testnet":        {"chain", "chain/ledger", "node", "node/consensus", "p2p", "wallet"},
 		"cmd/loyal":      {"api", "audit/export", "audit/proof", "audit/remote", "audit/verify", "chain", "internal/fsutil", "internal/human", "wallet"},
 		"cmd/loyald":     {"chain", "node", "testnet", "wallet"},
