@@ -85,7 +85,7 @@ func TestLayers(t *testing.T) {
 		"wallet":         {"api", "chain", "internal/fsutil"},
 		"internal/human": {"api", "audit/report", "audit/verify", "chain", "wallet"},
 		"testnet":        {"chain", "chain/ledger", "node", "node/consensus", "p2p", "wallet"},
-		"cmd/loyal":      {"api", "audit/export", "audit/proof", "audit/remote", "audit/verify", "chain", "internal/fsutil", "internal/human", "wallet"},
+		"cmd/loyal":      {"api", "audit/export", "audit/proof", "audit/remote", "audit/report", "audit/verify", "chain", "internal/fsutil", "internal/human", "wallet"},
 		"cmd/loyald":     {"chain", "node", "testnet", "wallet"},
 	} {
 		for _, imp := range imports(t, module+"/"+pkg) {
