@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/loyal-ledger/loyal/audit/report"
 	"github.com/loyal-ledger/loyal/audit/verify"
 )
 
@@ -38,6 +39,7 @@ func (w *world) audit(t *testing.T) {
 	if !strings.Contains(human.stdout, "OK: every check passed") {
 		w.fatalf(t, "audit verify printed no verdict:\n%s", human)
 	}
+	w.report(t, out, genesis, &rep)
 
 	// The same from the running node, through its public API alone.
 	w.startNode(t)
@@ -71,5 +73,52 @@ func (w *world) audit(t *testing.T) {
 	r = w.loyal("audit", "verify", "--file", bad, "--genesis", genesis)
 	if r.code == 0 || !strings.Contains(r.stdout, "FAILED at height") || strings.Count(strings.TrimSpace(r.stderr), "\n") != 0 || !strings.HasPrefix(r.stderr, "loyal: ") {
 		w.fatalf(t, "a tampered export:\n%s", r)
+	}
+}
+
+// report runs `loyal audit report` on the verified export: over the whole chain its figures are
+// the programs' lifetime totals verify reported, and the scenario's exchange and settlement
+// are in the settlement matrix; the CSV has a row per program; a report as of height 1
+// stops there.
+func (w *world) report(t *testing.T, out, genesis string, v *verify.Report) {
+	var rep report.Report
+	w.okJSON(t, &rep, "audit", "report", "--file", out, "--genesis", genesis)
+	if rep.Genesis != v.Genesis || rep.VerifiedHeight != v.Height || len(rep.Statements) != 1 {
+		w.fatalf(t, "audit report: %+v", rep)
+	}
+	st := rep.Statements[0]
+	if st.FromHeight != 0 || st.ToHeight != v.Height || st.Incomplete || len(st.Programs) != len(v.Programs) {
+		w.fatalf(t, "audit report statement: %+v", st)
+	}
+	for i, p := range st.Programs {
+		want := v.Programs[i]
+		if p.Symbol != want.Symbol || p.Opening != 0 || p.Issued != want.Earned || p.Reversed != want.Reversed ||
+			p.Redeemed != want.Redeemed || p.Expired != want.Expired || p.ExchangedOut != want.ExchangedOut ||
+			p.ExchangedIn != want.ExchangedIn || p.Outstanding != want.Outstanding || p.Holders != want.Holders || p.ActiveMembers == 0 {
+			w.fatalf(t, "audit report %s: %+v; verify: %+v", p.Symbol, p, want)
+		}
+	}
+	if len(st.Settlement) != 1 {
+		w.fatalf(t, "settlement matrix: %+v", st.Settlement)
+	}
+	if s := st.Settlement[0]; s.Debtor != acme || s.Creditor != beta || s.Owed != exchangeTo || s.Settled != settledAmount ||
+		s.Open != exchangeTo-settledAmount || len(s.Payments) != 1 || s.Payments[0].Amount != settledAmount {
+		w.fatalf(t, "settlement %s>%s: %+v", acme, beta, s)
+	}
+
+	csv := w.ok(t, "audit", "report", "--file", out, "--genesis", genesis, "--csv")
+	lines := strings.Split(strings.TrimSpace(csv.stdout), "\n")
+	if len(lines) != 1+len(v.Programs) || !strings.HasPrefix(lines[0], "from_date,to_date,from_height,to_height,incomplete,symbol,") {
+		w.fatalf(t, "audit report --csv:\n%s", csv)
+	}
+	table := w.ok(t, "audit", "report", "--file", out, "--genesis", genesis)
+	if !strings.Contains(table.stdout, "OUTSTANDING") || !strings.Contains(table.stdout, "payments recorded:") {
+		w.fatalf(t, "audit report printed no tables:\n%s", table)
+	}
+
+	var first report.Report
+	w.okJSON(t, &first, "audit", "report", "--file", out, "--genesis", genesis, "--height", "1")
+	if first.VerifiedHeight != 1 || first.Statements[0].ToHeight != 1 {
+		w.fatalf(t, "audit report --height 1: %+v", first)
 	}
 }
