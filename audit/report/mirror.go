@@ -31,6 +31,7 @@ type mirror struct {
 	programs     map[string]*chain.Program // nil until the first block
 	accounts     map[chain.Address][]byte  // encoded records
 	positions    map[pair]chain.Position
+	last         *snapshot // of the state as it is, until the next update
 }
 
 func newMirror() mirror {
@@ -42,7 +43,7 @@ func newMirror() mirror {
 // a balance is an entry of its account — and the positions of its exchanges and settlements.
 func (m *mirror) update(ob *verify.Observed) error {
 	h := &ob.Block.Header
-	m.height, m.time = h.Height, h.Time
+	m.height, m.time, m.last = h.Height, h.Time, nil
 	if m.programs == nil {
 		m.programs = map[string]*chain.Program{}
 		if err := chain.ForEachProgram(ob.Scan, func(p *chain.Program) error {
@@ -127,8 +128,13 @@ func (s *snapshot) pairs() []pair {
 
 // snapshot computes the figures of the mirrored state: each program's record, and its
 // holders' balances as of the day of the last block — the day the chain last counted
-// expiries through — which must add up to the program's outstanding points.
+// expiries through — which must add up to the program's outstanding points. Statements that
+// close and open on one state (months without a block) share one snapshot, which nobody
+// changes.
 func (m *mirror) snapshot() (*snapshot, error) {
+	if m.last != nil {
+		return m.last, nil
+	}
 	s := &snapshot{height: m.height, time: m.time, programs: map[string]programAt{}, positions: maps.Clone(m.positions)}
 	for sym, p := range m.programs {
 		s.programs[sym] = programAt{owner: p.Owner, stats: p.Stats}
@@ -159,5 +165,6 @@ func (m *mirror) snapshot() (*snapshot, error) {
 				ErrInconsistent, m.height, sym, p.stats.Outstanding(), p.held)
 		}
 	}
+	m.last = s
 	return s, nil
 }
