@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -13,7 +14,8 @@ import (
 
 // audit exports the stopped node's chain and verifies it as an auditor would, with the
 // genesis file pinned: it passes, and the same file with one byte changed fails with a
-// non-zero exit and one line naming the height.
+// non-zero exit and one line naming the height. The report of the export and of the running
+// node agree.
 func (w *world) audit(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "chain.export")
 	r := w.run(bin.loyald, "export", "--home", w.nodeHome, "--out", out)
@@ -39,13 +41,19 @@ func (w *world) audit(t *testing.T) {
 	if !strings.Contains(human.stdout, "OK: every check passed") {
 		w.fatalf(t, "audit verify printed no verdict:\n%s", human)
 	}
-	w.report(t, out, genesis, &rep)
+	fromFile := w.report(t, out, genesis, &rep)
 
 	// The same from the running node, through its public API alone.
 	w.startNode(t)
 	r = w.ok(t, "audit", "verify", "--genesis", genesis)
 	if !strings.Contains(r.stdout, "OK: every check passed") {
 		w.fatalf(t, "audit verify from the node printed no verdict:\n%s", r)
+	}
+	var nodeReport report.Report
+	w.okJSON(t, &nodeReport, "audit", "report", "--genesis", genesis)
+	if len(nodeReport.Statements) != 1 || !reflect.DeepEqual(nodeReport.Statements[0].Programs, fromFile.Statements[0].Programs) ||
+		!reflect.DeepEqual(nodeReport.Statements[0].Settlement, fromFile.Statements[0].Settlement) {
+		w.fatalf(t, "audit report from the node: %+v\nfrom its export: %+v", nodeReport, fromFile)
 	}
 	// One more block, then only what is new since the checkpoint is checked.
 	w.tx(t, "transfer", w.addr["alice"], "transfer", "--from", "alice", "--program", acme, "--to", "bob", "--amount", "1", "--wait")
@@ -79,8 +87,8 @@ func (w *world) audit(t *testing.T) {
 // report runs `loyal audit report` on the verified export: over the whole chain its figures are
 // the programs' lifetime totals verify reported, and the scenario's exchange and settlement
 // are in the settlement matrix; the CSV has a row per program; a report as of height 1
-// stops there.
-func (w *world) report(t *testing.T, out, genesis string, v *verify.Report) {
+// stops there. It returns the whole chain's report.
+func (w *world) report(t *testing.T, out, genesis string, v *verify.Report) *report.Report {
 	var rep report.Report
 	w.okJSON(t, &rep, "audit", "report", "--file", out, "--genesis", genesis)
 	if rep.Genesis != v.Genesis || rep.VerifiedHeight != v.Height || len(rep.Statements) != 1 {
@@ -121,4 +129,5 @@ func (w *world) report(t *testing.T, out, genesis string, v *verify.Report) {
 	if first.VerifiedHeight != 1 || first.Statements[0].ToHeight != 1 {
 		w.fatalf(t, "audit report --height 1: %+v", first)
 	}
+	return &rep
 }
