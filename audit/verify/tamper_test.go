@@ -46,11 +46,17 @@ func verifyWithin(t *testing.T, raw []byte, trusted chain.Hash) (*verify.Report,
 // expiries, reversals, redemptions and settlements — makes verify fail with a coded error:
 // never a pass, a panic or a hang. The auditor pins the genesis by its hash.
 func TestEveryChangedByteIsCaught(t *testing.T) {
-	c := testchain.Build(t, testchain.Options{Blocks: 5})
+	c := testchain.Build(t, testchain.Options{Blocks: 7})
 	good := exportOf(t, c)
 	trusted := c.Genesis.Hash()
-	if _, err := verifyBytes(good, verify.Options{Genesis: trusted}); err != nil {
+	rep, err := verifyBytes(good, verify.Options{Genesis: trusted})
+	if err != nil {
 		t.Fatal(err)
+	}
+	for _, p := range rep.Programs { // what the export must hold for the test to mean anything
+		if p.Symbol == "ACME" && (p.Expired == 0 || p.Reversed == 0 || p.ExchangedOut == 0 || p.Redeemed == 0) {
+			t.Fatalf("the export does not expire, reverse, exchange and redeem points: %+v", p)
+		}
 	}
 	const mutations = 1200
 	rng := rand.New(rand.NewPCG(12, 34))

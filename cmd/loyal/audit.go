@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sync/atomic"
+	"time"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -176,12 +177,14 @@ func runVerify(c *cli.Context, src *auditSource, o verify.Options) (*verify.Repo
 	}
 	progress := human.NewProgress(c.App.ErrWriter, "verifying", src.total, src.done != nil, isTerminal(c.App.ErrWriter) && !c.Bool("json"))
 	defer progress.Finish()
-	o.Progress = func(height, txs uint64) {
+	start := time.Now()
+	o.Progress = func(height, txs uint64) { // txs: verified in this run (after --since's checkpoint)
 		done := int64(height)
 		if src.done != nil {
 			done = src.done()
 		}
-		progress.Set(done, fmt.Sprintf("height %d, %d txs", height, txs))
+		rate := float64(txs) / max(time.Since(start).Seconds(), 1e-3)
+		progress.Set(done, fmt.Sprintf("height %d, %d txs, %.0f tx/s", height, txs, rate))
 	}
 	return verify.Verify(c.Context, s, o)
 }
