@@ -72,22 +72,31 @@ func (n *Node) admitPeer(tx *chain.Tx) error {
 
 // resubmitted answers a refused transaction that is the very transaction pending or
 // committed: that is the answer, whatever the refusal (a duplicate, already committed, a nonce
-// used, or a validity window passed since it committed). The
-// pool is asked first, then the ledger: a transaction leaves the pool only after the ledger
-// committed it (or dropped as failing), so one of the two finds a transaction that was in
-// either when the refusal was decided.
+// used, or a validity window passed since it committed). The ledger is asked first: a client
+// told "committed" (the ledger holds the block) must hear it again, even while the mempool has
+// not yet forgotten the transaction. Then the pool, then the ledger once more: a transaction
+// leaves the pool only after the ledger committed it, so one of the three reads finds a
+// transaction that was in either when the refusal was decided.
 func (n *Node) resubmitted(tx *chain.Tx, err error) (api.Submitted, bool) {
 	if errors.Is(err, chain.ErrMalformed) {
 		return api.Submitted{}, false // not a transaction anyone could have committed
 	}
 	h := tx.Hash()
+	if sub, ok := n.committedAt(h); ok {
+		return sub, true
+	}
 	if _, _, ok := n.pool.Get(h); ok {
 		return api.Submitted{Hash: h, Status: api.TxPending}, true
 	}
-	height, _, lerr := n.ledger.TxLocation(h)
-	if lerr != nil {
-		if !errors.Is(lerr, ledger.ErrNotFound) {
-			n.log.Error("resubmitted transaction: ledger read failed", "tx", h, "err", lerr)
+	return n.committedAt(h)
+}
+
+// committedAt answers where h committed, if the ledger has it.
+func (n *Node) committedAt(h chain.Hash) (api.Submitted, bool) {
+	height, _, err := n.ledger.TxLocation(h)
+	if err != nil {
+		if !errors.Is(err, ledger.ErrNotFound) {
+			n.log.Error("resubmitted transaction: ledger read failed", "tx", h, "err", err)
 		}
 		return api.Submitted{}, false
 	}
