@@ -13,23 +13,7 @@ import (
 )
 
 // exportOf writes c whole, with the final certificate c gathered.
-func exportOf(t testing.TB, c *testchain.Chain) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	w, err := export.NewWriter(&buf, c.Genesis)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, blk := range c.Blocks {
-		if err := w.Block(blk); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := w.Finish(c.Final); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
+func exportOf(t testing.TB, c *testchain.Chain) []byte { return c.Export(t) }
 
 func verifyBytes(raw []byte, o verify.Options) (*verify.Report, error) {
 	r, err := export.NewReader(bytes.NewReader(raw))

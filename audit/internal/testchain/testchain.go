@@ -6,6 +6,7 @@
 package testchain
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"fmt"
 	"testing"
@@ -258,4 +259,23 @@ func (b *builder) certify(blk *chain.Block) *chain.Commit {
 		c.Sigs = append(c.Sigs, chain.CommitSig{Validator: Addr(k), Sig: sig})
 	}
 	return c
+}
+
+// Export is c whole as an export file, with the final certificate c gathered.
+func (c *Chain) Export(tb testing.TB) []byte {
+	tb.Helper()
+	var buf bytes.Buffer
+	w, err := export.NewWriter(&buf, c.Genesis)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for _, blk := range c.Blocks {
+		if err := w.Block(blk); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := w.Finish(c.Final); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
 }
