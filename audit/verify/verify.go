@@ -74,6 +74,9 @@ func Verify(ctx context.Context, src Source, o Options) (*Report, error) {
 		return v.rep, err
 	}
 	if o.Since != nil {
+		if o.StopAt != 0 && o.StopAt < o.Since.Height() {
+			return v.rep, fmt.Errorf("verify: stop at %d, before the checkpoint's height %d", o.StopAt, o.Since.Height())
+		}
 		if err := v.resume(o.Since); err != nil {
 			return v.rep, err
 		}
