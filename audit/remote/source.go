@@ -67,12 +67,18 @@ func (s *Source) Genesis() *chain.Genesis { return s.genesis }
 func (s *Source) To() uint64 { return s.to }
 
 // Next returns the next block, or io.EOF after height To.
-func (s *Source) Next() (*chain.Block, error) {
+func (s *Source) Next() (*chain.Block, error) { return s.NextContext(s.ctx) }
+
+// NextContext is Next bounded by ctx as well (the verifier's, which ends when it fails).
+func (s *Source) NextContext(ctx context.Context) (*chain.Block, error) {
 	if s.next > s.to {
 		return nil, io.EOF
 	}
+	if err := context.Cause(s.ctx); err != nil {
+		return nil, err
+	}
 	if len(s.page) == 0 {
-		p, err := s.c.Blocks(s.ctx, s.next, s.to)
+		p, err := s.c.Blocks(ctx, s.next, s.to)
 		if err != nil {
 			return nil, fmt.Errorf("remote: blocks from %d: %w", s.next, err)
 		}
@@ -86,11 +92,27 @@ func (s *Source) Next() (*chain.Block, error) {
 	if info.Block == nil || info.Block.Header.Height != s.next {
 		return nil, fmt.Errorf("remote: asked for block %d, the node sent another", s.next)
 	}
+	blk, err := decoded(info.Block)
+	if err != nil {
+		return nil, fmt.Errorf("remote: block %d: %w", s.next, err)
+	}
 	if s.next == s.to {
 		s.final = info.Commit // canonical below the node's head, the node's own at its head
 	}
 	s.next++
-	return info.Block, nil
+	return blk, nil
+}
+
+// decoded is a block the node sent as JSON, put through the checks a block read from an
+// export file gets (chain.DecodeBlock: every transaction's, the tx root, the last-commit
+// hash): JSON admits what the binary form cannot hold, a null transaction say.
+func decoded(b *chain.Block) (*chain.Block, error) {
+	for i, tx := range b.Txs {
+		if tx == nil {
+			return nil, fmt.Errorf("%w: transaction %d is null", chain.ErrMalformed, i)
+		}
+	}
+	return chain.DecodeBlock(b.Encode())
 }
 
 // Final is the certificate of block To as the node sent it (nil before Next returned

@@ -3,6 +3,7 @@ package verify
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -214,8 +215,12 @@ func (f *fieldReader) field() []byte {
 	return b
 }
 
-// checkpoint is the verifier's state as a checkpoint (after a successful verification).
+// checkpoint is the verifier's state as a checkpoint (after a successful verification); nil
+// at height 0, where there is nothing to skip and no header a certificate could tie to.
 func (v *verifier) checkpoint() *Checkpoint {
+	if v.parent.Height == 0 {
+		return nil
+	}
 	c := &Checkpoint{Genesis: v.rep.Genesis, records: v.state.records, tally: v.tally}
 	if v.last != nil {
 		c.Header = v.last.Header
@@ -228,6 +233,10 @@ func (v *verifier) checkpoint() *Checkpoint {
 // resume starts the verifier from c: its records must hash to its header's state root; its
 // header's hash is checked by the certificate the next block carries (CheckNext).
 func (v *verifier) resume(c *Checkpoint) error {
+	if c.Height() == 0 {
+		// Nothing would tie a height-0 header to the genesis: no certificate covers it.
+		return v.fail(0, CheckCheckpoint, errors.New("a checkpoint at height 0 is no checkpoint"))
+	}
 	if c.Genesis != v.rep.Genesis {
 		return v.fail(c.Height(), CheckCheckpoint, fmt.Errorf("the checkpoint is of genesis %s, the chain's is %s", c.Genesis, v.rep.Genesis))
 	}

@@ -85,3 +85,50 @@ func TestTamperedCheckpointIsCaught(t *testing.T) {
 		}
 	}
 }
+
+// Resuming checks the blocks before the checkpoint by their hash links: a changed byte in
+// that prefix of the export fails, though those blocks are not executed again.
+func TestResumeChecksThePrefixLinks(t *testing.T) {
+	c := testchain.Build(t, testchain.Options{Blocks: 3})
+	const h = 6
+	cp, err := verify.ReadCheckpoint(bytes.NewReader(checkpointAt(t, c, h)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := exportOf(t, c)
+	// A header field of block 3 (its time, inside the block's record): find block 3's bytes.
+	blk := c.Blocks[2].Encode()
+	off := bytes.Index(good, blk)
+	if off < 0 {
+		t.Fatal("block 3 not found in the export")
+	}
+	for _, at := range []int{off + 20, off + len(blk) - 5} { // in the header; in the carried certificate
+		bad := bytes.Clone(good)
+		bad[at] ^= 1
+		if _, err := verifyBytes(bad, verify.Options{Since: cp}); !errors.Is(err, verify.ErrFailed) {
+			t.Fatalf("byte %d of block 3 changed, resumed at %d: %v", at-off, h, err)
+		}
+	}
+	if _, err := verifyBytes(good, verify.Options{Since: cp}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// There is no checkpoint of a chain with no block (nothing would tie its header to the
+// genesis), and one relabelled as height 0 is refused.
+func TestNoCheckpointAtHeightZero(t *testing.T) {
+	c := testchain.Build(t, testchain.Options{Blocks: 1})
+	empty := &testchain.Chain{Genesis: c.Genesis}
+	rep, err := verifyBytes(exportOf(t, empty), verify.Options{})
+	if err != nil || rep.Checkpoint() != nil || rep.StateRoot == (chain.Hash{}) {
+		t.Fatalf("an empty chain: %+v %v, checkpoint %v", rep, err, rep.Checkpoint())
+	}
+	cp, err := verify.ReadCheckpoint(bytes.NewReader(checkpointAt(t, c, 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp.Header.Height = 0
+	if _, err := verifyBytes(exportOf(t, empty), verify.Options{Since: cp}); !errors.Is(err, verify.ErrFailed) {
+		t.Fatalf("a checkpoint relabelled as height 0: %v", err)
+	}
+}

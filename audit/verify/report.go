@@ -24,7 +24,7 @@ type Report struct {
 }
 
 // Checkpoint is where a successful verification ended, to resume from (Options.Since);
-// nil after a failure.
+// nil after a failure, and for a chain of no block.
 func (r *Report) Checkpoint() *Checkpoint { return r.checkpoint }
 
 // ProgramReport is one program's conservation at the last block: the points it ever minted

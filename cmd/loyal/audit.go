@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"sync/atomic"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/internal/fsutil"
 	"github.com/loyal-ledger/loyal/internal/human"
+	"github.com/loyal-ledger/loyal/wallet"
 )
 
 func auditCommands() []*cli.Command {
@@ -49,7 +51,7 @@ func auditExport(c *cli.Context) error {
 	if _, err := args(c, 0); err != nil {
 		return err
 	}
-	height, err := remote.ExportFile(c.Context, client(c), c.String("out"), c.Uint64("to"))
+	height, err := remote.ExportFile(c.Context, auditClient(c), c.String("out"), c.Uint64("to"))
 	if err != nil {
 		return err
 	}
@@ -84,6 +86,9 @@ func auditVerify(c *cli.Context) error {
 	defer src.Close()
 	rep, err := runVerify(c, src, opts)
 	if err == nil && c.String("checkpoint") != "" {
+		if rep.Checkpoint() == nil {
+			return fmt.Errorf("no checkpoint written: the chain has no block yet")
+		}
 		if err := writeCheckpoint(c.String("checkpoint"), rep.Checkpoint()); err != nil {
 			return err
 		}
@@ -157,7 +162,7 @@ func openNodeSource(c *cli.Context, since *verify.Checkpoint) (*auditSource, err
 		from = since.Height() + 1
 	}
 	s.open = func() (verify.Source, error) {
-		src, err := remote.OpenFrom(c.Context, client(c), from, 0)
+		src, err := remote.OpenFrom(c.Context, auditClient(c), from, 0)
 		if err != nil {
 			return nil, fmt.Errorf("%w: height 0: %s: %w", verify.ErrFailed, verify.CheckRead, err)
 		}
@@ -187,6 +192,17 @@ func runVerify(c *cli.Context, src *auditSource, o verify.Options) (*verify.Repo
 		progress.Set(done, fmt.Sprintf("height %d, %d txs, %.0f tx/s", height, txs, rate))
 	}
 	return verify.Verify(c.Context, s, o)
+}
+
+// auditClient is the node's API client for a chain-long read: --timeout bounds each request,
+// not the whole run (a million blocks take minutes), so a node that stops answering is
+// given up on.
+func auditClient(c *cli.Context) *wallet.Client {
+	cl := client(c)
+	if d := c.Duration("timeout"); d > 0 {
+		cl.HTTP = &http.Client{Timeout: d}
+	}
+	return cl
 }
 
 func readCheckpoint(path string) (*verify.Checkpoint, error) {
