@@ -15,8 +15,7 @@ import (
 // Exported says what Export wrote.
 type Exported struct {
 	Genesis   chain.Hash
-	Height    uint64 // of the last block
-	Blocks    uint64
+	Height    uint64 // of the last block: blocks 1 to Height were written
 	Txs       uint64
 	Canonical bool // the last block's certificate is the one the next block carries
 }
@@ -38,21 +37,11 @@ func Export(home string, w io.Writer, to uint64, log *slog.Logger) (Exported, er
 	if err != nil {
 		return Exported{}, fmt.Errorf("node: %s: %w", filepath.Join(home, GenesisFile), err)
 	}
-	dataDir := cfg.DataDir
-	if !filepath.IsAbs(dataDir) {
-		dataDir = filepath.Join(home, dataDir)
-	}
-	opts := ledger.StoreOptions(g.Params)
-	opts.Logger = log.With("component", "store")
-	db, _, err := openStore(home, cfg.Backend, dataDir, opts, false, log)
+	db, _, l, _, err := openLedger(home, cfg, g, false, log)
 	if err != nil {
 		return Exported{}, err
 	}
 	defer db.Close()
-	l, err := ledger.Open(db, g)
-	if err != nil {
-		return Exported{}, fmt.Errorf("node: %s: %w", dataDir, err)
-	}
 	head := l.Head().Height
 	if to == 0 {
 		to = head
@@ -70,7 +59,7 @@ func exportLedger(l *ledger.Ledger, w io.Writer, to uint64) (Exported, error) {
 	if err != nil {
 		return Exported{}, err
 	}
-	out := Exported{Genesis: g.Hash(), Height: to, Blocks: to}
+	out := Exported{Genesis: g.Hash(), Height: to}
 	for h := uint64(1); h <= to; h++ {
 		blk, err := l.Block(h)
 		if err != nil {

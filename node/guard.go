@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/chain/ledger"
 	"github.com/loyal-ledger/loyal/chain/store"
 	"github.com/loyal-ledger/loyal/chain/store/backends"
@@ -16,6 +17,26 @@ import (
 // watermark says this node committed: the store lost blocks, or the data directory is empty
 // or was restored from an old backup. Nothing has been written when it is returned.
 var ErrStoreBehind = errors.New("node: the store is behind the blocks this node committed")
+
+// openLedger opens the ledger of home's data directory as a start does: the store through
+// openStore's checks (a store behind the watermark is refused unless allowRollback), then
+// ledger.Open's. On success the caller closes db; dataDir is the resolved directory.
+func openLedger(home string, cfg Config, g *chain.Genesis, allowRollback bool, log *slog.Logger) (db store.DB, wm *watermark, l *ledger.Ledger, dataDir string, err error) {
+	dataDir = cfg.DataDir
+	if !filepath.IsAbs(dataDir) {
+		dataDir = filepath.Join(home, dataDir)
+	}
+	opts := ledger.StoreOptions(g.Params)
+	opts.Logger = log.With("component", "store")
+	if db, wm, err = openStore(home, cfg.Backend, dataDir, opts, allowRollback, log); err != nil {
+		return nil, nil, nil, "", err
+	}
+	if l, err = ledger.Open(db, g); err != nil {
+		db.Close()
+		return nil, nil, nil, "", fmt.Errorf("node: %s: %w", dataDir, err)
+	}
+	return db, wm, l, dataDir, nil
+}
 
 // openStore opens the store in dataDir read-write, after checking it against the home's
 // watermark: a store behind it (fewer blocks than this node committed) is refused with

@@ -106,13 +106,7 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 		return nil, err
 	}
 
-	dataDir := cfg.DataDir
-	if !filepath.IsAbs(dataDir) {
-		dataDir = filepath.Join(home, dataDir)
-	}
-	opts := ledger.StoreOptions(g.Params)
-	opts.Logger = log.With("component", "store")
-	db, wm, err := openStore(home, cfg.Backend, dataDir, opts, o.AllowRollback, log)
+	db, wm, l, dataDir, err := openLedger(home, cfg, g, o.AllowRollback, log)
 	if err != nil {
 		return nil, err
 	}
@@ -121,10 +115,6 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 			db.Close()
 		}
 	}()
-	l, err := ledger.Open(db, g)
-	if err != nil {
-		return nil, fmt.Errorf("node: %s: %w", dataDir, err)
-	}
 	head := l.Head()
 	if err := wm.settle(head.Height); err != nil {
 		return nil, err

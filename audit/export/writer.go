@@ -59,9 +59,6 @@ func (w *Writer) Block(blk *chain.Block) error {
 	return nil
 }
 
-// Height is the height of the last block written (0 before the first).
-func (w *Writer) Height() uint64 { return w.height }
-
 // Finish writes the certificate of the last block written and the end, and flushes. With no
 // block written, c must be nil.
 func (w *Writer) Finish(c *chain.Commit) error {

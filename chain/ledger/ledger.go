@@ -126,11 +126,9 @@ func Open(db store.DB, g *chain.Genesis) (*Ledger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: no head record: %v", ErrCorrupt, err)
 	}
-	head, err := decodeHead(raw)
-	if err != nil {
+	if l.head, err = decodeHead(raw); err != nil {
 		return nil, err
 	}
-	l.setHead(head)
 	if err := l.checkHeadBlock(); err != nil {
 		return nil, err
 	}
@@ -158,7 +156,7 @@ func (l *Ledger) initGenesis() error {
 		l.tree.Set(smt.HashKey(c.Key), smt.HashValue(c.Value))
 		batch.Set(stateKey(c.Key), c.Value)
 	}
-	l.setHead(Head{Height: 0, Hash: l.gHash, Time: l.genesis.GenesisTime, StateRoot: chain.Hash(l.tree.Root())})
+	l.head = Head{Height: 0, Hash: l.gHash, Time: l.genesis.GenesisTime, StateRoot: chain.Hash(l.tree.Root())}
 	batch.Set(metaHead, l.head.encode())
 	batch.Set(metaGenesis, l.gHash[:])
 	if err := batch.Commit(true); err != nil {
@@ -188,9 +186,6 @@ func (l *Ledger) Head() Head {
 	defer l.publishing.RUnlock()
 	return l.head
 }
-
-// setHead makes h the head; the caller holds mu and publishing, or has not shared the ledger.
-func (l *Ledger) setHead(h Head) { l.head = h }
 
 // stateReader reads committed state keys through the cache (if any) from the store, as
 // chain.StateReader: an absent key is a nil value, not an error.
@@ -480,7 +475,7 @@ func (l *Ledger) ApplyBlockWithSenders(blk *chain.Block, senders []chain.Address
 	parent := l.head.Hash
 	head := Head{Height: h.Height, Hash: blk.Hash(), Time: h.Time, StateRoot: h.StateRoot}
 	l.admit.advance(parent, head, ex.Changes)
-	l.setHead(head)
+	l.head = head // under mu and publishing
 	l.expiry = expiryMemo{day: chain.DayOf(h.Time), known: true}
 	return nil
 }
