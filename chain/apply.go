@@ -76,9 +76,26 @@ func (s *State) ownedProgram(sender Address, symbol string) (*Program, error) {
 		return nil, err
 	}
 	if prog.Owner != sender {
+		if err := s.refuseRetiredKeys(sender); err != nil {
+			return nil, err
+		}
 		return nil, rejectf(ErrNotOwner, "%s is not the owner of %s", sender, symbol)
 	}
 	return prog, nil
+}
+
+// refuseRetiredKeys refuses, from Version2 on, any of keys that a governance rotation moved
+// away from (ADR 0009): such a key may no longer own, operate or act for a partner.
+func (s *State) refuseRetiredKeys(keys ...Address) error {
+	if s.version < Version2 {
+		return nil
+	}
+	for _, k := range keys {
+		if k != (Address{}) && s.retiredKey(k) {
+			return rejectf(ErrRetiredKey, "%s was rotated away", k)
+		}
+	}
+	return nil
 }
 
 // routeEnds loads the two programs of the route from → to, from first.
@@ -101,6 +118,9 @@ func (s *State) operatedProgram(sender Address, symbol string) (*Program, error)
 		return nil, err
 	}
 	if !prog.IsOperator(sender) {
+		if err := s.refuseRetiredKeys(sender); err != nil {
+			return nil, err
+		}
 		return nil, rejectf(ErrNotOperator, "%s in %s", sender, symbol)
 	}
 	return prog, nil

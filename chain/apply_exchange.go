@@ -12,6 +12,10 @@ func (p *Exchange) apply(s *State, sender Address) ([]Entry, error) {
 	if to.Retired {
 		return nil, rejectf(ErrProgramRetired, "%s mints no new points", p.To)
 	}
+	if from.Retired && s.version >= Version2 {
+		// Version2 closes a retired program's routes both ways (ADR 0009).
+		return nil, rejectf(ErrRouteClosed, "%s is retired", p.From)
+	}
 	r, err := s.route(p.From, p.To)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,9 @@ func (p *SetRate) apply(s *State, sender Address) ([]Entry, error) {
 		return nil, err
 	}
 	if from.Owner != sender && to.Owner != sender {
+		if err := s.refuseRetiredKeys(sender); err != nil {
+			return nil, err
+		}
 		return nil, rejectf(ErrNotOwner, "%s owns neither %s nor %s", sender, p.From, p.To)
 	}
 	r, err := s.route(p.From, p.To)

@@ -9,6 +9,14 @@ func (p *UpdateProgram) apply(s *State, sender Address) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.refuseRetiredKeys(p.NewOwner); err != nil {
+		return nil, err
+	}
+	if p.SetOperators {
+		if err := s.refuseRetiredKeys(p.Operators...); err != nil {
+			return nil, err
+		}
+	}
 	if p.SetPolicy {
 		prog.Policy = clonePolicy(p.Policy)
 	}

@@ -84,6 +84,13 @@ func sigSamples() []sigSample {
 		{"settle", true, func() *Tx {
 			return NewTx(7331, 11, 0, &Settle{Program: "BOOKS", Counterparty: "ACME", Amount: 1_234_567_890_123})
 		}},
+		{"propose/admit", true, func() *Tx {
+			return NewTx(7331, 12, 0, &Propose{Action: ActionAdmitPartner, Partner: sigAddr("dora"), Name: "Dora's Bäckerei"})
+		}},
+		{"propose/rotate", true, func() *Tx {
+			return NewTx(7331, 13, 1_900_000_000, &Propose{Action: ActionRotateOwnerKey, Partner: sigAddr("alice"), NewKey: sigAddr("alice 2")})
+		}},
+		{"approve", true, func() *Tx { return NewTx(7331, 14, 0, &Approve{Proposal: max}) }},
 	}
 }
 
@@ -152,6 +159,8 @@ func TestEIP712EncodeTypeIsTheSpec(t *testing.T) {
 		"SetRate":         "SetRate(uint64 nonce,uint64 validUntil,string from,string to,uint64 numerator,uint64 denominator,uint64 dailyCap)",
 		"Exchange":        "Exchange(uint64 nonce,uint64 validUntil,string from,string to,uint64 amount,uint64 minOut)",
 		"Settle":          "Settle(uint64 nonce,uint64 validUntil,string program,string counterparty,uint64 amount)",
+		"Propose":         "Propose(uint64 nonce,uint64 validUntil,string action,address partner,string name,address newKey)",
+		"Approve":         "Approve(uint64 nonce,uint64 validUntil,uint64 proposal)",
 		"Policy":          "Policy(uint32 pendingDays,uint32 expiryDays,uint32 tierWindowDays,Tier[] tiers)Tier(string name,uint64 threshold)",
 		"Tier":            "Tier(string name,uint64 threshold)",
 		"Credit":          "Credit(address to,uint64 amount,string orderRef)",
@@ -260,6 +269,11 @@ func sigGenTx(t *rapid.T) *Tx {
 		p = &Exchange{From: sigGenString(t, "from"), To: sigGenString(t, "to"), Amount: sigGenU64(t, "amount"), MinOut: sigGenU64(t, "minOut")}
 	case KindSettle:
 		p = &Settle{Program: sigGenString(t, "program"), Counterparty: sigGenString(t, "counterparty"), Amount: sigGenU64(t, "amount")}
+	case KindPropose:
+		p = &Propose{Action: rapid.SampledFrom([]Action{ActionAdmitPartner, ActionRemovePartner, ActionRotateOwnerKey}).Draw(t, "action"),
+			Partner: sigGenAddress(t, "partner"), Name: sigGenString(t, "name"), NewKey: sigGenAddress(t, "newKey")}
+	case KindApprove:
+		p = &Approve{Proposal: sigGenU64(t, "proposal")}
 	default:
 		t.Fatalf("kind %s not generated", k)
 	}

@@ -13,6 +13,15 @@ const (
 	CauseExchangeIn  Cause = "exchange_in"
 	CauseExchangeOut Cause = "exchange_out"
 	CauseExpire      Cause = "expire"
+
+	// Governance steps (ADR 0009) move no points: their entries say who did what, with the
+	// proposal as Ref ("ID:action", and ":code" for a failure).
+	CauseProposal        Cause = "proposal"          // Account proposed; Counterparty is whom it is about
+	CauseApproval        Cause = "approval"          // Account approved
+	CausePartnerAdmitted Cause = "partner_admitted"  // Account became a partner
+	CausePartnerRemoved  Cause = "partner_removed"   // Account stopped being a partner
+	CauseOwnerKeyRotated Cause = "owner_key_rotated" // Account's partner key moved to or from Counterparty
+	CauseProposalFailed  Cause = "proposal_failed"   // Account's proposal failed its precondition
 )
 
 // Entry is one movement of one account's points, produced by the state transition and kept in

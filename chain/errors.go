@@ -78,6 +78,19 @@ var (
 	ErrTxTooLarge         = newErr("tx_too_large", "transaction exceeds the network's size limit")
 )
 
+// Governance rejections (Version2, ADR 0009). A proposal whose precondition no longer holds
+// when it would execute closes as failed with the precondition's code.
+var (
+	ErrUnknownProposal = newErr("unknown_proposal", "no proposal with this id")
+	ErrProposalClosed  = newErr("proposal_closed", "the proposal has already executed or failed")
+	ErrProposalExpired = newErr("proposal_expired", "the proposal's deadline has passed")
+	ErrAlreadyApproved = newErr("already_approved", "this key has already approved the proposal")
+	ErrAlreadyPartner  = newErr("already_partner", "the address is already a partner")
+	ErrRetiredKey      = newErr("retired_key", "the key was rotated away and is refused")
+	ErrLastPartner     = newErr("last_partner", "the coalition's only partner cannot be removed")
+	ErrTooManyPartners = newErr("too_many_partners", "the coalition has the most partners it may have")
+)
+
 // Block validation.
 var (
 	ErrBadBlock        = newErr("bad_block", "invalid block")

@@ -286,6 +286,7 @@ type stateFixture struct {
 	base    memReader
 	params  chain.Params
 	genesis *chain.Genesis
+	rules   chain.Rules // genesis's: Version1 unless a test's edit sets a later version
 	height  uint64
 	time    uint64
 	nonces  map[chain.Address]uint64
@@ -316,8 +317,8 @@ func newStateFixture(tb rapid.TB, params chain.Params, partners []chain.Address,
 	if err := g.Validate(); err != nil {
 		tb.Fatalf("genesis: %v", err)
 	}
-	f := &stateFixture{tb: tb, base: memReader{}, params: params, genesis: g, time: g.GenesisTime, nonces: map[chain.Address]uint64{}}
-	st := chain.NewState(f.base, &chain.Rules{ChainID: testChainID, Version: chain.Version1, Params: params}, 0, g.GenesisTime)
+	f := &stateFixture{tb: tb, base: memReader{}, params: params, genesis: g, rules: g.Rules(), time: g.GenesisTime, nonces: map[chain.Address]uint64{}}
+	st := chain.NewState(f.base, &f.rules, 0, g.GenesisTime)
 	if err := g.InitState(st); err != nil {
 		tb.Fatalf("init state: %v", err)
 	}
@@ -340,7 +341,7 @@ func (f *stateFixture) block(t uint64, fn func(b *blk)) {
 	if t <= f.time {
 		f.tb.Fatalf("block time %d is not after the last block's %d", t, f.time)
 	}
-	st := chain.NewState(f.base, &chain.Rules{ChainID: testChainID, Version: chain.Version1, Params: f.params}, f.height+1, t)
+	st := chain.NewState(f.base, &f.rules, f.height+1, t)
 	if err := st.BeginBlock(); err != nil {
 		f.tb.Fatalf("BeginBlock: %v", err)
 	}

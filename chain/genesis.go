@@ -88,6 +88,40 @@ type Genesis struct {
 	Validators  []Validator      `json:"validators"`
 	Params      Params           `json:"limits"`
 	Programs    []GenesisProgram `json:"programs,omitempty"`
+
+	// ProtocolVersion is the version genesis puts in force. Absent (0) is Version1, the
+	// protocol as launched, so a genesis written before versions existed keeps its hash.
+	// Version2 and later need Governance.
+	ProtocolVersion Version `json:"protocol_version,omitempty"`
+	// Governance are the rules partners govern the coalition by (Version2 on).
+	Governance *GovernanceParams `json:"governance,omitempty"`
+}
+
+// GovernanceParams are genesis's rules for partner governance (ADR 0009).
+type GovernanceParams struct {
+	// ProposalSeconds is how long a proposal stays open: approvals in a block whose time is
+	// later than the proposal's block time plus this are refused as proposal_expired.
+	ProposalSeconds uint64 `json:"proposal_seconds"`
+}
+
+// DefaultGovernance is the governance a new coalition starts with: a week to approve.
+func DefaultGovernance() *GovernanceParams {
+	return &GovernanceParams{ProposalSeconds: 7 * 86_400}
+}
+
+// MaxProposalSeconds bounds a proposal's lifetime (ten years).
+const MaxProposalSeconds = 10 * 365 * 86_400
+
+// MaxPartners bounds the partners of a coalition governed under Version2: each approval
+// counts the approvers against the partner set, so the set must stay small enough for that.
+const MaxPartners = 256
+
+// Version is the protocol version genesis puts in force.
+func (g *Genesis) Version() Version {
+	if g.ProtocolVersion == 0 {
+		return Version1
+	}
+	return g.ProtocolVersion
 }
 
 // LoadGenesis reads and validates a genesis file.
@@ -126,6 +160,20 @@ func (g *Genesis) Validate() error {
 	if err := g.Params.check(); err != nil {
 		return err
 	}
+	switch v := g.Version(); {
+	case v > LatestVersion:
+		return fmt.Errorf("%w: protocol_version %d is unknown to this node (it knows up to %d)", ErrBadGenesis, v, LatestVersion)
+	case v == Version1 && g.ProtocolVersion != 0:
+		return fmt.Errorf("%w: protocol_version 1 is written by leaving the field out (it keeps the genesis hash of chains launched before versions)", ErrBadGenesis)
+	case v == Version1 && g.Governance != nil:
+		return fmt.Errorf("%w: governance needs protocol_version 2 or later", ErrBadGenesis)
+	case v >= Version2 && g.Governance == nil:
+		return fmt.Errorf("%w: protocol_version %d needs a governance section", ErrBadGenesis, v)
+	case v >= Version2 && (g.Governance.ProposalSeconds < 1 || g.Governance.ProposalSeconds > MaxProposalSeconds):
+		return fmt.Errorf("%w: governance.proposal_seconds %d out of [1, %d]", ErrBadGenesis, g.Governance.ProposalSeconds, MaxProposalSeconds)
+	case v >= Version2 && len(g.Partners) > MaxPartners:
+		return fmt.Errorf("%w: %d partners, at most %d", ErrBadGenesis, len(g.Partners), MaxPartners)
+	}
 	if len(g.Partners) == 0 {
 		return fmt.Errorf("%w: no partners", ErrBadGenesis)
 	}
@@ -136,6 +184,11 @@ func (g *Genesis) Validate() error {
 		}
 		if len(p.Name) > 64 {
 			return fmt.Errorf("%w: partner %d name longer than 64 bytes", ErrBadGenesis, i)
+		}
+		if g.Version() >= Version2 {
+			if err := checkPartnerName(p.Name); err != nil {
+				return fmt.Errorf("%w: partner %d: %v", ErrBadGenesis, i, err)
+			}
 		}
 		partners[p.Address] = true
 	}
@@ -195,6 +248,12 @@ func (g *Genesis) Encode() []byte {
 		encodeAddresses(&e, pr.Operators)
 		pr.Policy.encode(&e)
 	}
+	// Version1's encoding ends here, so the genesis of every chain launched before versions
+	// keeps its hash; a later version appends itself and what it adds.
+	if v := g.Version(); v >= Version2 {
+		e.U32(uint32(v))
+		e.U64(g.Governance.ProposalSeconds)
+	}
 	return e.Buf
 }
 
@@ -218,6 +277,14 @@ func (g *Genesis) InitState(s *State) error {
 	sort.Strings(list)
 	if len(list) > 0 {
 		s.putProgramList(list)
+	}
+	if g.Version() >= Version2 {
+		// Governance counts partners at each approval and retires a removed partner's
+		// programs, so it keeps the count and each program's partner (ADR 0009).
+		s.putPartnerCount(uint32(len(g.Partners)))
+		for _, gp := range g.Programs {
+			s.putProgramPartner(gp.Symbol, gp.Owner)
+		}
 	}
 	return s.Err()
 }

@@ -65,6 +65,8 @@ var kinds = [...]kindInfo{
 	KindSetRate:         kindOf[SetRate]("set_rate", Version1),
 	KindExchange:        kindOf[Exchange]("exchange", Version1),
 	KindSettle:          kindOf[Settle]("settle", Version1),
+	KindPropose:         kindOf[Propose]("propose", Version2),
+	KindApprove:         kindOf[Approve]("approve", Version2),
 }
 
 // kindOf is a registry line: the payload type T, whose pointer implements Payload, its name

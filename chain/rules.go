@@ -20,10 +20,16 @@ const (
 	// ledger semantics of this package's doc, and genesis's limits and validators.
 	Version1 Version = 1
 
+	// Version2 adds partner governance (docs/adr/0009-partner-governance.md): the propose
+	// and approve kinds, partners admitted, removed and re-keyed by more than two thirds of
+	// the partners, and exchange routes closed at a retired program's either end. A genesis
+	// with a governance section starts the chain under it.
+	Version2 Version = 2
+
 	// LatestVersion is the newest version this code can execute. An activation of a later
 	// version is refused with ErrUnknownProtocol (Schedule.Activate), so a node never
 	// executes blocks under rules it does not know (ADR 0005).
-	LatestVersion = Version1
+	LatestVersion = Version2
 )
 
 // Rules are the consensus rules in force at one height: the protocol version, the limits,
@@ -34,6 +40,8 @@ type Rules struct {
 	Version    Version     // which code paths apply
 	Params     Params      // the block and transaction limits
 	Validators []Validator // who certifies blocks at this height, in index order
+	// Governance are the partners' rules for proposals (Version2 on; zero before).
+	Governance GovernanceParams
 }
 
 // ValidatorIndex returns the index of the validator with consensus address a, or -1.
@@ -83,9 +91,14 @@ func NewSchedule(g *Genesis) *Schedule {
 	return s
 }
 
-// Rules are the rules genesis puts in force: Version1 with its limits and validators.
+// Rules are the rules genesis puts in force: its protocol version with its limits and
+// validators.
 func (g *Genesis) Rules() Rules {
-	return Rules{ChainID: g.ChainID, Version: Version1, Params: g.Params, Validators: slices.Clone(g.Validators)}
+	r := Rules{ChainID: g.ChainID, Version: g.Version(), Params: g.Params, Validators: slices.Clone(g.Validators)}
+	if g.Governance != nil {
+		r.Governance = *g.Governance
+	}
+	return r
 }
 
 // At returns the rules in force at height: those of the last activation at or below it.
@@ -121,6 +134,9 @@ func (s *Schedule) Activate(a Activation) error {
 	}
 	if err := checkValidators(a.Rules.Params, a.Rules.Validators, nil); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadActivation, err)
+	}
+	if g := a.Rules.Governance.ProposalSeconds; a.Rules.Version >= Version2 && (g < 1 || g > MaxProposalSeconds) {
+		return fmt.Errorf("%w: governance proposal_seconds %d out of [1, %d]", ErrBadActivation, g, MaxProposalSeconds)
 	}
 	a.Rules.Validators = slices.Clone(a.Rules.Validators)
 	next := append(slices.Clip(epochs), a)

@@ -82,13 +82,14 @@ type StateReader interface {
 // merged into the block's layer only if it succeeds. State is pure (no clock, no I/O beyond
 // reading the committed state) and not safe for concurrent use.
 type State struct {
-	base    StateReader
-	chainID uint64
-	version Version
-	params  Params
-	height  uint64
-	time    uint64
-	today   Day
+	base       StateReader
+	chainID    uint64
+	version    Version
+	params     Params
+	governance GovernanceParams
+	height     uint64
+	time       uint64
+	today      Day
 
 	block map[string][]byte // this block's writes; a nil value is a deletion
 	accts accounts          // the accounts the block loaded, decoded (state_accounts.go)
@@ -102,7 +103,8 @@ type State struct {
 // rules in force at that height (Schedule.At): its chain id, version and limits.
 func NewState(base StateReader, rules *Rules, height, time uint64) *State {
 	return &State{
-		base: base, chainID: rules.ChainID, version: rules.Version, params: rules.Params, height: height, time: time, today: DayOf(time),
+		base: base, chainID: rules.ChainID, version: rules.Version, params: rules.Params, governance: rules.Governance,
+		height: height, time: time, today: DayOf(time),
 		block: make(map[string][]byte),
 		accts: accounts{index: make(map[Address]int32)},
 		reads: make(map[string][]byte),

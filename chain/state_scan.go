@@ -61,3 +61,50 @@ func ForEachAccount(scan StateScanner, fn func(a Address, acc *Account) error) e
 		return fn(Address(k[1:]), acc)
 	})
 }
+
+// PartnerInfo is a current partner as the state holds it: its key and its name.
+type PartnerInfo struct {
+	Address Address `json:"address"`
+	Name    string  `json:"name"`
+}
+
+// ForEachPartner decodes every current partner scan yields, in address order.
+func ForEachPartner(scan StateScanner, fn func(p PartnerInfo) error) error {
+	return scan([]byte{nsPartner}, func(k, v []byte) error {
+		if len(k) != 1+len(Address{}) || len(v) == 0 || v[0] != recordVersion {
+			return fmt.Errorf("chain: malformed partner record %x", k)
+		}
+		return fn(PartnerInfo{Address: Address(k[1:]), Name: string(v[1:])})
+	})
+}
+
+// ForEachProposal decodes every governance proposal scan yields, oldest first.
+func ForEachProposal(scan StateScanner, fn func(p *Proposal) error) error {
+	return scan([]byte{nsProposal}, func(k, v []byte) error {
+		p, err := DecodeProposal(v)
+		if err != nil {
+			return fmt.Errorf("chain: proposal record %x: %w", k, err)
+		}
+		return fn(p)
+	})
+}
+
+// RetiredKeyTarget returns the key a rotated-away partner key k was rotated to, if k is
+// one (Version2, ADR 0009); lookup reads a committed state record by key.
+func RetiredKeyTarget(lookup func(key []byte) ([]byte, error), k Address) (Address, bool, error) {
+	v, err := lookup(retiredKeyKey(k))
+	if err != nil || len(v) != 1+len(Address{}) {
+		return Address{}, false, err
+	}
+	return Address(v[1:]), true, nil
+}
+
+// ProgramPartner returns the partner whose program symbol is (Version2, ADR 0009), if the
+// state records one; lookup reads a committed state record by key.
+func ProgramPartner(lookup func(key []byte) ([]byte, error), symbol string) (Address, bool, error) {
+	v, err := lookup(programPartnerKey(symbol))
+	if err != nil || len(v) != 1+len(Address{}) {
+		return Address{}, false, err
+	}
+	return Address(v[1:]), true, nil
+}

@@ -174,7 +174,8 @@ func DevGenesis(o InitOptions, consensus *ecdsa.PrivateKey) *chain.Genesis {
 			PubKey:  crypto.CompressPubkey(&consensus.PublicKey),
 			Address: crypto.PubkeyToAddress(consensus.PublicKey),
 		}},
-		Params: chain.DefaultParams(),
+		Params:          chain.DefaultParams(),
+		ProtocolVersion: chain.LatestVersion, Governance: chain.DefaultGovernance(),
 	}
 }
 

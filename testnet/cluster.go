@@ -113,8 +113,9 @@ func NewCluster(o ClusterOptions) (c *Cluster, err error) {
 	c.Genesis = &chain.Genesis{
 		ChainID: 77, Network: "cluster", GenesisTime: uint64(time.Now().Unix()) - 10,
 		Partners: []chain.Partner{{Name: "owner", Address: ownerAddr}}, Validators: vals,
-		Params:   chain.DefaultParams(),
-		Programs: []chain.GenesisProgram{{Symbol: ClusterProgram, Name: "Acme", Owner: ownerAddr}},
+		Params:          chain.DefaultParams(),
+		Programs:        []chain.GenesisProgram{{Symbol: ClusterProgram, Name: "Acme", Owner: ownerAddr}},
+		ProtocolVersion: chain.LatestVersion, Governance: chain.DefaultGovernance(),
 	}
 	for i := range keys {
 		cfg := node.DefaultConfig()

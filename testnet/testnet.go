@@ -122,6 +122,7 @@ func Prepare(o Options) (*Network, error) {
 	g := &chain.Genesis{
 		ChainID: 1337, Network: "loyal-testnet", GenesisTime: uint64(time.Now().Unix()),
 		Partners: partners, Validators: vals, Params: chain.DefaultParams(),
+		ProtocolVersion: chain.LatestVersion, Governance: chain.DefaultGovernance(),
 	}
 	for i, home := range nw.Homes {
 		cfg := node.DefaultConfig()

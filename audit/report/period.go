@@ -32,6 +32,9 @@ func newPeriod(from, to chain.Day, open *snapshot) *period {
 func (p *period) tally(ob *verify.Observed) {
 	for _, entries := range ob.Entries {
 		for _, e := range entries {
+			if e.Program == "" {
+				continue // a governance step: it moves no points (ADR 0009)
+			}
 			set := p.active[e.Program]
 			if set == nil {
 				set = map[chain.Address]struct{}{}

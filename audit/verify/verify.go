@@ -365,6 +365,9 @@ func (v *verifier) block(blk *chain.Block, senders []chain.Address) error {
 // count tallies a transaction's entries per program.
 func (v *verifier) count(entries []chain.Entry) {
 	for _, e := range entries {
+		if e.Program == "" {
+			continue // a governance step: it moves no points (ADR 0009)
+		}
 		p := v.tally[e.Program]
 		if p == nil {
 			p = &ProgramReport{Symbol: e.Program}

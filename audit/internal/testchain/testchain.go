@@ -162,6 +162,7 @@ func newBuilder(tb testing.TB) *builder {
 		Programs: []chain.GenesisProgram{{
 			Symbol: "ACME", Name: "Acme Rewards", Owner: Addr(keys["acme"]), Policy: chain.Policy{ExpiryDays: 3},
 		}},
+		ProtocolVersion: chain.LatestVersion, Governance: chain.DefaultGovernance(),
 	}
 	if err := g.Validate(); err != nil {
 		tb.Fatal(err)
