@@ -240,3 +240,37 @@ type Evidence struct {
 type EvidenceList struct {
 	Evidence []Evidence `json:"evidence"`
 }
+
+// Partners is GET /v1/partners: the coalition's current partners and its open proposals
+// (docs/adr/0009-partner-governance.md).
+type Partners struct {
+	Height uint64 `json:"height,string"`
+	// Version is the protocol version in force at the next height; governance needs 2.
+	Version   uint32         `json:"protocol_version"`
+	Partners  []PartnerInfo  `json:"partners"`
+	Proposals []ProposalInfo `json:"proposals"` // the open ones, oldest first
+}
+
+// PartnerInfo is one partner: its key, its name and its programs (those it registered or
+// genesis gave it, or on a version 1 chain those its key owns), retired ones included.
+type PartnerInfo struct {
+	Address  chain.Address `json:"address"`
+	Name     string        `json:"name"`
+	Programs []string      `json:"programs"`
+}
+
+// Proposals is GET /v1/governance/proposals[?status=open|executed|failed|expired], oldest
+// first.
+type Proposals struct {
+	Height    uint64         `json:"height,string"`
+	Proposals []ProposalInfo `json:"proposals"`
+}
+
+// ProposalInfo is GET /v1/governance/proposals/{id}: the proposal as the state holds it, its
+// status at the head block's time, and its approvals as execution would count them now.
+type ProposalInfo struct {
+	chain.Proposal
+	Status  string `json:"status"`  // open, executed, failed or expired
+	Counted int    `json:"counted"` // approvals that count against today's partners
+	Needed  int    `json:"needed"`  // approvals a pass needs today
+}

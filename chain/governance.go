@@ -248,18 +248,29 @@ func (s *State) partnerSender(sender Address) error {
 	return rejectf(ErrNotPartner, "%s", sender)
 }
 
-// Approvers counts the approvals that count now: those of current partners, less the
-// partner a removal is about; and the partners they are counted against, less that partner
-// too. The proposal passes when approvers·3 > eligible·2.
+// approvers counts p's approvals against the partners as they are now (Tally).
 func (s *State) approvers(p *Proposal) (approvers, eligible int) {
-	eligible = s.partnerCount()
+	return tally(p, s.isPartner, s.partnerCount())
+}
+
+// Tally counts p's approvals as execution counts them, against a partner set given by
+// isPartner and its size: the approvals of current partners, less the partner a removal is
+// about, out of the eligible partners (the set less that partner too); and the approvals a
+// pass needs of them. Readers (the API, the CLI) use it to say where a proposal stands.
+func Tally(p *Proposal, isPartner func(Address) bool, partners int) (counted, needed int) {
+	counted, eligible := tally(p, isPartner, partners)
+	return counted, 2*eligible/3 + 1
+}
+
+func tally(p *Proposal, isPartner func(Address) bool, partners int) (approvers, eligible int) {
+	eligible = partners
 	var excluded Address
-	if p.Action == ActionRemovePartner && s.isPartner(p.Partner) {
+	if p.Action == ActionRemovePartner && isPartner(p.Partner) {
 		excluded = p.Partner
 		eligible--
 	}
 	for _, a := range p.Approvals {
-		if a != excluded && s.isPartner(a) {
+		if a != excluded && isPartner(a) {
 			approvers++
 		}
 	}

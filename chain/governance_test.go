@@ -91,6 +91,12 @@ func TestGovernanceThreshold(t *testing.T) {
 			t.Errorf("%d partners need %d approvals, got %d", n, need, got)
 		}
 	}
+	// What readers are told is needed is what execution needs.
+	for n := 1; n <= chain.MaxPartners; n++ {
+		if _, needed := chain.Tally(&chain.Proposal{}, func(chain.Address) bool { return false }, n); needed != chain.ApprovalsNeededForTest(n) {
+			t.Fatalf("%d partners: Tally says %d are needed, execution needs %d", n, needed, chain.ApprovalsNeededForTest(n))
+		}
+	}
 }
 
 func TestGovernance(t *testing.T) {

@@ -44,6 +44,9 @@ func TestCoalition(t *testing.T) {
 	if !t.Run("scenario", func(t *testing.T) { aliceHistory = w.scenario(t) }) {
 		return
 	}
+	if !t.Run("governance", w.governance) {
+		return
+	}
 	if !t.Run("crash", func(t *testing.T) { w.crashAndRestart(t, aliceHistory) }) {
 		return
 	}

@@ -33,6 +33,9 @@ type ClusterOptions struct {
 	Byzantine map[int]Byzantine
 	// Log receives every node's log lines (each with its "node" index); nil discards them.
 	Log *slog.Logger
+	// Partners is how many partners genesis lists besides the owner (Cluster.Partners holds
+	// their keys); they own no programs.
+	Partners int
 }
 
 // Cluster is a Loyal network inside one process, for Go tests: validators and observers with
@@ -45,6 +48,9 @@ type Cluster struct {
 	// ClusterProgram and may earn in it.
 	Genesis *chain.Genesis
 	Owner   *ecdsa.PrivateKey
+	// Partners are the keys of the partners genesis lists: Owner first, then
+	// ClusterOptions.Partners more, named "partner1", "partner2", ...
+	Partners []*ecdsa.PrivateKey
 
 	opts  ClusterOptions
 	homes []string
@@ -66,7 +72,7 @@ type member struct {
 // NewCluster writes every node's home under o.Dir and starts all nodes, connected to each
 // other.
 func NewCluster(o ClusterOptions) (c *Cluster, err error) {
-	if o.Validators < 1 || o.Observers < 0 || o.Validators > chain.MaxValidators {
+	if o.Validators < 1 || o.Observers < 0 || o.Validators > chain.MaxValidators || o.Partners < 0 || o.Partners >= chain.MaxPartners {
 		return nil, fmt.Errorf("testnet: %d validators and %d observers", o.Validators, o.Observers)
 	}
 	if o.Dir == "" {
@@ -110,9 +116,19 @@ func NewCluster(o ClusterOptions) (c *Cluster, err error) {
 		}
 		observers = append(observers, id.String())
 	}
+	partners := []chain.Partner{{Name: "owner", Address: ownerAddr}}
+	c.Partners = []*ecdsa.PrivateKey{owner}
+	for i := 1; i <= o.Partners; i++ {
+		k, err := crypto.GenerateKey()
+		if err != nil {
+			return nil, err
+		}
+		c.Partners = append(c.Partners, k)
+		partners = append(partners, chain.Partner{Name: "partner" + strconv.Itoa(i), Address: crypto.PubkeyToAddress(k.PublicKey)})
+	}
 	c.Genesis = &chain.Genesis{
 		ChainID: 77, Network: "cluster", GenesisTime: uint64(time.Now().Unix()) - 10,
-		Partners: []chain.Partner{{Name: "owner", Address: ownerAddr}}, Validators: vals,
+		Partners: partners, Validators: vals,
 		Params:          chain.DefaultParams(),
 		Programs:        []chain.GenesisProgram{{Symbol: ClusterProgram, Name: "Acme", Owner: ownerAddr}},
 		ProtocolVersion: chain.LatestVersion, Governance: chain.DefaultGovernance(),

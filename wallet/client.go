@@ -398,3 +398,29 @@ func (c *Client) Evidence(ctx context.Context) (api.EvidenceList, error) {
 	err := c.get(ctx, "/v1/evidence", nil, &e)
 	return e, err
 }
+
+// Partners is GET /v1/partners: the current partners and the open proposals.
+func (c *Client) Partners(ctx context.Context) (api.Partners, error) {
+	var p api.Partners
+	err := c.get(ctx, "/v1/partners", nil, &p)
+	return p, err
+}
+
+// Proposals is GET /v1/governance/proposals; status "" lists every proposal, otherwise
+// only those open, executed, failed or expired.
+func (c *Client) Proposals(ctx context.Context, status string) (api.Proposals, error) {
+	var q url.Values
+	if status != "" {
+		q = url.Values{"status": {status}}
+	}
+	var p api.Proposals
+	err := c.get(ctx, "/v1/governance/proposals", q, &p)
+	return p, err
+}
+
+// Proposal is GET /v1/governance/proposals/{id}.
+func (c *Client) Proposal(ctx context.Context, id uint64) (api.ProposalInfo, error) {
+	var p api.ProposalInfo
+	err := c.get(ctx, "/v1/governance/proposals/"+strconv.FormatUint(id, 10), nil, &p)
+	return p, err
+}

@@ -53,7 +53,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			&cli.BoolFlag{Name: "light-kdf", Usage: "encrypt new keys with light scrypt (fast, weak: tests only)"},
 			&cli.DurationFlag{Name: "timeout", Usage: "give up on the node after this long (0: never)", Value: defaultTimeout},
 		},
-		Commands: append(append(append(append(keyCommands(), readCommands()...), txCommands()...), merchantCommands()...), auditCommands()...),
+		Commands: append(append(append(append(append(keyCommands(), readCommands()...), txCommands()...), merchantCommands()...), governanceCommands()...), auditCommands()...),
 		// Every error is reported by run, as one line; urfave/cli prints nothing of its own.
 		ExitErrHandler: func(*cli.Context, error) {},
 		Action:         groupAction,

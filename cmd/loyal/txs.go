@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/wallet"
 )
@@ -47,7 +49,15 @@ func txCommands() []*cli.Command {
 
 // sendTx unlocks --from, signs payload, submits it and prints the result; with --wait it
 // waits for the commit. The passphrase is asked for before any timeout starts.
-func sendTx(c *cli.Context, payload chain.Payload) error {
+func sendTx(c *cli.Context, payload chain.Payload) error { return sendTxThen(c, payload, nil) }
+
+// committedView is what a command shows of its committed transaction instead of the
+// transaction itself: a value for --json and its human form.
+type committedView func(ctx context.Context, cl *wallet.Client, info api.TxInfo, sender chain.Address) (any, func(io.Writer) error, error)
+
+// sendTxThen is sendTx; with --wait and a non-nil view, it prints what view makes of the
+// committed transaction.
+func sendTxThen(c *cli.Context, payload chain.Payload, view committedView) error {
 	if err := need(c, "from"); err != nil {
 		return err
 	}
@@ -88,6 +98,13 @@ func sendTx(c *cli.Context, payload chain.Payload) error {
 	txInfo, err := wallet.Wait(ctx, cl, sub.Hash)
 	if err != nil {
 		return err
+	}
+	if view != nil {
+		v, show, err := view(ctx, cl, txInfo, info.Address)
+		if err != nil {
+			return err
+		}
+		return output(c, v, show)
 	}
 	return output(c, txInfo, func(w io.Writer) error {
 		_, err := fmt.Fprintf(w, "committed %s at height %d\n", txInfo.Hash.Hex(), txInfo.Height)

@@ -105,6 +105,8 @@ func points(e chain.Entry) string {
 		return "+" + u64(e.Credit) + "/-" + u64(e.Debit)
 	case e.Debit != 0:
 		return "-" + u64(e.Debit)
+	case e.Credit == 0:
+		return "" // a governance step moves no points
 	default:
 		return "+" + u64(e.Credit)
 	}

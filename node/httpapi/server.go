@@ -39,6 +39,11 @@ type Ledger interface {
 	TxLocation(h chain.Hash) (height uint64, index int, err error)
 	Signer() *chain.Signer
 	Genesis() *chain.Genesis
+	RulesAt(height uint64) *chain.Rules
+	Partners(fn func(p chain.PartnerInfo) error) error
+	Proposals(fn func(p *chain.Proposal) error) error
+	Proposal(id uint64) (*chain.Proposal, error)
+	ProgramPartner(symbol string) (chain.Address, bool, error)
 }
 
 var _ Ledger = (*ledger.Ledger)(nil)
@@ -113,6 +118,9 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /v1/eip712", s.eip712)
 	handle("GET /v1/genesis", s.genesis)
 	handle("GET /v1/evidence", s.evidence)
+	handle("GET /v1/partners", s.partners)
+	handle("GET /v1/governance/proposals", s.proposals)
+	handle("GET /v1/governance/proposals/{id}", s.proposal)
 	handle("POST /v1/merchant/earn", s.limitWrites(s.merchant(s.merchantEarn)))
 	handle("POST /v1/merchant/reverse", s.limitWrites(s.merchant(s.merchantReverse)))
 	if s.reg != nil {

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/loyal-ledger/loyal/api"
+	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/internal/human"
+	"github.com/loyal-ledger/loyal/wallet"
+)
+
+// Partner governance (docs/adr/0009-partner-governance.md): `loyal partners` reads the
+// coalition; `loyal governance propose|approve|list|show` drives it.
+
+func governanceCommands() []*cli.Command {
+	return []*cli.Command{
+		{Name: "partners", Usage: "show the coalition's partners, their programs and the open proposals", Category: "governance", Action: partners},
+		{Name: "governance", Usage: "propose and approve admitting, removing and re-keying partners (partners only)", Category: "governance",
+			Action: groupAction, Subcommands: []*cli.Command{
+				{Name: "propose", Usage: "propose an action; it counts as your approval, and executes once more than two thirds of the partners approve",
+					Action: governancePropose, Flags: txFlags(
+						&cli.StringFlag{Name: "action", Usage: "`ACTION`: admit_partner, remove_partner or rotate_owner_key (or admit, remove, rotate)"},
+						&cli.StringFlag{Name: "partner", Usage: "whom it is about: an `ADDRESS` or a key name"},
+						&cli.StringFlag{Name: "name", Usage: "admit: the new partner's `NAME`"},
+						&cli.StringFlag{Name: "new-key", Usage: "rotate: the partner's new key `ADDRESS` (or key name)"},
+					)},
+				{Name: "approve", Usage: "approve an open proposal", ArgsUsage: "ID", Action: governanceApprove, Flags: txFlags()},
+				{Name: "list", Usage: "list the proposals, oldest first", Action: governanceList, Flags: []cli.Flag{
+					&cli.StringFlag{Name: "status", Usage: "only those `S`: open, executed, failed or expired"},
+				}},
+				{Name: "show", Usage: "show one proposal", ArgsUsage: "ID", Action: governanceShow},
+			}},
+	}
+}
+
+func partners(c *cli.Context) error {
+	if _, err := args(c, 0); err != nil {
+		return err
+	}
+	return read(c, (*wallet.Client).Partners, human.WritePartners)
+}
+
+// actionAliases are the short names the CLI accepts beside the protocol's.
+var actionAliases = map[string]chain.Action{
+	"admit": chain.ActionAdmitPartner, "remove": chain.ActionRemovePartner, "rotate": chain.ActionRotateOwnerKey,
+}
+
+func governancePropose(c *cli.Context) error {
+	if _, err := args(c, 0); err != nil {
+		return err
+	}
+	if err := need(c, "action", "partner"); err != nil {
+		return err
+	}
+	action, ok := actionAliases[c.String("action")]
+	if !ok {
+		var err error
+		if action, err = chain.ParseAction(c.String("action")); err != nil {
+			return usagef("--action: %v", err)
+		}
+	}
+	p := &chain.Propose{Action: action, Name: c.String("name")}
+	var err error
+	if p.Partner, err = account(c, c.String("partner")); err != nil {
+		return err
+	}
+	switch {
+	case action == chain.ActionAdmitPartner && !c.IsSet("name"):
+		return usagef("governance propose: admit_partner needs --name")
+	case action != chain.ActionAdmitPartner && c.IsSet("name"):
+		return usagef("governance propose: --name is for admit_partner only")
+	case action == chain.ActionRotateOwnerKey && !c.IsSet("new-key"):
+		return usagef("governance propose: rotate_owner_key needs --new-key")
+	case action != chain.ActionRotateOwnerKey && c.IsSet("new-key"):
+		return usagef("governance propose: --new-key is for rotate_owner_key only")
+	}
+	if c.IsSet("new-key") {
+		if p.NewKey, err = account(c, c.String("new-key")); err != nil {
+			return err
+		}
+	}
+	return sendTxThen(c, p, func(ctx context.Context, cl *wallet.Client, info api.TxInfo, sender chain.Address) (any, func(io.Writer) error, error) {
+		// The id is given at execution: find the proposal this transaction recorded.
+		all, err := cl.Proposals(ctx, "")
+		if err != nil {
+			return nil, nil, err
+		}
+		for i := len(all.Proposals) - 1; i >= 0; i-- {
+			pr := all.Proposals[i]
+			if pr.Proposer == sender && pr.Height == info.Height && pr.Action == p.Action && pr.Partner == p.Partner && pr.NewKey == p.NewKey {
+				return committedProposal{Tx: info, Proposal: pr}, func(w io.Writer) error { return human.WriteProposalCommitted(w, info, pr) }, nil
+			}
+		}
+		return nil, nil, fmt.Errorf("committed %s at height %d, but the node lists no proposal of it", info.Hash.Hex(), info.Height)
+	})
+}
+
+// committedProposal is what `governance propose|approve --wait --json` print.
+type committedProposal struct {
+	Tx       api.TxInfo       `json:"tx"`
+	Proposal api.ProposalInfo `json:"proposal"`
+}
+
+func proposalID(c *cli.Context) (uint64, error) {
+	a, err := args(c, 1)
+	if err != nil {
+		return 0, err
+	}
+	id, err := strconv.ParseUint(a[0], 10, 64)
+	if err != nil || id == 0 {
+		return 0, usagef("%s: %q is not a proposal id (1, 2, ...)", cmdPath(c), a[0])
+	}
+	return id, nil
+}
+
+func governanceApprove(c *cli.Context) error {
+	id, err := proposalID(c)
+	if err != nil {
+		return err
+	}
+	return sendTxThen(c, &chain.Approve{Proposal: id}, func(ctx context.Context, cl *wallet.Client, info api.TxInfo, _ chain.Address) (any, func(io.Writer) error, error) {
+		pr, err := cl.Proposal(ctx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		return committedProposal{Tx: info, Proposal: pr}, func(w io.Writer) error { return human.WriteProposalCommitted(w, info, pr) }, nil
+	})
+}
+
+func governanceList(c *cli.Context) error {
+	if _, err := args(c, 0); err != nil {
+		return err
+	}
+	status := c.String("status")
+	return read(c, func(cl *wallet.Client, ctx context.Context) (api.Proposals, error) {
+		return cl.Proposals(ctx, status)
+	}, human.WriteProposals)
+}
+
+func governanceShow(c *cli.Context) error {
+	id, err := proposalID(c)
+	if err != nil {
+		return err
+	}
+	return read(c, func(cl *wallet.Client, ctx context.Context) (api.ProposalInfo, error) {
+		return cl.Proposal(ctx, id)
+	}, human.WriteProposal)
+}

@@ -1,0 +1,103 @@
+package human
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/loyal-ledger/loyal/api"
+	"github.com/loyal-ledger/loyal/chain"
+)
+
+// The coalition's partners and governance proposals (docs/adr/0009-partner-governance.md).
+
+// WritePartners writes the partners with their programs, then the open proposals.
+func WritePartners(w io.Writer, ps api.Partners) error {
+	tw := newTable(w)
+	fmt.Fprintf(tw, "partners at height %d (protocol version %d)\n", ps.Height, ps.Version)
+	row(tw, "ADDRESS", "NAME", "PROGRAMS")
+	for _, p := range ps.Partners {
+		progs := "-"
+		if len(p.Programs) > 0 {
+			cleaned := make([]string, len(p.Programs))
+			for i, s := range p.Programs {
+				cleaned[i] = clean(s)
+			}
+			progs = strings.Join(cleaned, " ")
+		}
+		row(tw, addr(p.Address), clean(p.Name), progs)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(ps.Proposals) == 0 {
+		_, err := fmt.Fprintln(w, "\nno open proposals")
+		return err
+	}
+	fmt.Fprintln(w, "\nopen proposals")
+	return writeProposalTable(w, ps.Proposals)
+}
+
+// WriteProposals writes a list of proposals.
+func WriteProposals(w io.Writer, ps api.Proposals) error {
+	fmt.Fprintf(w, "proposals at height %d\n", ps.Height)
+	if len(ps.Proposals) == 0 {
+		_, err := fmt.Fprintln(w, "no proposals")
+		return err
+	}
+	return writeProposalTable(w, ps.Proposals)
+}
+
+func writeProposalTable(w io.Writer, ps []api.ProposalInfo) error {
+	tw := newTable(w)
+	row(tw, "ID", "ACTION", "ABOUT", "STATUS", "APPROVALS", "DEADLINE")
+	for _, p := range ps {
+		row(tw, u64(p.ID), what(&p.Proposal), addr(p.Partner), status(p), fmt.Sprintf("%d of %d needed", p.Counted, p.Needed), FormatTime(p.Deadline))
+	}
+	return tw.Flush()
+}
+
+// what is the action with its argument: "admit_partner \"Eve\"", "rotate_owner_key → 0x…".
+func what(p *chain.Proposal) string {
+	switch p.Action {
+	case chain.ActionAdmitPartner:
+		return p.Action.String() + " " + fmt.Sprintf("%q", clean(p.Name))
+	case chain.ActionRotateOwnerKey:
+		return p.Action.String() + " to " + addr(p.NewKey)
+	}
+	return p.Action.String()
+}
+
+func status(p api.ProposalInfo) string {
+	if p.Status == "failed" {
+		return "failed (" + clean(p.Code) + ")"
+	}
+	if p.Closed != 0 {
+		return p.Status + " at " + u64(p.Closed)
+	}
+	return p.Status
+}
+
+// WriteProposal writes one proposal in full.
+func WriteProposal(w io.Writer, p api.ProposalInfo) error {
+	tw := newTable(w)
+	row(tw, "proposal", u64(p.ID))
+	row(tw, "action", what(&p.Proposal))
+	row(tw, "about", addr(p.Partner))
+	row(tw, "proposer", addr(p.Proposer))
+	row(tw, "proposed at", u64(p.Height))
+	row(tw, "deadline", FormatTime(p.Deadline))
+	row(tw, "status", status(p))
+	row(tw, "approvals", fmt.Sprintf("%d count, %d needed", p.Counted, p.Needed))
+	for _, a := range p.Approvals {
+		row(tw, "", addr(a))
+	}
+	return tw.Flush()
+}
+
+// WriteProposalCommitted writes where a committed proposal or approval left its proposal.
+func WriteProposalCommitted(w io.Writer, tx api.TxInfo, p api.ProposalInfo) error {
+	_, err := fmt.Fprintf(w, "committed %s at height %d\nproposal %d (%s): %s, %d of %d approvals needed\n",
+		tx.Hash.Hex(), tx.Height, p.ID, what(&p.Proposal), status(p), p.Counted, p.Needed)
+	return err
+}
