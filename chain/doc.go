@@ -30,6 +30,15 @@
 // takes effect only at an activation height the chain records (docs/adr/0005). Each
 // transaction kind lives in one place (docs/adr/0004).
 //
+// # Partner governance
+//
+// From protocol Version2 (a genesis with "protocol_version": 2 and a governance section),
+// partners admit and remove partners and rotate a partner's key by proposal (Propose) and
+// approval (Approve). A proposal executes in the transaction whose approval makes the
+// approvers more than two thirds of the partners of that moment, before its deadline, once;
+// a removed partner's programs retire and a rotated key is refused from then on
+// (governance.go, docs/adr/0009).
+//
 // # Loyalty semantics
 //
 // Points are uint64 and held per account and program as lots (amount, expiry day,

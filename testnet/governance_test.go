@@ -84,36 +84,36 @@ func TestGovernanceUnderLoad(t *testing.T) {
 	before := committed.Load()
 
 	// 1. Admit Eve: the owner proposes, partners 1 and 2 approve (three of four).
-	proposed := h.commit(0, owner, &chain.Propose{Action: chain.ActionAdmitPartner, Partner: addr(eve), Name: "Eve's Books"})
+	proposed := h.step(0, owner, &chain.Propose{Action: chain.ActionAdmitPartner, Partner: addr(eve), Name: "Eve's Books"})
 	id := h.proposalOf(0, proposed, addr(owner))
-	h.commit(1, p1, &chain.Approve{Proposal: id})
+	h.step(1, p1, &chain.Approve{Proposal: id})
 	if pr := h.proposal(2, id); pr.Status != "open" || pr.Counted != 2 || pr.Needed != 3 {
 		t.Fatalf("after two of four: %s, %d counted of %d needed", pr.Status, pr.Counted, pr.Needed)
 	}
-	executed := h.commit(2, p2, &chain.Approve{Proposal: id})
+	executed := h.step(2, p2, &chain.Approve{Proposal: id})
 	if pr := h.proposal(3, id); pr.Status != "executed" || pr.Closed != executed.Height {
 		t.Fatalf("admission: %s at %d, want executed at %d", pr.Status, pr.Closed, executed.Height)
 	}
-	h.commit(3, eve, &chain.RegisterProgram{Symbol: "EVE", Name: "Eve's Books"})
+	h.step(3, eve, &chain.RegisterProgram{Symbol: "EVE", Name: "Eve's Books"})
 
 	// 2. Rotate partner 1's key (five partners now: four approvals needed).
-	proposed = h.commit(1, p1, &chain.Propose{Action: chain.ActionRotateOwnerKey, Partner: addr(p1), NewKey: addr(p1b)})
+	proposed = h.step(1, p1, &chain.Propose{Action: chain.ActionRotateOwnerKey, Partner: addr(p1), NewKey: addr(p1b)})
 	id = h.proposalOf(1, proposed, addr(p1))
-	h.commit(0, owner, &chain.Approve{Proposal: id})
-	h.commit(2, p2, &chain.Approve{Proposal: id})
-	h.commit(3, eve, &chain.Approve{Proposal: id})
+	h.step(0, owner, &chain.Approve{Proposal: id})
+	h.step(2, p2, &chain.Approve{Proposal: id})
+	h.step(3, eve, &chain.Approve{Proposal: id})
 	if pr := h.proposal(0, id); pr.Status != "executed" {
 		t.Fatalf("rotation: %s", pr.Status)
 	}
 	h.refused(1, p1, &chain.RegisterProgram{Symbol: "ONE", Name: "One"}, chain.ErrRetiredKey)
 	h.refused(2, p1, &chain.Propose{Action: chain.ActionAdmitPartner, Partner: addr(newKey(t)), Name: "x"}, chain.ErrRetiredKey)
-	h.commit(1, p1b, &chain.RegisterProgram{Symbol: "ONE", Name: "One"})
+	h.step(1, p1b, &chain.RegisterProgram{Symbol: "ONE", Name: "One"})
 
 	// 3. Remove partner 3: the other four are eligible, three approvals pass.
-	proposed = h.commit(0, owner, &chain.Propose{Action: chain.ActionRemovePartner, Partner: addr(p3)})
+	proposed = h.step(0, owner, &chain.Propose{Action: chain.ActionRemovePartner, Partner: addr(p3)})
 	id = h.proposalOf(0, proposed, addr(owner))
-	h.commit(1, p1b, &chain.Approve{Proposal: id})
-	removed := h.commit(2, p2, &chain.Approve{Proposal: id})
+	h.step(1, p1b, &chain.Approve{Proposal: id})
+	removed := h.step(2, p2, &chain.Approve{Proposal: id})
 	if pr := h.proposal(3, id); pr.Status != "executed" || pr.Closed != removed.Height {
 		t.Fatalf("removal: %s at %d", pr.Status, pr.Closed)
 	}
@@ -122,8 +122,8 @@ func TestGovernanceUnderLoad(t *testing.T) {
 		t.Fatalf("THREE after its partner's removal: retired %v, outstanding %d, %v", prog.Retired, prog.Outstanding, err)
 	}
 	h.refused(3, p3, &chain.Earn{Program: "THREE", Credits: []chain.Credit{{To: addr(c1), Amount: 1, OrderRef: "t2"}}}, chain.ErrProgramRetired)
-	h.commit(0, c1, &chain.Transfer{Program: "THREE", To: addr(c2), Amount: 20})
-	last := h.commit(1, c2, &chain.Redeem{Program: "THREE", Amount: 5, RewardRef: "r1"})
+	h.step(0, c1, &chain.Transfer{Program: "THREE", To: addr(c2), Amount: 20})
+	last := h.step(1, c2, &chain.Redeem{Program: "THREE", Amount: 5, RewardRef: "r1"})
 
 	during := committed.Load() - before
 	stopLoad()
@@ -175,6 +175,17 @@ func TestGovernanceUnderLoad(t *testing.T) {
 			}
 		}
 	}
+}
+
+// step commits p from key through node i and waits until every node has the block: the next
+// step may go to any node, and a node judges a transaction by what it has committed.
+func (h *harness) step(i int, key *ecdsa.PrivateKey, p chain.Payload) api.TxInfo {
+	h.t.Helper()
+	info := h.commit(i, key, p)
+	for n := 0; n < h.c.Len(); n++ {
+		h.waitHeight(n, info.Height)
+	}
+	return info
 }
 
 // proposalOf returns the id of the proposal that the committed transaction recorded.

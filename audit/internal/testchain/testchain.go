@@ -61,6 +61,10 @@ type Options struct {
 	// after every jump of block time, a block reversing part of an ACME order earned before
 	// the jump, whose points have expired (nothing recovered: all of it unrecovered).
 	Refunds bool
+	// Governance adds partner governance (ADR 0009) after the setup: Acme proposes admitting
+	// Gamma and Beta approves; Gamma registers GAMMA and earns in it; then Gamma's removal is
+	// proposed by Acme and approved by Beta, which retires GAMMA.
+	Governance bool
 }
 
 // builder signs and commits the generated chain.
@@ -106,6 +110,16 @@ func Build(tb testing.TB, o Options) *Chain {
 	}
 	b.setup()
 	acme, beta := keys["acme"], keys["beta"]
+	if o.Governance {
+		gamma := Key(tb, "gamma")
+		keys["gamma"] = gamma
+		b.commit(b.tx(acme, &chain.Propose{Action: chain.ActionAdmitPartner, Partner: Addr(gamma), Name: "Gamma"}))
+		b.commit(b.tx(beta, &chain.Approve{Proposal: 1}))
+		b.commit(b.tx(gamma, &chain.RegisterProgram{Symbol: "GAMMA", Name: "Gamma Stars"}))
+		b.commit(b.tx(gamma, &chain.Earn{Program: "GAMMA", Credits: []chain.Credit{{To: Addr(acme), Amount: 40, OrderRef: b.order()}}}))
+		b.commit(b.tx(acme, &chain.Propose{Action: chain.ActionRemovePartner, Partner: Addr(gamma)}))
+		b.commit(b.tx(beta, &chain.Approve{Proposal: 2}))
+	}
 	for i := range o.Blocks {
 		var txs []*chain.Tx
 		var credits []chain.Credit
