@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/loyal-ledger/loyal/chain"
 )
@@ -18,7 +19,7 @@ func seedKey(tb testing.TB) *ecdsa.PrivateKey {
 	return k
 }
 
-// seedTxs returns one signed transaction of every kind.
+// seedTxs returns one signed transaction of every kind (and of every governance action).
 func seedTxs(tb testing.TB) []*chain.Tx {
 	key := seedKey(tb)
 	signer := chain.NewSigner(7, crypto.Keccak256Hash([]byte("fuzz genesis")))
@@ -34,6 +35,10 @@ func seedTxs(tb testing.TB) []*chain.Tx {
 		&chain.SetRate{From: "ACME", To: "BOLT", Numerator: 3, Denominator: 2, DailyCap: 1000},
 		&chain.Exchange{From: "ACME", To: "BOLT", Amount: 10, MinOut: 15},
 		&chain.Settle{Program: "BOLT", Counterparty: "ACME", Amount: 15},
+		&chain.Propose{Action: chain.ActionAdmitPartner, Partner: to, Name: "Eve's Books ✓"},
+		&chain.Propose{Action: chain.ActionRemovePartner, Partner: to},
+		&chain.Propose{Action: chain.ActionRotateOwnerKey, Partner: to, NewKey: common.HexToAddress("0x00000000000000000000000000000000000000e5")},
+		&chain.Approve{Proposal: 7},
 	}
 	txs := make([]*chain.Tx, len(payloads))
 	for i, p := range payloads {
