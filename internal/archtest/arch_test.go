@@ -81,7 +81,7 @@ func TestLayers(t *testing.T) {
 		"node/internal/blocksync":      {"chain", "chain/ledger"},
 		"p2p":                          {"chain"},
 		"node": {"api", "audit/export", "chain", "chain/ledger", "chain/store", "chain/store/backends", "internal/fsutil",
-			"node/consensus", "node/httpapi", "node/internal/blocksync", "node/internal/mempool", "p2p"},
+			"internal/jsonstrict", "node/consensus", "node/httpapi", "node/internal/blocksync", "node/internal/mempool", "p2p"},
 		"wallet":         {"api", "chain", "internal/fsutil"},
 		"internal/human": {"api", "audit/report", "audit/verify", "chain", "wallet"},
 		"testnet":        {"chain", "chain/ledger", "node", "node/consensus", "p2p", "wallet"},
