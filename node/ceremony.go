@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/ethereum/go-ethereum/crypto"
 
@@ -87,7 +88,7 @@ func (e *Entry) Check() error {
 		return fmt.Errorf("%w: %v", ErrBadEntry, err)
 	}
 	if err := p2p.CheckValidatorAddrs(e.Validator); err != nil {
-		return fmt.Errorf("%w: %v", ErrBadEntry, err)
+		return fmt.Errorf("%w: %w", ErrBadEntry, err)
 	}
 	return nil
 }
@@ -178,8 +179,9 @@ func InitCoalition(home string, o CoalitionOptions) (*CoalitionHome, error) {
 	}
 	e := newEntry(o.PartnerName, o.Owner, o.ValidatorName, consensus, external)
 	if err := e.Check(); err != nil {
-		if len(o.P2PExternal) == 0 {
-			return nil, fmt.Errorf("node: init: the p2p listen addresses are not where other hosts can reach this one; give those too: %w", err)
+		if len(o.P2PExternal) == 0 && errors.Is(err, p2p.ErrBadAddr) {
+			return nil, fmt.Errorf("node: init: %w: %s is where this host listens, not where other hosts reach it: give that address as well (loyald init --p2p-external)",
+				ErrBadEntry, strings.Join(cfg.P2P.Listen, " "))
 		}
 		return nil, fmt.Errorf("node: init: %w", err)
 	}

@@ -153,7 +153,7 @@ func TestInitCoalitionRefuses(t *testing.T) {
 		{"no owner", node.CoalitionOptions{PartnerName: "acme"}, "node: init: an owner address is required"},
 		{"no partner name", node.CoalitionOptions{Owner: owner}, "node: init: a partner name is required"},
 		{"listen address unreachable, no external one", node.CoalitionOptions{Owner: owner, PartnerName: "acme"},
-			`node: init: the p2p listen addresses are not where other hosts can reach this one; give those too: node: bad genesis entry: p2p: bad multiaddr: validator "acme-node": /ip4/0.0.0.0/tcp/8646 is where a host listens, not where others reach it: give its reachable address`},
+			"node: init: node: bad genesis entry: /ip4/0.0.0.0/tcp/8646 is where this host listens, not where other hosts reach it: give that address as well (loyald init --p2p-external)"},
 		{"listen address not TCP", node.CoalitionOptions{Owner: owner, PartnerName: "acme", P2PListen: []string{"/ip4/0.0.0.0/udp/8646"}},
 			`node: init: p2p: bad multiaddr: listen address "/ip4/0.0.0.0/udp/8646": want /ip4|ip6|dns/<host>/tcp/<port>`},
 		{"external address port 0", node.CoalitionOptions{Owner: owner, PartnerName: "acme", P2PExternal: []string{"/ip4/203.0.113.7/tcp/0"}},
