@@ -28,7 +28,8 @@ import (
 //  3. every partner checks the genesis and compares its hash with the others' (CheckGenesis),
 //     installs it (InstallGenesis) and starts.
 //
-// Nothing secret leaves a host: an entry holds public keys and addresses only.
+// Nothing secret leaves a host: an entry holds public keys and addresses only. The decisions
+// are in docs/adr/0010-genesis-ceremony.md.
 
 // EntryFile is the entry InitCoalition writes in the home, public (0644).
 const EntryFile = "entry.json"
