@@ -146,33 +146,35 @@ func ParseGenesis(b []byte) (*Genesis, error) {
 	return &g, nil
 }
 
+// ParseGenesisDraft decodes a genesis being assembled by a coalition's coordinator (`loyald
+// genesis new`, then `add`), as strictly as ParseGenesis, and validates it as far as a draft
+// can be: see ValidateDraft.
+func ParseGenesisDraft(b []byte) (*Genesis, error) {
+	var g Genesis
+	if err := strictJSON(b, &g); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadGenesis, err)
+	}
+	if err := g.ValidateDraft(); err != nil {
+		return nil, err
+	}
+	return &g, nil
+}
+
+// ValidateDraft checks a genesis being assembled. A draft that lists no partners, validators
+// or programs yet has its rules checked (chain id, network, time, limits, protocol version,
+// governance); one that lists any is checked as a genesis, by Validate, since whatever it
+// lists must already fit together.
+func (g *Genesis) ValidateDraft() error {
+	if len(g.Partners) == 0 && len(g.Validators) == 0 && len(g.Programs) == 0 {
+		return g.checkRules()
+	}
+	return g.Validate()
+}
+
 // Validate checks a genesis for consistency.
 func (g *Genesis) Validate() error {
-	if g.ChainID == 0 {
-		return fmt.Errorf("%w: chain_id must be non-zero", ErrBadGenesis)
-	}
-	if g.Network == "" || len(g.Network) > 64 {
-		return fmt.Errorf("%w: network name must be 1 to 64 bytes", ErrBadGenesis)
-	}
-	if g.GenesisTime >= MaxBlockTime {
-		return fmt.Errorf("%w: genesis_time %d is past the last block time %d", ErrBadGenesis, g.GenesisTime, MaxBlockTime)
-	}
-	if err := g.Params.check(); err != nil {
+	if err := g.checkRules(); err != nil {
 		return err
-	}
-	switch v := g.Version(); {
-	case v > LatestVersion:
-		return fmt.Errorf("%w: protocol_version %d is unknown to this node (it knows up to %d)", ErrBadGenesis, v, LatestVersion)
-	case v == Version1 && g.ProtocolVersion != 0:
-		return fmt.Errorf("%w: protocol_version 1 is written by leaving the field out (it keeps the genesis hash of chains launched before versions)", ErrBadGenesis)
-	case v == Version1 && g.Governance != nil:
-		return fmt.Errorf("%w: governance needs protocol_version 2 or later", ErrBadGenesis)
-	case v >= Version2 && g.Governance == nil:
-		return fmt.Errorf("%w: protocol_version %d needs a governance section", ErrBadGenesis, v)
-	case v >= Version2 && (g.Governance.ProposalSeconds < 1 || g.Governance.ProposalSeconds > MaxProposalSeconds):
-		return fmt.Errorf("%w: governance.proposal_seconds %d out of [1, %d]", ErrBadGenesis, g.Governance.ProposalSeconds, MaxProposalSeconds)
-	case v >= Version2 && len(g.Partners) > MaxPartners:
-		return fmt.Errorf("%w: %d partners, at most %d", ErrBadGenesis, len(g.Partners), MaxPartners)
 	}
 	if len(g.Partners) == 0 {
 		return fmt.Errorf("%w: no partners", ErrBadGenesis)
@@ -208,6 +210,38 @@ func (g *Genesis) Validate() error {
 		if !partners[p.Owner] {
 			return fmt.Errorf("%w: program %s: owner %s is not a partner", ErrBadGenesis, p.Symbol, p.Owner)
 		}
+	}
+	return nil
+}
+
+// checkRules checks what a genesis fixes before it lists anyone: the chain's identity, its
+// time, its limits, its protocol version and governance.
+func (g *Genesis) checkRules() error {
+	if g.ChainID == 0 {
+		return fmt.Errorf("%w: chain_id must be non-zero", ErrBadGenesis)
+	}
+	if g.Network == "" || len(g.Network) > 64 {
+		return fmt.Errorf("%w: network name must be 1 to 64 bytes", ErrBadGenesis)
+	}
+	if g.GenesisTime >= MaxBlockTime {
+		return fmt.Errorf("%w: genesis_time %d is past the last block time %d", ErrBadGenesis, g.GenesisTime, MaxBlockTime)
+	}
+	if err := g.Params.check(); err != nil {
+		return err
+	}
+	switch v := g.Version(); {
+	case v > LatestVersion:
+		return fmt.Errorf("%w: protocol_version %d is unknown to this node (it knows up to %d)", ErrBadGenesis, v, LatestVersion)
+	case v == Version1 && g.ProtocolVersion != 0:
+		return fmt.Errorf("%w: protocol_version 1 is written by leaving the field out (it keeps the genesis hash of chains launched before versions)", ErrBadGenesis)
+	case v == Version1 && g.Governance != nil:
+		return fmt.Errorf("%w: governance needs protocol_version 2 or later", ErrBadGenesis)
+	case v >= Version2 && g.Governance == nil:
+		return fmt.Errorf("%w: protocol_version %d needs a governance section", ErrBadGenesis, v)
+	case v >= Version2 && (g.Governance.ProposalSeconds < 1 || g.Governance.ProposalSeconds > MaxProposalSeconds):
+		return fmt.Errorf("%w: governance.proposal_seconds %d out of [1, %d]", ErrBadGenesis, g.Governance.ProposalSeconds, MaxProposalSeconds)
+	case v >= Version2 && len(g.Partners) > MaxPartners:
+		return fmt.Errorf("%w: %d partners, at most %d", ErrBadGenesis, len(g.Partners), MaxPartners)
 	}
 	return nil
 }

@@ -93,3 +93,58 @@ func TestParseGenesisRejectsTrailingBrace(t *testing.T) {
 		}
 	}
 }
+
+// A coalition's draft genesis (loyald genesis new) lists nobody yet: ValidateDraft checks its
+// rules only, Validate refuses it for having no partners, and once it lists anyone it is
+// checked as a genesis.
+func TestGenesisDraft(t *testing.T) {
+	draft := &chain.Genesis{
+		ChainID: 4242, Network: "four-shops", GenesisTime: 1_750_000_000, Params: chain.DefaultParams(),
+		ProtocolVersion: chain.LatestVersion, Governance: chain.DefaultGovernance(),
+	}
+	if err := draft.ValidateDraft(); err != nil {
+		t.Fatalf("an empty draft: %v", err)
+	}
+	if err := draft.Validate(); !errors.Is(err, chain.ErrBadGenesis) || err.Error() != "chain: invalid genesis: no partners" {
+		t.Fatalf("an empty draft as a genesis: got %v", err)
+	}
+	raw, err := json.Marshal(draft)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := chain.ParseGenesisDraft(raw)
+	if err != nil {
+		t.Fatalf("ParseGenesisDraft: %v", err)
+	}
+	if parsed.Hash() != draft.Hash() {
+		t.Fatal("a draft's JSON round trip changed its hash")
+	}
+	if _, err := chain.ParseGenesis(raw); !errors.Is(err, chain.ErrBadGenesis) {
+		t.Fatalf("ParseGenesis of an empty draft: got %v", err)
+	}
+
+	cases := []struct {
+		name   string
+		mutate func(g *chain.Genesis)
+		want   string
+	}{
+		{"zero chain id", func(g *chain.Genesis) { g.ChainID = 0 }, "chain: invalid genesis: chain_id must be non-zero"},
+		{"no network", func(g *chain.Genesis) { g.Network = "" }, "chain: invalid genesis: network name must be 1 to 64 bytes"},
+		{"no governance", func(g *chain.Genesis) { g.Governance = nil }, "chain: invalid genesis: protocol_version 2 needs a governance section"},
+		{"a partner without a validator", func(g *chain.Genesis) {
+			g.Partners = []chain.Partner{{Name: "acme", Address: chain.Address{1}}}
+		}, "chain: invalid genesis: need 1 to 1024 validators, have 0"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			g := *draft
+			c.mutate(&g)
+			if err := g.ValidateDraft(); !errors.Is(err, chain.ErrBadGenesis) || err.Error() != c.want {
+				t.Fatalf("got %v, want %q", err, c.want)
+			}
+		})
+	}
+	if _, err := chain.ParseGenesisDraft([]byte(`{"chain_id":7,"limitz":{}}`)); !errors.Is(err, chain.ErrBadGenesis) {
+		t.Fatalf("a draft with an unknown field: got %v", err)
+	}
+}

@@ -9,6 +9,11 @@
 // transactions and restarted; everything it had reported committed must still be there, with
 // the same state root at every height.
 //
+// A coalition of four partners is also launched as the README's "Launching a coalition on
+// four hosts" tells: TestCeremony reads that section's commands and runs exactly them, each
+// partner with a home of its own and the coordinator with another, on loopback, and sees the
+// four validators commit the same blocks.
+//
 // The package holds only tests. Run it with
 //
 //	go test ./e2e/

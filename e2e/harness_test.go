@@ -38,6 +38,7 @@ type world struct {
 	passFile string
 	nodeHome string
 	addr     map[string]chain.Address // key name → address
+	env      []string                 // added to every process's environment
 
 	log     *lineLog // every run of loyald, stdout and stderr
 	node    *nodeProc
@@ -79,7 +80,7 @@ func (w *world) environ() []string {
 		}
 		env = append(env, kv)
 	}
-	return append(env, "HOME="+w.home)
+	return append(append(env, "HOME="+w.home), w.env...)
 }
 
 // fatalf fails t with the node's log tail appended.
@@ -254,11 +255,17 @@ func (p *nodeProc) kill() {
 // (the config listens on port 0) and keeps collecting the output in w.log.
 func (w *world) startNode(t *testing.T) {
 	t.Helper()
+	w.startNodeWith(t, "start", "--home", w.nodeHome)
+}
+
+// startNodeWith is startNode running loyald with args, which must start the node of w.nodeHome.
+func (w *world) startNodeWith(t *testing.T, args ...string) {
+	t.Helper()
 	if w.node != nil && !w.node.exited() {
 		w.fatalf(t, "startNode: loyald already runs")
 	}
 	urls := make(chan string, 1)
-	w.log.begin("=== e2e: loyald start --home "+w.nodeHome, func(line string) {
+	w.log.begin("=== e2e: loyald "+quoteArgs(args), func(line string) {
 		if u, ok := strings.CutPrefix(line, "loyald: API on "); ok {
 			select {
 			case urls <- strings.TrimSpace(u):
@@ -266,7 +273,7 @@ func (w *world) startNode(t *testing.T) {
 			}
 		}
 	})
-	cmd := exec.Command(bin.loyald, "start", "--home", w.nodeHome)
+	cmd := exec.Command(bin.loyald, args...)
 	cmd.Env = w.environ()
 	cmd.Dir = w.home
 	cmd.Stdout, cmd.Stderr = w.log, w.log

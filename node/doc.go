@@ -14,6 +14,11 @@
 // transition, the consensus engine) or internal machinery (node/internal/mempool,
 // node/internal/blocksync). The rules it applies come from the ledger's RulesAt.
 //
+// A home is made by Init (a one-validator network), by the testnet package, or, for a host
+// joining a coalition, by InitCoalition, which writes no genesis but a public Entry; the
+// coalition's genesis is assembled from the entries (WriteDraft, AddEntries), checked
+// (CheckGenesis) and installed (InstallGenesis) on every host before the nodes start.
+//
 // A node is configured by its home's files; a program embedding it sets only what OpenWith's
 // Options say. Among them, Options.WrapTransport puts a Transport of the program's own in
 // front of the one the node's proposals and votes leave through (its p2p host). That is the

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 
 	"github.com/loyal-ledger/loyal/audit/export"
 	"github.com/loyal-ledger/loyal/chain"
@@ -33,9 +32,9 @@ func Export(home string, w io.Writer, to uint64, log *slog.Logger) (Exported, er
 	if err != nil {
 		return Exported{}, err
 	}
-	g, err := chain.LoadGenesis(filepath.Join(home, GenesisFile))
+	g, err := loadHomeGenesis(home)
 	if err != nil {
-		return Exported{}, fmt.Errorf("node: %s: %w", filepath.Join(home, GenesisFile), err)
+		return Exported{}, err
 	}
 	db, _, l, _, err := openLedger(home, cfg, g, false, log)
 	if err != nil {

@@ -82,7 +82,8 @@ func Init(home string, o InitOptions) (*InitResult, error) {
 // WriteHome creates a node's home from a config, a genesis and the node's consensus key,
 // generating its operator key and API token. It refuses to overwrite any existing file, and
 // on error removes only what it created. (Init uses it for a one-validator network; a
-// multi-validator testnet writes one home per validator with the same genesis.)
+// multi-validator testnet writes one home per validator with the same genesis; a host joining
+// a coalition passes a nil genesis, installed later by InstallGenesis.)
 func WriteHome(home string, cfg Config, g *chain.Genesis, consensus *ecdsa.PrivateKey) (res *InitResult, err error) {
 	for _, f := range []string{ConfigFile, GenesisFile, ConsensusKeyFile, OperatorKeyFile, TokenFile} {
 		if _, err := os.Lstat(filepath.Join(home, f)); err == nil {
@@ -92,8 +93,10 @@ func WriteHome(home string, cfg Config, g *chain.Genesis, consensus *ecdsa.Priva
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("node: init: %w", err)
 	}
-	if err := g.Validate(); err != nil {
-		return nil, fmt.Errorf("node: init: %w", err)
+	if g != nil {
+		if err := g.Validate(); err != nil {
+			return nil, fmt.Errorf("node: init: %w", err)
+		}
 	}
 	if err := os.MkdirAll(home, 0o700); err != nil {
 		return nil, fmt.Errorf("node: init: %w", err)
@@ -122,10 +125,6 @@ func WriteHome(home string, cfg Config, g *chain.Genesis, consensus *ecdsa.Priva
 	if _, err := rand.Read(token); err != nil {
 		return nil, err
 	}
-	gj, err := json.MarshalIndent(g, "", "  ")
-	if err != nil {
-		return nil, err
-	}
 	cj, err := cfg.Encode()
 	if err != nil {
 		return nil, err
@@ -139,16 +138,26 @@ func WriteHome(home string, cfg Config, g *chain.Genesis, consensus *ecdsa.Priva
 	if err := write(TokenFile, []byte(hex.EncodeToString(token)+"\n"), 0o600); err != nil {
 		return nil, err
 	}
-	if err := write(GenesisFile, gj, 0o644); err != nil {
-		return nil, err
+	if g != nil {
+		gj, err := json.MarshalIndent(g, "", "  ")
+		if err != nil {
+			return nil, err
+		}
+		if err := write(GenesisFile, gj, 0o644); err != nil {
+			return nil, err
+		}
 	}
 	if err := write(ConfigFile, cj, 0o644); err != nil {
 		return nil, err
 	}
-	return &InitResult{
+	res = &InitResult{
 		Home: home, Validator: crypto.PubkeyToAddress(consensus.PublicKey),
-		Operator: crypto.PubkeyToAddress(operator.PublicKey), GenesisHash: g.Hash(),
-	}, nil
+		Operator: crypto.PubkeyToAddress(operator.PublicKey),
+	}
+	if g != nil {
+		res.GenesisHash = g.Hash()
+	}
+	return res, nil
 }
 
 // DevGenesis is a one-validator genesis: the owner is the only partner and runs the node whose

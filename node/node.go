@@ -88,9 +88,9 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 	if log == nil {
 		log = NewLogger(cfg.Log, nil)
 	}
-	g, err := chain.LoadGenesis(filepath.Join(home, GenesisFile))
+	g, err := loadHomeGenesis(home)
 	if err != nil {
-		return nil, fmt.Errorf("node: %s: %w", filepath.Join(home, GenesisFile), err)
+		return nil, err
 	}
 	key, err := LoadKey(filepath.Join(home, ConsensusKeyFile))
 	if err != nil {

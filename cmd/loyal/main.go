@@ -16,6 +16,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/loyal-ledger/loyal/internal/cliargs"
 	"github.com/loyal-ledger/loyal/wallet"
 )
 
@@ -32,7 +33,7 @@ var stdin io.Reader = os.Stdin
 // run runs the CLI with args (args[0] is the program name) and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
-	argv := append([]string{args[0]}, normalizeArgs(app.Flags, app.Commands, args[1:])...)
+	argv := append([]string{args[0]}, cliargs.Normalize(app.Flags, app.Commands, args[1:])...)
 	return report(stderr, app.RunContext(ctx, argv))
 }
 

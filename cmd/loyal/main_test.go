@@ -14,6 +14,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/crypto"
 
+	"github.com/loyal-ledger/loyal/internal/cliargs"
 	"github.com/loyal-ledger/loyal/wallet"
 )
 
@@ -231,9 +232,9 @@ func TestNormalizeArgs(t *testing.T) {
 		{"balance alice --json=false", "--json=false balance alice"},
 	}
 	for _, tt := range tests {
-		got := normalizeArgs(app.Flags, app.Commands, strings.Fields(tt.in))
+		got := cliargs.Normalize(app.Flags, app.Commands, strings.Fields(tt.in))
 		if want := strings.Fields(tt.want); !reflect.DeepEqual(got, want) {
-			t.Errorf("normalizeArgs(%q) = %q, want %q", tt.in, got, want)
+			t.Errorf("Normalize(%q) = %q, want %q", tt.in, got, want)
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/internal/cliargs"
 	"github.com/loyal-ledger/loyal/node"
 )
 
@@ -28,10 +29,11 @@ func main() {
 			startCommand(),
 			testnetCommand(),
 			exportCommand(),
+			genesisCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main prints the one error line
 	}
-	if err := app.Run(os.Args); err != nil {
+	if err := app.Run(append(os.Args[:1:1], cliargs.Normalize(app.Flags, app.Commands, os.Args[1:])...)); err != nil {
 		fmt.Fprintf(os.Stderr, "loyald: %v\n", err)
 		os.Exit(1)
 	}
@@ -50,8 +52,8 @@ func defaultHome() string {
 func initCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "init",
-		Usage: "create a node's home: config, consensus and operator keys, API token, and a one-validator genesis",
-		Flags: []cli.Flag{
+		Usage: "create a node's home: config, consensus and operator keys, API token, and a one-validator genesis (with --coalition: no genesis, and the entry a coalition's genesis lists the node by)",
+		Flags: append([]cli.Flag{
 			homeFlag,
 			&cli.StringFlag{Name: "owner", Usage: "the merchant's owner address (the partner of the genesis)"},
 			&cli.StringFlag{Name: "owner-key", Usage: "take the owner address from this wallet key (name or address) instead of --owner"},
@@ -63,8 +65,11 @@ func initCommand() *cli.Command {
 			&cli.StringFlag{Name: "moniker", Usage: "the node's name in logs", Value: "loyal-node"},
 			&cli.StringFlag{Name: "backend", Usage: "store backend: pebble or badger", Value: "pebble"},
 			&cli.StringFlag{Name: "api-listen", Usage: "API host:port", Value: node.DefaultAPIListen},
-		},
+		}, coalitionInitFlags()...),
 		Action: func(c *cli.Context) error {
+			if c.Bool("coalition") || c.IsSet("json") || c.IsSet("p2p-listen") || c.IsSet("p2p-external") {
+				return initCoalition(c)
+			}
 			owner, err := ownerAddress(c)
 			if err != nil {
 				return err

@@ -81,12 +81,13 @@ func TestLayers(t *testing.T) {
 		"node/internal/blocksync":      {"chain", "chain/ledger"},
 		"p2p":                          {"chain"},
 		"node": {"api", "audit/export", "chain", "chain/ledger", "chain/store", "chain/store/backends", "internal/fsutil",
-			"node/consensus", "node/httpapi", "node/internal/blocksync", "node/internal/mempool", "p2p"},
-		"wallet":         {"api", "chain", "internal/fsutil"},
-		"internal/human": {"api", "audit/report", "audit/verify", "chain", "wallet"},
-		"testnet":        {"chain", "chain/ledger", "node", "node/consensus", "p2p", "wallet"},
-		"cmd/loyal":      {"api", "audit/export", "audit/proof", "audit/remote", "audit/report", "audit/verify", "chain", "internal/fsutil", "internal/human", "wallet"},
-		"cmd/loyald":     {"chain", "node", "testnet", "wallet"},
+			"internal/jsonstrict", "node/consensus", "node/httpapi", "node/internal/blocksync", "node/internal/mempool", "p2p"},
+		"wallet":           {"api", "chain", "internal/fsutil"},
+		"internal/human":   {"api", "audit/report", "audit/verify", "chain", "wallet"},
+		"testnet":          {"chain", "chain/ledger", "node", "node/consensus", "p2p", "wallet"},
+		"internal/cliargs": {},
+		"cmd/loyal":        {"api", "audit/export", "audit/proof", "audit/remote", "audit/report", "audit/verify", "chain", "internal/cliargs", "internal/fsutil", "internal/human", "wallet"},
+		"cmd/loyald":       {"chain", "internal/cliargs", "node", "testnet", "wallet"},
 	} {
 		for _, imp := range imports(t, module+"/"+pkg) {
 			if !slices.Contains(allowed, imp) {

@@ -48,6 +48,31 @@ func WriteFileExclusive(path string, data []byte, perm fs.FileMode) error {
 	return nil
 }
 
+// WriteFileAtomicExclusive creates path with data and perm whole or not at all, failing with
+// fs.ErrExist if path exists: a temporary file in the same directory gets perm, data and a
+// sync, is hard-linked to path (which, unlike a rename, never replaces a file), and the
+// directory is synced. A crash leaves no path or the whole new content, never a part of it.
+func WriteFileAtomicExclusive(path string, data []byte, perm fs.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // path, once linked, keeps the content
+	if err := writeSynced(f, data, perm); err != nil {
+		return err
+	}
+	if err := os.Link(tmp, path); err != nil {
+		return err
+	}
+	if err := syncDir(dir); err != nil {
+		os.Remove(path)
+		return err
+	}
+	return nil
+}
+
 // writeSynced sets f's mode, writes data, syncs and closes f.
 func writeSynced(f *os.File, data []byte, perm fs.FileMode) error {
 	err := f.Chmod(perm)

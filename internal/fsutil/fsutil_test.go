@@ -114,3 +114,26 @@ func TestAtomicFile(t *testing.T) {
 		t.Fatalf("%d files left in the directory, want 1", len(entries))
 	}
 }
+
+// An atomic exclusive write creates the file whole with its mode, refuses an existing one
+// with fs.ErrExist and leaves it untouched, and leaves no temporary file either way.
+func TestWriteFileAtomicExclusive(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "genesis.json")
+	if err := WriteFileAtomicExclusive(path, []byte("first"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFileAtomicExclusive(path, []byte("second"), 0o644); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("second write: %v, want fs.ErrExist", err)
+	}
+	if got, err := os.ReadFile(path); err != nil || string(got) != "first" {
+		t.Fatalf("content %q, %v", got, err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("mode %v, %v", fi.Mode().Perm(), err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil || len(entries) != 1 || entries[0].Name() != "genesis.json" {
+		t.Fatalf("directory holds %v (%v), want genesis.json alone", entries, err)
+	}
+}

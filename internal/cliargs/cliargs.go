@@ -1,4 +1,6 @@
-package main
+// Package cliargs lets flags go anywhere on the command line of both binaries, loyal and
+// loyald, as people type them.
+package cliargs
 
 import (
 	"strings"
@@ -6,18 +8,18 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// normalizeArgs lets flags go anywhere on the command line, as people type them:
+// Normalize lets flags go anywhere on the command line, as people type them:
 //
 //	loyal key new alice --keystore /tmp/ks --light-kdf
 //
 // urfave/cli v2 (like the flag package) stops parsing flags at the first argument and
-// knows a global flag only before the command name. normalizeArgs walks the command
+// knows a global flag only before the command name. Normalize walks the command
 // tree, moves each flag (with its value, if the flag takes one) to the level that
 // defines it — the command's own, or the app's for global flags — and puts the positional
 // arguments last, after "--" when one of them starts with '-'. A flag nobody defines stays
 // at the deepest command, where urfave/cli reports it. Everything after a "--" is
 // positional.
-func normalizeArgs(globals []cli.Flag, cmds []*cli.Command, args []string) []string {
+func Normalize(globals []cli.Flag, cmds []*cli.Command, args []string) []string {
 	type level struct {
 		name  string // "" for the app
 		flags []cli.Flag
