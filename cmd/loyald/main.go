@@ -1,5 +1,6 @@
 // Command loyald runs a Loyal node: `loyald init` makes a node's home (config, keys, token,
-// genesis), `loyald start` runs it.
+// genesis), `loyald start` runs it, `loyald operator` and `loyald token` rotate its hot keys
+// while it runs.
 package main
 
 import (
@@ -20,7 +21,15 @@ import (
 )
 
 func main() {
-	app := &cli.App{
+	if err := newApp().Run(os.Args); err != nil {
+		fmt.Fprintf(os.Stderr, "loyald: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// newApp is loyald's command line; main runs it on os.Args.
+func newApp() *cli.App {
+	return &cli.App{
 		Name:  "loyald",
 		Usage: "run a Loyal ledger node",
 		Commands: []*cli.Command{
@@ -28,12 +37,10 @@ func main() {
 			startCommand(),
 			testnetCommand(),
 			exportCommand(),
+			operatorCommand(),
+			tokenCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main prints the one error line
-	}
-	if err := app.Run(os.Args); err != nil {
-		fmt.Fprintf(os.Stderr, "loyald: %v\n", err)
-		os.Exit(1)
 	}
 }
 
