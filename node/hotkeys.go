@@ -30,9 +30,10 @@ import (
 
 // secretPair is one of a home's secrets as it rotates: the current file and, during a
 // rotation, the next one. held re-reads both whenever either has changed on disk (another
-// file, size, modification time or mode). A change that fails to load (a file others may
-// read, garbage) is logged once and the secrets held before stay in force, as they would
-// have without a reload. Safe for concurrent use.
+// file, size, modification time or mode), and again if they changed while it read them, so
+// that what it holds is what the files held at one moment. A change that fails to load (a
+// file others may read, garbage) is logged once and the secrets held before stay in force,
+// as they would have without a reload. Safe for concurrent use.
 type secretPair[T comparable] struct {
 	current, next string                       // the files' paths
 	parse         func(path string) (T, error) // LoadKey or LoadToken with its checks
@@ -64,14 +65,21 @@ func (s *secretPair[T]) held() []T {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	seen := s.stat()
-	if sameFile(seen[0], s.mu.seen[0]) && sameFile(seen[1], s.mu.seen[1]) {
+	if sameFiles(seen, s.mu.seen) {
 		return s.mu.held
 	}
-	// Recorded before loading: a change that fails is reported once, not on every request,
-	// and the next change is tried again. Files changing between the stat and the read are
-	// seen as changed at the next call, which loads again.
-	s.mu.seen = seen
 	held, err := s.load()
+	for range 3 { // the files changed while they were read: read them again
+		after := s.stat()
+		if sameFiles(after, seen) {
+			break
+		}
+		seen = after
+		held, err = s.load()
+	}
+	// seen is what the files were before the last load, so a change that load missed is
+	// seen at the next call; a change that fails is reported once, not on every request.
+	s.mu.seen = seen
 	if err != nil {
 		s.log.Error("hot keys: the changed files do not load; keeping the ones held", "err", err, s.describe(s.mu.held))
 		return s.mu.held
@@ -91,24 +99,26 @@ func (s *secretPair[T]) stat() [2]os.FileInfo {
 	return seen
 }
 
-// load reads the current file and, if it exists, the next one, newest first; one copy of a
-// secret both files hold.
+// load reads the next file, if it exists, then the current one: newest first, one copy of a
+// secret both files hold. The order matters while a retire renames the next file over the
+// current one: read the other way round, a load could find the old current file and then no
+// next one, and hold only the secret just retired.
 func (s *secretPair[T]) load() ([]T, error) {
-	cur, err := s.parse(s.current)
-	if err != nil {
-		return nil, err
+	next, nextErr := s.parse(s.next)
+	if nextErr != nil && !errors.Is(nextErr, fs.ErrNotExist) {
+		return nil, nextErr
 	}
-	next, err := s.parse(s.next)
+	cur, err := s.parse(s.current)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return []T{cur}, nil
 	case err != nil:
 		return nil, err
-	case next == cur:
+	case nextErr != nil, next == cur:
 		return []T{cur}, nil
 	}
 	return []T{next, cur}, nil
 }
+
+func sameFiles(a, b [2]os.FileInfo) bool { return sameFile(a[0], b[0]) && sameFile(a[1], b[1]) }
 
 // sameFile says whether a and b (nil: no file) describe the same file with the same content
 // as far as a stat tells: a rotation creates or renames a file, an edit in place changes its

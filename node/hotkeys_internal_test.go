@@ -2,17 +2,23 @@ package node
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/internal/fsutil"
 )
 
 func testHome(t *testing.T) string {
@@ -191,5 +197,91 @@ func TestPickOperator(t *testing.T) {
 		if err != nil || got.addr != tc.want {
 			t.Errorf("%s: %s, %v; want %s", tc.name, got.addr, err, tc.want)
 		}
+	}
+}
+
+// Requests racing rotations and retires each hold the tokens the files held at one moment
+// between their start and their end: never a token retired before they began, never a mix of
+// two moments. The writer publishes each token before its file exists and numbers the moments:
+// at 4i the files hold token i; from 4i+1 the next file with token i+1 may exist, at 4i+2 it
+// does; from 4i+3 the retire may have happened, at 4i+4 it has.
+func TestTokensHeldWhileRotating(t *testing.T) {
+	home := testHome(t)
+	_, toks, err := openHotKeys(home, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const readers, cycles = 4, 100
+	var tokens [cycles + 1]string
+	if tokens[0], err = LoadToken(filepath.Join(home, TokenFile)); err != nil {
+		t.Fatal(err)
+	}
+	possible := func(v int64) [][]string {
+		i := v / 4
+		switch v % 4 {
+		case 0:
+			return [][]string{{tokens[i]}}
+		case 1:
+			return [][]string{{tokens[i]}, {tokens[i+1], tokens[i]}}
+		case 2:
+			return [][]string{{tokens[i+1], tokens[i]}}
+		default:
+			return [][]string{{tokens[i+1], tokens[i]}, {tokens[i+1]}}
+		}
+	}
+	var (
+		moment atomic.Int64
+		stop   atomic.Bool
+		calls  atomic.Int64
+		wg     sync.WaitGroup
+	)
+	bad := make(chan string, readers)
+	for range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !stop.Load() {
+				lo := moment.Load()
+				held := toks.held()
+				hi := moment.Load()
+				calls.Add(1)
+				ok := false
+				for v := lo; v <= hi && !ok; v++ {
+					for _, p := range possible(v) {
+						ok = ok || slices.Equal(held, p)
+					}
+				}
+				if !ok {
+					bad <- fmt.Sprintf("held %d tokens, which the files never held from moment %d to %d", len(held), lo, hi)
+					return
+				}
+			}
+		}()
+	}
+	for i := range cycles {
+		raw := make([]byte, 32)
+		rand.Read(raw)
+		tokens[i+1] = hex.EncodeToString(raw)
+		moment.Add(1)
+		if err := fsutil.WriteFileAtomicNew(filepath.Join(home, TokenNextFile), []byte(tokens[i+1]+"\n"), 0o600); err != nil {
+			t.Error(err)
+			break
+		}
+		moment.Add(1)
+		moment.Add(1)
+		if err := RetireToken(home); err != nil {
+			t.Error(err)
+			break
+		}
+		moment.Add(1)
+	}
+	stop.Store(true)
+	wg.Wait()
+	close(bad)
+	for msg := range bad {
+		t.Error(msg)
+	}
+	if n := calls.Load(); n < cycles {
+		t.Fatalf("only %d calls raced %d rotations", n, cycles)
 	}
 }
