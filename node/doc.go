@@ -34,7 +34,7 @@
 //
 // # Hot keys
 //
-// The home's two hot secrets rotate while the node runs (ADR 0009): operator.key, the key the
+// The home's two hot secrets rotate while the node runs (ADR 0011): operator.key, the key the
 // merchant desk signs earns and refunds with, and api.token, the merchant endpoints' bearer
 // token. RotateOperatorKey and RotateToken write the new one beside the current one
 // (OperatorNextKeyFile, TokenNextFile: 0600, whole, never over a file already there);
