@@ -27,8 +27,12 @@ type Status struct {
 	HeadTime    uint64        `json:"head_time,string"`
 	StateRoot   chain.Hash    `json:"state_root"`
 	Validator   chain.Address `json:"validator"` // this node's consensus address
-	Operator    chain.Address `json:"operator"`  // the key the merchant endpoints sign with
-	Mempool     MempoolStatus `json:"mempool"`
+	// Operator is the newest operator key the node holds: the one its merchant endpoints sign
+	// with for every program that lists it. During a rotation of the key, Operators holds it
+	// and the old one, newest first; otherwise Operators is just Operator.
+	Operator  chain.Address   `json:"operator"`
+	Operators []chain.Address `json:"operators"`
+	Mempool   MempoolStatus   `json:"mempool"`
 }
 
 // MempoolStatus is how much the node's mempool holds.

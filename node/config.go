@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -261,6 +262,26 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("log.format %q: want text or json", c.Log.Format))
 	}
 	return errors.Join(errs...)
+}
+
+// LocalURL is where a program on this machine reaches the API: http:// and api.listen, with
+// an unspecified host (0.0.0.0, ::, none) replaced by loopback. It fails for port 0, where
+// only the running node knows its port.
+func (c APIConfig) LocalURL() (string, error) {
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		return "", fmt.Errorf("%w: api.listen %q: %v", ErrBadConfig, c.Listen, err)
+	}
+	if port == "0" {
+		return "", fmt.Errorf("%w: api.listen %q has no fixed port", ErrBadConfig, c.Listen)
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+		if ip != nil && ip.To4() == nil {
+			host = "::1"
+		}
+	}
+	return "http://" + net.JoinHostPort(host, port), nil
 }
 
 // Encode is the TOML text of c.

@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"errors"
 	"math"
 	"net/http"
 	"os"
@@ -88,5 +89,28 @@ func TestAPIMethodsAndUnknownResources(t *testing.T) {
 	body := []byte(`{"kind":"transfer","kind":"transfer"}`)
 	if status, e := call(t, "POST", r.url+"/v1/txs", "", body, nil); status != 400 || e.Code != "malformed" {
 		t.Errorf("duplicate key: %d %+v", status, e)
+	}
+}
+
+// LocalURL reaches the API from this machine: an unspecified host is loopback; port 0 has no
+// URL.
+func TestAPILocalURL(t *testing.T) {
+	for _, tc := range []struct{ listen, want string }{
+		{"127.0.0.1:8645", "http://127.0.0.1:8645"},
+		{"0.0.0.0:8645", "http://127.0.0.1:8645"},
+		{":8645", "http://127.0.0.1:8645"},
+		{"[::]:8645", "http://[::1]:8645"},
+		{"10.1.2.3:9000", "http://10.1.2.3:9000"},
+		{"node.internal:9000", "http://node.internal:9000"},
+	} {
+		got, err := node.APIConfig{Listen: tc.listen}.LocalURL()
+		if err != nil || got != tc.want {
+			t.Errorf("%s: %q, %v; want %q", tc.listen, got, err, tc.want)
+		}
+	}
+	for _, listen := range []string{"127.0.0.1:0", "8645"} {
+		if got, err := (node.APIConfig{Listen: listen}).LocalURL(); !errors.Is(err, node.ErrBadConfig) {
+			t.Errorf("%s: %q, %v; want ErrBadConfig", listen, got, err)
+		}
 	}
 }

@@ -64,23 +64,29 @@ func (d *merchantDesk) rejected(rejected []error) {
 	}
 }
 
-// resignDropped signs again, at the operator's next nonces, the desk's transactions that are
-// neither in the mempool nor committed.
+// resignDropped signs again, in the order they were first submitted, the desk's transactions
+// that are neither in the mempool nor committed: each with the key signer picks for its
+// program now (a rotation may have moved it to another key), at that key's next nonce.
 func (d *merchantDesk) resignDropped() {
-	var dropped []*chain.Tx
-	for h, keys := range d.byHash {
+	type drop struct {
+		tx  *chain.Tx
+		seq uint64
+	}
+	var dropped []drop
+	for h, t := range d.byHash {
 		if _, _, ok := d.pool.Get(h); ok {
 			continue
 		}
 		if _, _, err := d.ledger.TxLocation(h); err == nil {
 			continue
 		}
-		if tx := d.pending[keys[0]]; tx != nil {
-			dropped = append(dropped, tx)
+		if tx := d.pending[t.keys[0]]; tx != nil {
+			dropped = append(dropped, drop{tx, t.seq})
 		}
 	}
-	slices.SortFunc(dropped, func(a, b *chain.Tx) int { return cmp.Compare(a.Nonce, b.Nonce) })
-	for _, old := range dropped {
+	slices.SortFunc(dropped, func(a, b drop) int { return cmp.Compare(a.seq, b.seq) })
+	for _, dr := range dropped {
+		old := dr.tx
 		keys := d.untrack(old.Hash())
 		if _, refund := old.Payload.(*chain.Reverse); refund && d.shared {
 			for _, k := range keys {
@@ -88,7 +94,11 @@ func (d *merchantDesk) resignDropped() {
 			}
 			continue
 		}
-		tx, _, err := d.submit(old.Payload)
+		key, err := d.signer(keys[0].program)
+		var tx *chain.Tx
+		if err == nil {
+			tx, _, err = d.submit(key, old.Payload)
+		}
 		if err != nil {
 			for _, k := range keys {
 				d.failed[k] = fmt.Errorf("order %s of %s: its transaction %s was dropped after an earlier one failed, and signing it again was refused: %w", k.ref, k.program, old.Hash(), err)
@@ -96,6 +106,6 @@ func (d *merchantDesk) resignDropped() {
 			continue
 		}
 		d.track(tx, keys...)
-		d.log.Info("merchant desk: signed a dropped transaction again", "old", old.Hash(), "new", tx.Hash(), "nonce", tx.Nonce)
+		d.log.Info("merchant desk: signed a dropped transaction again", "old", old.Hash(), "new", tx.Hash(), "operator", key.addr, "nonce", tx.Nonce)
 	}
 }

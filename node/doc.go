@@ -36,4 +36,19 @@
 // store behind the watermark — a damaged or cut write-ahead log, a data directory emptied or
 // restored from an old backup — so the node never silently rolls back or starts a new chain.
 // Options.AllowRollback (loyald start --allow-rollback) accepts the loss.
+//
+// # Hot keys
+//
+// The home's two hot secrets rotate while the node runs (ADR 0011): operator.key, the key the
+// merchant desk signs earns and refunds with, and api.token, the merchant endpoints' bearer
+// token. RotateOperatorKey and RotateToken write the new one beside the current one
+// (OperatorNextKeyFile, TokenNextFile: 0600, whole, never over a file already there);
+// RetireOperatorKey and RetireToken rename it over the current one, so a home holds one or
+// two of each. The node stats these files when it uses them and re-reads them when they
+// change, refusing at Open, and ignoring at run time with an error in its log, a file that
+// fails LoadKey's or LoadToken's checks. For each merchant request the desk signs with the
+// newest key it holds that the program's committed state lists (as an operator or as the
+// owner), each key at its own nonces; the endpoints accept any token held. The chain decides
+// when the new operator key takes over: its owner adds it, then removes the old one, and
+// OperatorKeys.CheckRetire refuses to retire the old key while any program still names it.
 package node

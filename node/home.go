@@ -24,6 +24,10 @@ const (
 	ConsensusKeyFile = "consensus.key" // the validator key: signs votes, names the libp2p peer
 	OperatorKeyFile  = "operator.key"  // the hot key the merchant endpoints sign earns with
 	TokenFile        = "api.token"     // the bearer token of the merchant endpoints
+	// During a rotation (rotation.go) the new operator key and the new token wait beside
+	// the current ones; the running node holds both of each until the rotation is retired.
+	OperatorNextKeyFile = "operator.next.key"
+	TokenNextFile       = "api.next.token"
 )
 
 // ErrBadKey marks a key or token file that is missing, unreadable, malformed or exposed.
@@ -85,7 +89,7 @@ func Init(home string, o InitOptions) (*InitResult, error) {
 // multi-validator testnet writes one home per validator with the same genesis; a host joining
 // a coalition passes a nil genesis, installed later by InstallGenesis.)
 func WriteHome(home string, cfg Config, g *chain.Genesis, consensus *ecdsa.PrivateKey) (res *InitResult, err error) {
-	for _, f := range []string{ConfigFile, GenesisFile, ConsensusKeyFile, OperatorKeyFile, TokenFile} {
+	for _, f := range []string{ConfigFile, GenesisFile, ConsensusKeyFile, OperatorKeyFile, TokenFile, OperatorNextKeyFile, TokenNextFile} {
 		if _, err := os.Lstat(filepath.Join(home, f)); err == nil {
 			return nil, fmt.Errorf("node: init: %s already exists; refusing to overwrite it", filepath.Join(home, f))
 		}
@@ -217,10 +221,12 @@ func LoadToken(path string) (string, error) {
 	return tok, nil
 }
 
+// readSecret reads a secret file, refusing one that others may read. A missing file is an
+// ErrBadKey that also matches fs.ErrNotExist.
 func readSecret(path string) (string, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrBadKey, err)
+		return "", fmt.Errorf("%w: %w", ErrBadKey, err)
 	}
 	if st.Mode().Perm()&0o077 != 0 {
 		return "", fmt.Errorf("%w: %s is readable by others (mode %04o); run chmod 600 %s", ErrBadKey, path, st.Mode().Perm(), path)

@@ -1,12 +1,9 @@
 package node
 
 import (
-	"crypto/ecdsa"
 	"fmt"
 	"log/slog"
 	"sync"
-
-	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
@@ -26,31 +23,39 @@ var ErrOrderPending = &chain.Error{Code: "order_pending", Msg: "the order's earn
 // validators a refund is not signed again at another nonce (see merchantDesk.rebuilt).
 var ErrOrderDropped = &chain.Error{Code: "order_dropped", Msg: "the order's transaction was dropped after an earlier one failed; send the request again"}
 
-// merchantDesk turns shop back-end requests into transactions signed with the node's operator
-// key, idempotently: the order ref names the request, so a retry finds the transaction the
-// first attempt made (pending in the mempool, or committed in the ledger) and answers with
-// it instead of crediting again.
+// merchantDesk turns shop back-end requests into transactions signed with one of the node's
+// operator keys, idempotently: the order ref names the request, so a retry finds the
+// transaction the first attempt made (pending in the mempool, or committed in the ledger),
+// whichever key signed it, and answers with it instead of crediting again.
+//
+// The desk holds one operator key, or two during a rotation (hotkeys.go, rotation.go). For
+// each request it signs with the newest key it holds that the program's committed state lets
+// earn and reverse (an operator, or the owner): so during a handover the old key keeps
+// working until the owner adds the new one, the new one is used from the block that adds it,
+// and the old one is never used again once the owner removes it. Each key has its own nonce
+// sequence, the mempool's (PendingNonce of the key's address): a transaction of one key
+// never waits for, nor fills a gap of, the other's.
 //
 // The desk's bookkeeping follows the blocks (desk_commits.go): a transaction seen committed
 // leaves pending; one that fails when its block is built is recorded in failed and reported
 // to the order's next request, and the operator's later transactions, which the mempool drops
 // with it (their nonces can no longer run), are signed again at the freed nonces.
 type merchantDesk struct {
-	ledger   *ledger.Ledger
-	pool     *mempool.Mempool
-	admit    func(*chain.Tx) (api.Submitted, error) // admission with the merchant endpoints' reserved share
-	operator *ecdsa.PrivateKey
-	opAddr   chain.Address
+	ledger *ledger.Ledger
+	pool   *mempool.Mempool
+	admit  func(*chain.Tx) (api.Submitted, error) // admission with the merchant endpoints' reserved share
+	keys   *secretPair[operatorKey]
 	// shared is true when other validators hold copies of what the desk submits (a network
 	// of several): a refund is then never signed again at another nonce.
 	shared bool
 	log    *slog.Logger
 
-	mu sync.Mutex // one request at a time: they share the operator's nonce sequence
+	mu sync.Mutex // one request at a time: they share the operator keys' nonce sequences
 	// pending maps an order (and, for reversals, its reversal) to the transaction submitted
 	// for it that was not yet seen committed; byHash is its inverse.
 	pending map[deskKey]*chain.Tx
-	byHash  map[chain.Hash][]deskKey
+	byHash  map[chain.Hash]tracked
+	seq     uint64 // numbers the transactions tracked in the order they were submitted
 	// failed maps an order to why its transaction failed at block build, until a request
 	// for the order hears it.
 	failed map[deskKey]error
@@ -61,8 +66,15 @@ type deskKey struct {
 	reverse      bool
 }
 
-func newMerchantDesk(l *ledger.Ledger, pool *mempool.Mempool, operator *ecdsa.PrivateKey, log *slog.Logger) *merchantDesk {
-	return &merchantDesk{ledger: l, pool: pool, operator: operator, opAddr: crypto.PubkeyToAddress(operator.PublicKey), log: log, pending: map[deskKey]*chain.Tx{}, byHash: map[chain.Hash][]deskKey{}, failed: map[deskKey]error{}}
+// tracked is a transaction the desk submitted: its orders, and when it was submitted (two
+// keys' nonces do not order them).
+type tracked struct {
+	keys []deskKey
+	seq  uint64
+}
+
+func newMerchantDesk(l *ledger.Ledger, pool *mempool.Mempool, keys *secretPair[operatorKey], log *slog.Logger) *merchantDesk {
+	return &merchantDesk{ledger: l, pool: pool, keys: keys, log: log, pending: map[deskKey]*chain.Tx{}, byHash: map[chain.Hash]tracked{}, failed: map[deskKey]error{}}
 }
 
 // track records tx as the transaction submitted for keys.
@@ -74,12 +86,18 @@ func (d *merchantDesk) track(tx *chain.Tx, keys ...deskKey) {
 		d.pending[k] = tx
 		delete(d.failed, k)
 	}
-	d.byHash[tx.Hash()] = append(d.byHash[tx.Hash()], keys...)
+	t, ok := d.byHash[tx.Hash()]
+	if !ok {
+		d.seq++
+		t.seq = d.seq
+	}
+	t.keys = append(t.keys, keys...)
+	d.byHash[tx.Hash()] = t
 }
 
 // untrack forgets the transaction with hash h.
 func (d *merchantDesk) untrack(h chain.Hash) []deskKey {
-	keys := d.byHash[h]
+	keys := d.byHash[h].keys
 	delete(d.byHash, h)
 	for _, k := range keys {
 		if tx, ok := d.pending[k]; ok && tx.Hash() == h {
@@ -126,13 +144,28 @@ func (d *merchantDesk) takeFailure(keys ...deskKey) error {
 	return first
 }
 
+// signer is the key the desk signs program's transactions with: the newest key it holds that
+// the committed state lets earn and reverse in program. It refuses (chain.ErrNotOperator) a
+// program none of its keys may act for.
+func (d *merchantDesk) signer(program string) (operatorKey, error) {
+	p, err := d.ledger.Program(program)
+	if err != nil {
+		return operatorKey{}, err
+	}
+	return pickOperator(p, d.keys.held())
+}
+
 // earn credits points for orders, or returns the transaction that already did.
 func (d *merchantDesk) earn(req api.MerchantEarn) (api.Submitted, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	key, err := d.signer(req.Program)
+	if err != nil {
+		return api.Submitted{}, err
+	}
 	if len(req.Credits) == 0 {
 		return api.Submitted{}, fmt.Errorf("%w: no credits", chain.ErrTooManyItems)
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	keys := make([]deskKey, len(req.Credits))
 	for i, c := range req.Credits {
 		keys[i] = deskKey{program: req.Program, ref: c.OrderRef}
@@ -185,7 +218,7 @@ func (d *merchantDesk) earn(req api.MerchantEarn) (api.Submitted, error) {
 		}
 		return known[0], nil // a retry: the original answer
 	}
-	tx, sub, err := d.submit(&chain.Earn{Program: req.Program, Credits: req.Credits})
+	tx, sub, err := d.submit(key, &chain.Earn{Program: req.Program, Credits: req.Credits})
 	if err != nil {
 		return sub, err
 	}
@@ -197,11 +230,15 @@ func (d *merchantDesk) earn(req api.MerchantEarn) (api.Submitted, error) {
 // repeat with the same total) finds the order already reversed that far and returns the
 // transaction that did it; a later partial refund sends the new, larger total.
 func (d *merchantDesk) reverse(req api.MerchantReverse) (api.Submitted, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	key, err := d.signer(req.Program)
+	if err != nil {
+		return api.Submitted{}, err
+	}
 	if req.Amount == 0 {
 		return api.Submitted{}, chain.ErrAmountZero
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
 	k := deskKey{program: req.Program, ref: req.OrderRef, reverse: true}
 	if err := d.takeFailure(k); err != nil {
 		return api.Submitted{}, err // once: the next request goes on as if it had not been
@@ -233,7 +270,7 @@ func (d *merchantDesk) reverse(req api.MerchantReverse) (api.Submitted, error) {
 		}
 		return api.Submitted{Hash: h, Status: api.TxCommitted, Height: height}, nil
 	}
-	tx, sub, err := d.submit(&chain.Reverse{Program: req.Program, OrderRef: req.OrderRef, Amount: req.Amount - already})
+	tx, sub, err := d.submit(key, &chain.Reverse{Program: req.Program, OrderRef: req.OrderRef, Amount: req.Amount - already})
 	if err != nil {
 		return sub, err
 	}
@@ -241,16 +278,15 @@ func (d *merchantDesk) reverse(req api.MerchantReverse) (api.Submitted, error) {
 	return sub, nil
 }
 
-// submit signs p with the operator key at the operator's next pending nonce and admits it:
-// checked against the state after the operator's transactions already waiting, and allowed
-// the pool's reserved share.
-func (d *merchantDesk) submit(p chain.Payload) (*chain.Tx, api.Submitted, error) {
-	acc, err := d.ledger.Account(d.opAddr)
+// submit signs p with key at the key's next pending nonce and admits it: checked against the
+// state after the key's transactions already waiting, and allowed the pool's reserved share.
+func (d *merchantDesk) submit(key operatorKey, p chain.Payload) (*chain.Tx, api.Submitted, error) {
+	acc, err := d.ledger.Account(key.addr)
 	if err != nil {
 		return nil, api.Submitted{}, err
 	}
-	tx := chain.NewTx(d.ledger.Genesis().ChainID, d.pool.PendingNonce(d.opAddr, acc.Nonce), 0, p)
-	if err := d.ledger.Signer().Sign(tx, d.operator); err != nil {
+	tx := chain.NewTx(d.ledger.Genesis().ChainID, d.pool.PendingNonce(key.addr, acc.Nonce), 0, p)
+	if err := d.ledger.Signer().Sign(tx, key.key); err != nil {
 		return nil, api.Submitted{}, fmt.Errorf("node: sign with the operator key: %w", err)
 	}
 	sub, err := d.admit(tx)

@@ -41,9 +41,8 @@ type Node struct {
 	desk      *merchantDesk
 	key       *ecdsa.PrivateKey // consensus key
 	validator chain.Address
-	operator  *ecdsa.PrivateKey
-	opAddr    chain.Address
-	token     string
+	operators *secretPair[operatorKey] // the merchant desk's keys, re-read as they rotate
+	tokens    *secretPair[string]      // the merchant endpoints' bearer tokens, likewise
 	listener  net.Listener
 	dataDir   string
 	watermark *watermark // the height of the last block committed, kept outside the store
@@ -97,11 +96,7 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 		return nil, err
 	}
 	validator := crypto.PubkeyToAddress(key.PublicKey)
-	operator, err := LoadKey(filepath.Join(home, OperatorKeyFile))
-	if err != nil {
-		return nil, err
-	}
-	token, err := LoadToken(filepath.Join(home, TokenFile))
+	operators, tokens, err := openHotKeys(home, log)
 	if err != nil {
 		return nil, err
 	}
@@ -123,11 +118,11 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 	n = &Node{
 		cfg: cfg, home: home, log: log, genesis: g, db: db, ledger: l,
 		metrics: NewMetrics(), key: key, validator: validator,
-		operator: operator, opAddr: crypto.PubkeyToAddress(operator.PublicKey), token: token,
+		operators: operators, tokens: tokens,
 		now: time.Now, dataDir: dataDir, watermark: wm,
 	}
 	n.pool = mempool.New(cfg.Mempool.pool(), l.Signer(), g.ChainID, rules.Params)
-	n.desk = newMerchantDesk(l, n.pool, operator, log.With("component", "merchant"))
+	n.desk = newMerchantDesk(l, n.pool, operators, log.With("component", "merchant"))
 	n.desk.admit = func(tx *chain.Tx) (api.Submitted, error) { return n.admit(tx, fromMerchant) }
 	if n.evidence, err = openEvidence(filepath.Join(dataDir, evidenceFile)); err != nil {
 		return nil, fmt.Errorf("node: evidence: %w", err)
@@ -159,7 +154,7 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 	}
 	log.Info("node opened", "moniker", cfg.Moniker, "chain_id", g.ChainID, "network", g.Network,
 		"genesis", g.Hash(), "height", head.Height, "state_root", head.StateRoot, "backend", cfg.Backend,
-		"validator", validator.Hex(), "operator", n.opAddr.Hex())
+		"validator", validator.Hex(), "operators", operatorAddrs(operators.held()), "api_tokens", len(tokens.held()))
 	return n, nil
 }
 

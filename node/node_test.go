@@ -354,6 +354,15 @@ func TestOpenRefusesBadHomes(t *testing.T) {
 			os.WriteFile(filepath.Join(home, node.ConsensusKeyFile), []byte("zz\n"), 0o600)
 		}, "not a hex secp256k1 private key"},
 		{"exposed key", func(t *testing.T, home string) { os.Chmod(filepath.Join(home, node.OperatorKeyFile), 0o644) }, "readable by others"},
+		{"exposed next operator key", func(t *testing.T, home string) {
+			if _, err := node.RotateOperatorKey(home); err != nil {
+				t.Fatal(err)
+			}
+			os.Chmod(filepath.Join(home, node.OperatorNextKeyFile), 0o644)
+		}, node.OperatorNextKeyFile + " is readable by others"},
+		{"short next token", func(t *testing.T, home string) {
+			os.WriteFile(filepath.Join(home, node.TokenNextFile), []byte("0123456789\n"), 0o600)
+		}, node.TokenNextFile + ": token shorter than 32 characters"},
 		{"other chain's data", func(t *testing.T, home string) {
 			other := initHome(t, owner, "pebble")
 			n, err := node.Open(other, node.NewLogger(node.LogConfig{Level: "error", Format: "text"}, io.Discard))

@@ -24,10 +24,11 @@ func (n *Node) Submit(tx *chain.Tx) (api.Submitted, error) { return n.admit(tx, 
 func (n *Node) Status() api.Status {
 	head := n.ledger.Head()
 	txs, bytes := n.pool.Size()
+	ops := operatorAddrs(n.operators.held())
 	return api.Status{
 		ChainID: n.genesis.ChainID, Network: n.genesis.Network, GenesisHash: n.ledger.Signer().Domain().Salt,
 		Height: head.Height, HeadHash: head.Hash, HeadTime: head.Time, StateRoot: head.StateRoot,
-		Validator: n.validator, Operator: n.opAddr, Mempool: api.MempoolStatus{Txs: txs, Bytes: bytes},
+		Validator: n.validator, Operator: ops[0], Operators: ops, Mempool: api.MempoolStatus{Txs: txs, Bytes: bytes},
 	}
 }
 
@@ -66,33 +67,16 @@ func (n *Node) WaitCommitted(ctx context.Context, h chain.Hash) error {
 	})
 }
 
-// MerchantToken is the bearer token the merchant endpoints require.
-func (n *Node) MerchantToken() string { return n.token }
+// MerchantTokens are the bearer tokens the merchant endpoints accept: the home's api.token
+// and, during a rotation, api.next.token, read again when they change (hotkeys.go).
+func (n *Node) MerchantTokens() []string { return n.tokens.held() }
 
-// MerchantEarn credits points for shop orders with the operator key, idempotently by order ref.
-func (n *Node) MerchantEarn(req api.MerchantEarn) (api.Submitted, error) {
-	if err := n.checkOperator(req.Program); err != nil {
-		return api.Submitted{}, err
-	}
-	return n.desk.earn(req)
-}
+// MerchantEarn credits points for shop orders with the newest operator key the program lets
+// earn, idempotently by order ref.
+func (n *Node) MerchantEarn(req api.MerchantEarn) (api.Submitted, error) { return n.desk.earn(req) }
 
-// MerchantReverse reverses an order's points up to a total, idempotently by order ref.
+// MerchantReverse reverses an order's points up to a total with the newest operator key the
+// program lets reverse, idempotently by order ref.
 func (n *Node) MerchantReverse(req api.MerchantReverse) (api.Submitted, error) {
-	if err := n.checkOperator(req.Program); err != nil {
-		return api.Submitted{}, err
-	}
 	return n.desk.reverse(req)
-}
-
-// checkOperator refuses a merchant request for a program the operator key may not act for.
-func (n *Node) checkOperator(program string) error {
-	p, err := n.ledger.Program(program)
-	if err != nil {
-		return err
-	}
-	if p.Owner != n.opAddr && !p.IsOperator(n.opAddr) {
-		return fmt.Errorf("%w: this node's operator key %s is not an operator of %s (add it with `loyal program update --operator`)", chain.ErrNotOperator, n.opAddr, program)
-	}
-	return nil
 }

@@ -1,5 +1,6 @@
 // Command loyald runs a Loyal node: `loyald init` makes a node's home (config, keys, token,
-// genesis), `loyald start` runs it.
+// genesis), `loyald start` runs it, `loyald operator` and `loyald token` rotate its hot keys
+// while it runs.
 package main
 
 import (
@@ -21,7 +22,17 @@ import (
 )
 
 func main() {
-	app := &cli.App{
+	app := newApp()
+	// Flags may follow arguments (loyald genesis check FILE --json), as in the wallet.
+	if err := app.Run(append(os.Args[:1:1], cliargs.Normalize(app.Flags, app.Commands, os.Args[1:])...)); err != nil {
+		fmt.Fprintf(os.Stderr, "loyald: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// newApp is loyald's command line; main runs it on os.Args.
+func newApp() *cli.App {
+	return &cli.App{
 		Name:  "loyald",
 		Usage: "run a Loyal ledger node",
 		Commands: []*cli.Command{
@@ -30,12 +41,10 @@ func main() {
 			testnetCommand(),
 			exportCommand(),
 			genesisCommand(),
+			operatorCommand(),
+			tokenCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main prints the one error line
-	}
-	if err := app.Run(append(os.Args[:1:1], cliargs.Normalize(app.Flags, app.Commands, os.Args[1:])...)); err != nil {
-		fmt.Fprintf(os.Stderr, "loyald: %v\n", err)
-		os.Exit(1)
 	}
 }
 

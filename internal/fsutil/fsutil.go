@@ -50,8 +50,11 @@ func WriteFileExclusive(path string, data []byte, perm fs.FileMode) error {
 
 // WriteFileAtomicExclusive creates path with data and perm whole or not at all, failing with
 // fs.ErrExist if path exists: a temporary file in the same directory gets perm, data and a
-// sync, is hard-linked to path (which, unlike a rename, never replaces a file), and the
-// directory is synced. A crash leaves no path or the whole new content, never a part of it.
+// sync, is hard-linked at path (which, unlike a rename, refuses to replace a file), and the
+// directory is synced. A reader that watches path — a running node re-reading its key files —
+// sees nothing or the complete file, never a half-written one, and a crash leaves no path or
+// the whole new content, and at most a stray temporary file (named with a leading dot). The
+// file system must support hard links.
 func WriteFileAtomicExclusive(path string, data []byte, perm fs.FileMode) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
@@ -59,11 +62,14 @@ func WriteFileAtomicExclusive(path string, data []byte, perm fs.FileMode) error 
 		return err
 	}
 	tmp := f.Name()
-	defer os.Remove(tmp) // path, once linked, keeps the content
+	defer os.Remove(tmp) // path, once linked, keeps the content through its own link
 	if err := writeSynced(f, data, perm); err != nil {
 		return err
 	}
 	if err := os.Link(tmp, path); err != nil {
+		return err
+	}
+	if err := os.Remove(tmp); err != nil {
 		return err
 	}
 	if err := syncDir(dir); err != nil {
@@ -71,6 +77,15 @@ func WriteFileAtomicExclusive(path string, data []byte, perm fs.FileMode) error 
 		return err
 	}
 	return nil
+}
+
+// Replace renames from over to, both in one directory, and syncs that directory: a reader of
+// to finds the old file or the new one, never neither, and after a crash one of the two.
+func Replace(from, to string) error {
+	if err := os.Rename(from, to); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(to))
 }
 
 // writeSynced sets f's mode, writes data, syncs and closes f.

@@ -44,6 +44,51 @@ func TestWriteFileExclusiveRefusesExisting(t *testing.T) {
 	}
 }
 
+// An atomic new file appears whole with the asked mode, leaves no temporary file, and
+// refuses an existing path, which keeps its content.
+func TestWriteFileAtomicExclusive(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "operator.next.key")
+	if err := WriteFileAtomicExclusive(path, []byte("first"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFileAtomicExclusive(path, []byte("second"), 0o600); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("second write: %v, want fs.ErrExist", err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil || string(got) != "first" {
+		t.Fatalf("read %q, %v; want first", got, err)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v, want 0600", fi.Mode().Perm())
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "operator.next.key" {
+		t.Fatalf("directory holds %v, want only operator.next.key", entries)
+	}
+}
+
+// Replace puts the new file's content at the old name and removes the new name.
+func TestReplace(t *testing.T) {
+	dir := t.TempDir()
+	cur, next := filepath.Join(dir, "api.token"), filepath.Join(dir, "api.next.token")
+	if err := os.WriteFile(cur, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFileAtomicExclusive(next, []byte("new"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Replace(next, cur); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(cur); err != nil || string(got) != "new" {
+		t.Fatalf("%s holds %q, %v; want new", cur, got, err)
+	}
+	if _, err := os.Stat(next); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("%s is still there: %v", next, err)
+	}
+}
+
 // Both writers sync the file's directory after creating the name, and an exclusive create
 // whose directory sync fails leaves nothing behind.
 func TestWritersSyncTheDirectory(t *testing.T) {
@@ -112,28 +157,5 @@ func TestAtomicFile(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Fatalf("%d files left in the directory, want 1", len(entries))
-	}
-}
-
-// An atomic exclusive write creates the file whole with its mode, refuses an existing one
-// with fs.ErrExist and leaves it untouched, and leaves no temporary file either way.
-func TestWriteFileAtomicExclusive(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "genesis.json")
-	if err := WriteFileAtomicExclusive(path, []byte("first"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteFileAtomicExclusive(path, []byte("second"), 0o644); !errors.Is(err, fs.ErrExist) {
-		t.Fatalf("second write: %v, want fs.ErrExist", err)
-	}
-	if got, err := os.ReadFile(path); err != nil || string(got) != "first" {
-		t.Fatalf("content %q, %v", got, err)
-	}
-	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
-		t.Fatalf("mode %v, %v", fi.Mode().Perm(), err)
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil || len(entries) != 1 || entries[0].Name() != "genesis.json" {
-		t.Fatalf("directory holds %v (%v), want genesis.json alone", entries, err)
 	}
 }

@@ -141,6 +141,11 @@ func WriteStatus(w io.Writer, s api.Status) error {
 	row(tw, "state root", s.StateRoot.Hex())
 	row(tw, "validator", addr(s.Validator))
 	row(tw, "operator", addr(s.Operator))
+	for _, o := range s.Operators {
+		if o != s.Operator { // during a rotation of the node's operator key: the old one
+			row(tw, "old operator", addr(o))
+		}
+	}
 	row(tw, "mempool", fmt.Sprintf("%d txs, %d bytes", s.Mempool.Txs, s.Mempool.Bytes))
 	return tw.Flush()
 }

@@ -150,3 +150,21 @@ func TestWriteEvidence(t *testing.T) {
 0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed  vote      12      1
 `)
 }
+
+// During a rotation of the node's operator key, status names the old key beside the one the
+// node signs with.
+func TestWriteStatusDuringARotation(t *testing.T) {
+	s := api.Status{ChainID: 1337, Network: "loyal-dev", Height: 7, Validator: alice, Operator: bob, Operators: []chain.Address{bob, alice}}
+	golden(t, "status", func(b *strings.Builder) error { return WriteStatus(b, s) }, ""+
+		"network       loyal-dev\n"+
+		"chain id      1337\n"+
+		"genesis       0x0000000000000000000000000000000000000000000000000000000000000000\n"+
+		"height        7\n"+
+		"head          0x0000000000000000000000000000000000000000000000000000000000000000\n"+
+		"head time     "+FormatTime(0)+"\n"+
+		"state root    0x0000000000000000000000000000000000000000000000000000000000000000\n"+
+		"validator     0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed\n"+
+		"operator      0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359\n"+
+		"old operator  0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed\n"+
+		"mempool       0 txs, 0 bytes\n")
+}

@@ -58,7 +58,9 @@ type Backend interface {
 	// WaitCommitted returns nil once h is committed, ledger.ErrNotFound if it left the
 	// mempool uncommitted, or ctx's error.
 	WaitCommitted(ctx context.Context, h chain.Hash) error
-	MerchantToken() string
+	// MerchantTokens are the bearer tokens the merchant endpoints accept (two during a
+	// rotation of the token); none accepts no request.
+	MerchantTokens() []string
 	MerchantEarn(req api.MerchantEarn) (api.Submitted, error)
 	MerchantReverse(req api.MerchantReverse) (api.Submitted, error)
 	Evidence() []api.Evidence
@@ -352,13 +354,20 @@ func parseWait(r *http.Request) (time.Duration, error) {
 	return min(d, MaxWait), nil
 }
 
-// authorized checks the bearer token in constant time.
+// authorized checks the bearer token against each token the node accepts, in constant time
+// and without stopping at a match, so the time taken says nothing of which one matched.
 func (s *Server) authorized(r *http.Request) bool {
 	const prefix = "Bearer "
 	h := r.Header.Get("Authorization")
 	if !strings.HasPrefix(h, prefix) {
 		return false
 	}
-	want := s.b.MerchantToken()
-	return want != "" && subtle.ConstantTimeCompare([]byte(strings.TrimPrefix(h, prefix)), []byte(want)) == 1
+	got := []byte(strings.TrimPrefix(h, prefix))
+	ok := 0
+	for _, want := range s.b.MerchantTokens() {
+		if want != "" {
+			ok |= subtle.ConstantTimeCompare(got, []byte(want))
+		}
+	}
+	return ok == 1
 }

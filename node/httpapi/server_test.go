@@ -47,10 +47,16 @@ type fakeBackend struct {
 	txs      []*chain.Tx
 	earns    []api.MerchantEarn
 	reverses []api.MerchantReverse
+	tokens   []string // nil: testToken alone
 }
 
-func (b *fakeBackend) Status() api.Status       { return api.Status{ChainID: 7, Height: 7} }
-func (b *fakeBackend) MerchantToken() string    { return testToken }
+func (b *fakeBackend) Status() api.Status { return api.Status{ChainID: 7, Height: 7} }
+func (b *fakeBackend) MerchantTokens() []string {
+	if b.tokens == nil {
+		return []string{testToken}
+	}
+	return b.tokens
+}
 func (b *fakeBackend) Evidence() []api.Evidence { return nil }
 func (b *fakeBackend) Submit(tx *chain.Tx) (api.Submitted, error) {
 	b.mu.Lock()
@@ -430,5 +436,38 @@ func TestHTTPListenWarnsBeyondLoopback(t *testing.T) {
 		if got != tc.warn {
 			t.Errorf("Listen(%s) logged %q; want a warning: %v", tc.addr, buf.String(), tc.warn)
 		}
+	}
+}
+
+// During a rotation the node accepts two tokens: either opens the merchant endpoints, and
+// nothing else does — not a prefix, not an extension, not an empty bearer matching an empty
+// entry.
+func TestHTTPMerchantAcceptsEachTokenHeld(t *testing.T) {
+	const newer = "fedcba9876543210fedcba9876543210"
+	s, b := newTestServer(t)
+	h := s.Handler()
+	body := `{"program":"ACME","order_ref":"o-1","amount":"5"}`
+	for _, tc := range []struct {
+		name   string
+		tokens []string
+		token  string
+		want   int
+	}{
+		{"old token, both held", []string{newer, testToken}, testToken, http.StatusAccepted},
+		{"new token, both held", []string{newer, testToken}, newer, http.StatusAccepted},
+		{"a prefix", []string{newer, testToken}, testToken[:31], http.StatusUnauthorized},
+		{"an extension", []string{newer, testToken}, newer + "0", http.StatusUnauthorized},
+		{"old token, retired", []string{newer}, testToken, http.StatusUnauthorized},
+		{"new token, retired to", []string{newer}, newer, http.StatusAccepted},
+		{"empty bearer, empty entry", []string{""}, " ", http.StatusUnauthorized},
+		{"no token held", []string{}, testToken, http.StatusUnauthorized},
+	} {
+		b.tokens = tc.tokens
+		if rec := do(h, "POST", "/v1/merchant/reverse", local, tc.token, body); rec.Code != tc.want {
+			t.Errorf("%s: %d %s, want %d", tc.name, rec.Code, rec.Body, tc.want)
+		}
+	}
+	if n := b.reached(); n != 3 {
+		t.Errorf("%d requests reached the node, want the 3 with a token held", n)
 	}
 }
