@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/node"
 )
@@ -292,6 +293,21 @@ func (c *ceremony) sameChain(t *testing.T, g *chain.Genesis) {
 		}
 		if !reflect.DeepEqual(owners, want) {
 			c.fatalf(t, "%s's node lists programs %v, want %v", p.name, owners, want)
+		}
+		// `loyal partners` on every host: the four partners of the genesis, each with its
+		// program, no proposal open, governance in force.
+		var ps api.Partners
+		p.w.okJSON(t, &ps, "partners")
+		got := map[string]string{}
+		for _, q := range ps.Partners {
+			got[q.Name+" "+q.Address.Hex()] = strings.Join(q.Programs, ",")
+		}
+		wantPartners := map[string]string{}
+		for _, q := range c.partners {
+			wantPartners[q.name+" "+q.entry.Partner.Address.Hex()] = q.symbol
+		}
+		if ps.Version != 2 || len(ps.Proposals) != 0 || !reflect.DeepEqual(got, wantPartners) {
+			c.fatalf(t, "%s's loyal partners: %+v, want %v", p.name, ps, wantPartners)
 		}
 	}
 }

@@ -76,7 +76,7 @@ func initCoalition(c *cli.Context) error {
 	fmt.Printf("  partner (owner)  %s %s\n", e.Partner.Name, e.Partner.Address)
 	fmt.Printf("  validator        %s %s\n", e.Validator.Name, e.Validator.Address)
 	fmt.Printf("  reachable at     %s\n", strings.Join(e.Validator.Addrs, " "))
-	fmt.Printf("  operator         %s  (add it to your program: loyal program update --operator %s)\n", res.Operator, res.Operator)
+	printOperatorHint(res.Operator)
 	fmt.Printf("  API token        %s\n", filepath.Join(home, node.TokenFile))
 	fmt.Printf("send %s (public, no secrets) to the coalition's coordinator; then check and install the genesis it sends back:\n", res.EntryPath)
 	fmt.Printf("  loyald genesis check FILE && loyald genesis install --home %s FILE\n", home)

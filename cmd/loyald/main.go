@@ -99,7 +99,7 @@ func initCommand() *cli.Command {
 			fmt.Printf("initialised %s\n", home)
 			fmt.Printf("  partner (owner)  %s\n", owner)
 			fmt.Printf("  validator        %s\n", res.Validator)
-			fmt.Printf("  operator         %s  (add it to your program: loyal program update --operator %s)\n", res.Operator, res.Operator)
+			printOperatorHint(res.Operator)
 			fmt.Printf("  genesis hash     %s\n", res.GenesisHash)
 			fmt.Printf("  API token        %s\n", filepath.Join(home, node.TokenFile))
 			fmt.Printf("start it with: loyald start --home %s\n", home)
@@ -161,4 +161,10 @@ func startCommand() *cli.Command {
 			return errors.Join(runErr, closeErr)
 		},
 	}
+}
+
+// printOperatorHint prints the node's operator key and how an owner lets it earn: --operator
+// replaces a program's whole list, so the command names --symbol and says to keep the others.
+func printOperatorHint(op chain.Address) {
+	fmt.Printf("  operator         %s  (let it earn in your program: loyal program update --symbol SYM --operator %s --from OWNER --wait, naming every other operator to keep)\n", op, op)
 }
