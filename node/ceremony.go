@@ -400,15 +400,21 @@ func CheckGenesis(b []byte) (*chain.Genesis, error) {
 
 // CheckGenesisFile is CheckGenesis of a file; its errors name the file.
 func CheckGenesisFile(path string) (*chain.Genesis, error) {
+	_, g, err := readGenesisFile(path)
+	return g, err
+}
+
+// readGenesisFile reads and checks a genesis file, returning its bytes too.
+func readGenesisFile(path string) ([]byte, *chain.Genesis, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("node: genesis: %w", err)
+		return nil, nil, fmt.Errorf("node: genesis: %w", err)
 	}
 	g, err := CheckGenesis(b)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	return g, nil
+	return b, g, nil
 }
 
 // InstallOptions say what InstallGenesis accepts.
@@ -438,13 +444,9 @@ type Installed struct {
 // is left as it is (Installed.AlreadyInstalled); one that has another is refused
 // (ErrOtherGenesis) and left as it is.
 func InstallGenesis(home, path string, o InstallOptions) (*Installed, error) {
-	b, err := os.ReadFile(path)
+	b, g, err := readGenesisFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("node: genesis: %w", err)
-	}
-	g, err := CheckGenesis(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	if _, err := LoadConfig(home); err != nil {
 		return nil, err
