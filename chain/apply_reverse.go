@@ -7,6 +7,9 @@ func (p *Reverse) apply(s *State, sender Address) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.refusePartnerRemoved(p.Program); err != nil {
+		return nil, err // the customers keep the points of a removed partner's program
+	}
 	if err := s.checkRefLen("order_ref", p.OrderRef); err != nil {
 		return nil, err
 	}

@@ -13,6 +13,9 @@ func (p *SetRate) apply(s *State, sender Address) ([]Entry, error) {
 		}
 		return nil, rejectf(ErrNotOwner, "%s owns neither %s nor %s", sender, p.From, p.To)
 	}
+	if err := s.refusePartnerRemoved(p.From, p.To); err != nil {
+		return nil, err
+	}
 	r, err := s.route(p.From, p.To)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,9 @@ func (p *UpdateProgram) apply(s *State, sender Address) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.refusePartnerRemoved(p.Program); err != nil {
+		return nil, err
+	}
 	if err := s.refuseRetiredKeys(p.NewOwner); err != nil {
 		return nil, err
 	}

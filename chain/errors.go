@@ -89,6 +89,8 @@ var (
 	ErrRetiredKey      = newErr("retired_key", "the key was rotated away and is refused")
 	ErrLastPartner     = newErr("last_partner", "the coalition's only partner cannot be removed")
 	ErrTooManyPartners = newErr("too_many_partners", "the coalition has the most partners it may have")
+	ErrFormerPartner   = newErr("former_partner", "the key was a removed partner's and cannot become another partner's key")
+	ErrPartnerRemoved  = newErr("partner_removed", "the program's partner was removed from the coalition")
 )
 
 // Block validation.

@@ -197,6 +197,13 @@ func (g *Genesis) Validate() error {
 	if err := checkValidators(g.Params, g.Validators, func(a Address) bool { return partners[a] }); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadGenesis, err)
 	}
+	if g.Version() >= Version2 {
+		for i, v := range g.Validators {
+			if err := checkDisplayName("validator name", v.Name, 64); err != nil {
+				return fmt.Errorf("%w: validator %d: %v", ErrBadGenesis, i, err)
+			}
+		}
+	}
 	symbols := map[string]bool{}
 	for i, p := range g.Programs {
 		reg := RegisterProgram{Symbol: p.Symbol, Name: p.Name, Policy: p.Policy, Operators: p.Operators}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"unicode"
 )
 
 // Partner governance (Version2, docs/adr/0009-partner-governance.md): a partner proposes an
@@ -162,7 +163,21 @@ func checkPartnerName(name string) error {
 	if name == "" {
 		return rejectf(ErrMalformed, "a partner needs a name")
 	}
-	return checkString("partner name", name, maxPartnerName)
+	return checkDisplayName("partner name", name, maxPartnerName)
+}
+
+// checkDisplayName checks a name that people read (a partner's, a validator's): bounded,
+// UTF-8, and free of control characters, which could rewrite what a terminal shows.
+func checkDisplayName(field, name string, max int) error {
+	if err := checkString(field, name, max); err != nil {
+		return err
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return rejectf(ErrMalformed, "%s holds the control character %U", field, r)
+		}
+	}
+	return nil
 }
 
 // State keys of governance, beside nsPartner (address → name).
@@ -172,6 +187,7 @@ const (
 	nsPartnerCount   = 'M' // the number of partners
 	nsRetiredKey     = 'K' // a partner's rotated-away key → the key it was rotated to
 	nsProgramPartner = 'S' // symbol → the partner whose program it is
+	nsFormerPartner  = 'F' // a removed partner's key → present
 )
 
 // ProposalKey is the state key of proposal id.
@@ -180,6 +196,35 @@ func ProposalKey(id uint64) []byte { return binary.BigEndian.AppendUint64([]byte
 func retiredKeyKey(a Address) []byte { return append([]byte{nsRetiredKey}, a[:]...) }
 
 func programPartnerKey(symbol string) []byte { return append([]byte{nsProgramPartner}, symbol...) }
+
+func formerPartnerKey(a Address) []byte { return append([]byte{nsFormerPartner}, a[:]...) }
+
+// formerPartner reports whether a was removed from the partners at some time.
+func (s *State) formerPartner(a Address) bool {
+	_, ok := s.get(formerPartnerKey(a))
+	return ok
+}
+
+// partnerRemoved reports, from Version2 on, whether the partner whose program symbol is has
+// been removed: its program is retired and the removed partner's keys may no longer manage it
+// (ADR 0009).
+func (s *State) partnerRemoved(symbol string) bool {
+	if s.version < Version2 {
+		return false
+	}
+	p := s.programPartner(symbol)
+	return p != (Address{}) && !s.isPartner(p)
+}
+
+// refusePartnerRemoved refuses managing a program whose partner was removed.
+func (s *State) refusePartnerRemoved(symbols ...string) error {
+	for _, sym := range symbols {
+		if s.partnerRemoved(sym) {
+			return rejectf(ErrPartnerRemoved, "%s", sym)
+		}
+	}
+	return nil
+}
 
 func (s *State) u64Record(key []byte) uint64 {
 	v, ok := s.get(key)
@@ -311,6 +356,11 @@ func (s *State) precondition(p *Proposal) error {
 		if s.retiredKey(p.NewKey) {
 			return rejectf(ErrRetiredKey, "new key %s was rotated away before", p.NewKey)
 		}
+		if s.formerPartner(p.NewKey) {
+			// Its approvals stay in open proposals' records: as another partner's key they
+			// would count for a seat that never gave them.
+			return rejectf(ErrFormerPartner, "new key %s", p.NewKey)
+		}
 	default:
 		return rejectf(ErrMalformed, "unknown governance action %d", p.Action)
 	}
@@ -356,6 +406,7 @@ func (s *State) tally(p *Proposal) ([]Entry, error) {
 // they hold and the settlement positions stay.
 func (s *State) removePartner(p *Proposal) ([]Entry, error) {
 	s.del(partnerKey(p.Partner))
+	s.set(formerPartnerKey(p.Partner), []byte{recordVersion})
 	s.putPartnerCount(uint32(s.partnerCount() - 1))
 	for _, sym := range s.programList() {
 		if s.programPartner(sym) != p.Partner {

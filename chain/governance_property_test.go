@@ -137,6 +137,7 @@ type govModel struct {
 	seconds  uint64
 	partners map[chain.Address]string
 	rotated  map[chain.Address]chain.Address // rotated-away key → the key it was rotated to
+	former   map[chain.Address]bool          // keys of removed partners
 	props    []*chain.Proposal
 	programs map[string]*govProgram
 }
@@ -229,6 +230,8 @@ func (m *govModel) precondition(a chain.Action, partner, newKey chain.Address) *
 			return chain.ErrAlreadyPartner
 		case m.isRotated(newKey):
 			return chain.ErrRetiredKey
+		case m.former[newKey]:
+			return chain.ErrFormerPartner
 		}
 	}
 	return nil
@@ -314,6 +317,7 @@ func (m *govModel) count(p *chain.Proposal, height uint64) []chain.Entry {
 		return []chain.Entry{{Account: p.Partner, Cause: chain.CausePartnerAdmitted, Ref: ref}}
 	case chain.ActionRemovePartner:
 		delete(m.partners, p.Partner)
+		m.former[p.Partner] = true
 		for _, prog := range m.programs {
 			if prog.partner == p.Partner {
 				prog.retired = true
@@ -366,6 +370,8 @@ func (m *govModel) update(sender chain.Address, p *chain.UpdateProgram) *chain.E
 		return chain.ErrRetiredKey
 	case prog.owner != sender:
 		return chain.ErrNotOwner
+	case !m.isPartner(prog.partner):
+		return chain.ErrPartnerRemoved
 	case p.NewOwner != (chain.Address{}) && m.isRotated(p.NewOwner):
 		return chain.ErrRetiredKey
 	}
@@ -480,6 +486,7 @@ func newGovWorld(rt *rapid.T) *govWorld {
 		seconds:  rapid.SampledFrom([]uint64{600, 3600, 7200}).Draw(rt, "proposal_seconds"),
 		partners: map[chain.Address]string{},
 		rotated:  map[chain.Address]chain.Address{},
+		former:   map[chain.Address]bool{},
 		programs: map[string]*govProgram{},
 	}
 	perm := rapid.Permutation(govPool).Draw(rt, "pool order")

@@ -2,6 +2,8 @@ package chain_test
 
 import (
 	"bytes"
+	"errors"
+	"slices"
 	"sort"
 	"testing"
 
@@ -210,6 +212,13 @@ func TestGovernance(t *testing.T) {
 			f.reject(dora, admit(eve, "Eve"), chain.ErrNotPartner)
 			f.reject(who.alice, exch("ACME", "DORA", 5, 0), chain.ErrProgramRetired)
 			f.reject(who.alice, exch("DORA", "ACME", 5, 0), chain.ErrRouteClosed)
+			// The removed partner's keys no longer manage its program: the points stay its
+			// customers'. Settling what it is owed is still recorded.
+			f.reject(dora, &chain.Reverse{Program: "DORA", OrderRef: "d1", Amount: 50}, chain.ErrPartnerRemoved)
+			f.reject(dora, &chain.UpdateProgram{Program: "DORA", SetOperators: true, Operators: []chain.Address{who.mallory}}, chain.ErrPartnerRemoved)
+			f.reject(dora, &chain.UpdateProgram{Program: "DORA", NewOwner: who.mallory}, chain.ErrPartnerRemoved)
+			f.reject(dora, setRate("DORA", "ACME", 2, 1, 0), chain.ErrPartnerRemoved)
+			f.reject(who.acme, setRate("ACME", "DORA", 2, 1, 0), chain.ErrPartnerRemoved)
 			f.ok(who.alice, &chain.Transfer{Program: "DORA", To: who.bob, Amount: 20})
 			f.ok(who.bob, &chain.Redeem{Program: "DORA", Amount: 5, RewardRef: "r"})
 			eq(t, "alice DORA", f.total(who.alice, "DORA"), 30)
@@ -281,6 +290,17 @@ func TestGovernance(t *testing.T) {
 			f.ok(dora, approve(2))
 			eq(t, "ACME retired with its partner", f.program("ACME").Retired, true)
 		}},
+		{"a removed partner's key can never become another partner's key (former_partner)", func(t *testing.T, f *stateFixture) {
+			f.ok(who.acme, admit(eve, "Eve")) // 1: acme
+			f.ok(dora, approve(1))            // dora's approval is on record
+			f.ok(who.acme, remove(dora))      // 2
+			f.ok(who.bolt, approve(2))
+			f.ok(who.cafe, approve(2))
+			// Were cafe's key rotated to dora's, dora's approval would count for cafe's seat.
+			f.reject(who.cafe, rotate(who.cafe, dora), chain.ErrFormerPartner)
+			// Dora herself may be admitted again.
+			f.ok(who.acme, admit(dora, "Dora again"))
+		}},
 		{"a rotation drops the old key's approvals until the new key approves", func(t *testing.T, f *stateFixture) {
 			f.ok(who.acme, admit(eve, "Eve"))       // 1: acme
 			f.ok(who.bolt, rotate(who.acme, acme2)) // 2
@@ -317,4 +337,56 @@ func TestGovernanceRetiredRouteVersion1(t *testing.T) {
 	f.ok(who.acme, &chain.UpdateProgram{Program: "ACME", Retire: true})
 	f.ok(who.alice, exch("ACME", "BOLT", 4, 0))
 	eq(t, "alice BOLT", f.total(who.alice, "BOLT"), 4)
+}
+
+func TestGovernanceGenesisNames(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(g *chain.Genesis)
+	}{
+		{"a partner name with an escape", func(g *chain.Genesis) { g.Partners[0].Name = "acme\x1b[2K" }},
+		{"a partner name with a carriage return", func(g *chain.Genesis) { g.Partners[0].Name = "acme\rbolt" }},
+		{"an empty partner name", func(g *chain.Genesis) { g.Partners[0].Name = "" }},
+		{"a validator name with a newline", func(g *chain.Genesis) { g.Validators[0].Name = "node\nnode" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := govGenesis(t)
+			tc.edit(g)
+			if err := g.Validate(); !errors.Is(err, chain.ErrBadGenesis) {
+				t.Fatalf("validated: %v", err)
+			}
+			// Version 1 keeps its rules: such names were valid there.
+			g.ProtocolVersion, g.Governance = 0, nil
+			if tc.name != "an empty partner name" {
+				if err := g.Validate(); err != nil {
+					t.Fatalf("version 1 refuses it: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestGovernanceCannotBeActivatedOnVersion1(t *testing.T) {
+	g := govGenesis(t)
+	g.ProtocolVersion, g.Governance = 0, nil
+	s := chain.NewSchedule(g)
+	r := g.Rules()
+	r.Version, r.Governance = chain.Version2, *chain.DefaultGovernance()
+	if err := s.Activate(chain.Activation{Height: 10, Rules: r}); !errors.Is(err, chain.ErrBadActivation) {
+		t.Fatalf("activated version 2 on a version 1 chain: %v", err)
+	}
+}
+
+// govGenesis is a valid Version2 genesis of two partners.
+func govGenesis(t *testing.T) *chain.Genesis {
+	t.Helper()
+	var g *chain.Genesis
+	newStateFixture(t, chain.DefaultParams(), []chain.Address{who.acme, who.bolt}, func(x *chain.Genesis) {
+		x.ProtocolVersion, x.Governance = chain.Version2, chain.DefaultGovernance()
+		g = x
+	})
+	c := *g
+	c.Partners = slices.Clone(g.Partners)
+	c.Validators = slices.Clone(g.Validators)
+	return &c
 }

@@ -128,6 +128,11 @@ func (s *Schedule) Activate(a Activation) error {
 		return fmt.Errorf("%w: version %d would go back from %d", ErrBadActivation, a.Rules.Version, last.Rules.Version)
 	case a.Rules.ChainID != last.Rules.ChainID:
 		return fmt.Errorf("%w: the chain id never changes (a new chain id is a new chain)", ErrBadActivation)
+	case last.Rules.Version < Version2 && a.Rules.Version >= Version2:
+		// Governance keeps records (the partner count, each program's partner) that a
+		// version 1 chain never wrote; until a migration writes them, version 2 starts only
+		// at genesis (ADR 0009).
+		return fmt.Errorf("%w: version 2 cannot be activated on a version 1 chain; it starts at genesis", ErrBadActivation)
 	}
 	if err := a.Rules.Params.check(); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadActivation, err)
