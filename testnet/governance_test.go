@@ -96,7 +96,8 @@ func TestGovernanceUnderLoad(t *testing.T) {
 	}
 	h.step(3, eve, &chain.RegisterProgram{Symbol: "EVE", Name: "Eve's Books"})
 
-	// 2. Rotate partner 1's key (five partners now: four approvals needed).
+	// 2. Rotate partner 1's key (five partners now: four approvals needed); its program moves.
+	h.step(1, p1, &chain.RegisterProgram{Symbol: "ONE", Name: "One"})
 	proposed = h.step(1, p1, &chain.Propose{Action: chain.ActionRotateOwnerKey, Partner: addr(p1), NewKey: addr(p1b)})
 	id = h.proposalOf(1, proposed, addr(p1))
 	h.step(0, owner, &chain.Approve{Proposal: id})
@@ -105,9 +106,15 @@ func TestGovernanceUnderLoad(t *testing.T) {
 	if pr := h.proposal(0, id); pr.Status != "executed" {
 		t.Fatalf("rotation: %s", pr.Status)
 	}
-	h.refused(1, p1, &chain.RegisterProgram{Symbol: "ONE", Name: "One"}, chain.ErrRetiredKey)
+	for i := 0; i < 4; i++ {
+		if one, err := h.c.Client(i).Program(ctxFor(t, 10*time.Second), "ONE"); err != nil || one.Owner != addr(p1b) {
+			t.Fatalf("node %d: ONE after the rotation: owner %s, %v; want %s", i, one.Owner, err, addr(p1b))
+		}
+	}
+	h.refused(1, p1, &chain.RegisterProgram{Symbol: "ONE2", Name: "One"}, chain.ErrRetiredKey)
 	h.refused(2, p1, &chain.Propose{Action: chain.ActionAdmitPartner, Partner: addr(newKey(t)), Name: "x"}, chain.ErrRetiredKey)
-	h.step(1, p1b, &chain.RegisterProgram{Symbol: "ONE", Name: "One"})
+	h.refused(3, p1, &chain.UpdateProgram{Program: "ONE", Retire: true}, chain.ErrRetiredKey)
+	h.step(1, p1b, &chain.UpdateProgram{Program: "ONE", SetOperators: true, Operators: []chain.Address{addr(p2)}})
 
 	// 3. Remove partner 3: the other four are eligible, three approvals pass.
 	proposed = h.step(0, owner, &chain.Propose{Action: chain.ActionRemovePartner, Partner: addr(p3)})
@@ -122,6 +129,7 @@ func TestGovernanceUnderLoad(t *testing.T) {
 		t.Fatalf("THREE after its partner's removal: retired %v, outstanding %d, %v", prog.Retired, prog.Outstanding, err)
 	}
 	h.refused(3, p3, &chain.Earn{Program: "THREE", Credits: []chain.Credit{{To: addr(c1), Amount: 1, OrderRef: "t2"}}}, chain.ErrProgramRetired)
+	h.refused(0, p3, &chain.Reverse{Program: "THREE", OrderRef: "t1", Amount: 50}, chain.ErrPartnerRemoved)
 	h.step(0, c1, &chain.Transfer{Program: "THREE", To: addr(c2), Amount: 20})
 	last := h.step(1, c2, &chain.Redeem{Program: "THREE", Amount: 5, RewardRef: "r1"})
 
