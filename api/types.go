@@ -253,6 +253,9 @@ type Partners struct {
 	Version   uint32         `json:"protocol_version"`
 	Partners  []PartnerInfo  `json:"partners"`
 	Proposals []ProposalInfo `json:"proposals"` // the open ones, oldest first
+	// OpenTruncated: more proposals are open than Proposals lists (MaxProposalsPage); page
+	// through GET /v1/governance/proposals?status=open for all of them.
+	OpenTruncated bool `json:"open_truncated,omitempty"`
 }
 
 // PartnerInfo is one partner: its key, its name and its programs (those it registered or
@@ -263,12 +266,18 @@ type PartnerInfo struct {
 	Programs []string      `json:"programs"`
 }
 
-// Proposals is GET /v1/governance/proposals[?status=open|executed|failed|expired], oldest
-// first.
+// Proposals is GET /v1/governance/proposals[?status=open|executed|failed|expired][&from=ID]
+// [&limit=N], oldest first from id from (default 1): at most limit (default and most
+// MaxProposalsPage) proposals. Next, when set, is the from of the following page.
 type Proposals struct {
 	Height    uint64         `json:"height,string"`
 	Proposals []ProposalInfo `json:"proposals"`
+	Next      uint64         `json:"next,string,omitempty"`
 }
+
+// MaxProposalsPage is the most proposals one page of GET /v1/governance/proposals holds, and
+// the most open proposals GET /v1/partners lists (OpenTruncated says when there are more).
+const MaxProposalsPage = 100
 
 // ProposalInfo is GET /v1/governance/proposals/{id}: the proposal as the state holds it, its
 // status at the head block's time, and its approvals as execution would count them now.

@@ -1,6 +1,9 @@
 package chain
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 // StateScanner yields, in key order, the committed state records whose keys start with
 // prefix; key and value are valid only during fn. The ledger's ScanState is one.
@@ -107,4 +110,14 @@ func ProgramPartner(lookup func(key []byte) ([]byte, error), symbol string) (Add
 		return Address{}, false, err
 	}
 	return Address(v[1:]), true, nil
+}
+
+// LastProposalID returns the id the last proposal was given, 0 before the first (Version2,
+// ADR 0009); lookup reads a committed state record by key.
+func LastProposalID(lookup func(key []byte) ([]byte, error)) (uint64, error) {
+	v, err := lookup([]byte{nsProposalSeq})
+	if err != nil || len(v) != 8 {
+		return 0, err
+	}
+	return binary.BigEndian.Uint64(v), nil
 }

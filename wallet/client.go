@@ -406,16 +406,35 @@ func (c *Client) Partners(ctx context.Context) (api.Partners, error) {
 	return p, err
 }
 
-// Proposals is GET /v1/governance/proposals; status "" lists every proposal, otherwise
-// only those open, executed, failed or expired.
-func (c *Client) Proposals(ctx context.Context, status string) (api.Proposals, error) {
-	var q url.Values
+// ProposalsPage is one page of GET /v1/governance/proposals: from id from (0: the first) on,
+// status "" for every proposal, otherwise only those open, executed, failed or expired.
+func (c *Client) ProposalsPage(ctx context.Context, status string, from uint64) (api.Proposals, error) {
+	q := url.Values{}
 	if status != "" {
-		q = url.Values{"status": {status}}
+		q.Set("status", status)
+	}
+	if from != 0 {
+		q.Set("from", strconv.FormatUint(from, 10))
 	}
 	var p api.Proposals
 	err := c.get(ctx, "/v1/governance/proposals", q, &p)
 	return p, err
+}
+
+// Proposals follows ProposalsPage from the first proposal to the last and returns them all
+// in one Proposals whose Height is the first page's.
+func (c *Client) Proposals(ctx context.Context, status string) (api.Proposals, error) {
+	all, err := c.ProposalsPage(ctx, status, 0)
+	for err == nil && all.Next != 0 {
+		var page api.Proposals
+		if page, err = c.ProposalsPage(ctx, status, all.Next); err == nil {
+			if page.Next != 0 && page.Next <= all.Next {
+				return all, fmt.Errorf("%w: proposals page from %d names %d next", ErrBadAnswer, all.Next, page.Next)
+			}
+			all.Proposals, all.Next = append(all.Proposals, page.Proposals...), page.Next
+		}
+	}
+	return all, err
 }
 
 // Proposal is GET /v1/governance/proposals/{id}.

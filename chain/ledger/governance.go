@@ -15,10 +15,29 @@ func (l *Ledger) Partners(fn func(p chain.PartnerInfo) error) error {
 	return chain.ForEachPartner(l.ScanState, fn)
 }
 
-// Proposals calls fn with every governance proposal, oldest first.
-func (l *Ledger) Proposals(fn func(p *chain.Proposal) error) error {
-	return chain.ForEachProposal(l.ScanState, fn)
+// ProposalsFrom calls fn with the governance proposals from id first on, oldest first, until
+// fn returns ErrStop (which ProposalsFrom then returns as nil) or another error.
+func (l *Ledger) ProposalsFrom(first uint64, fn func(p *chain.Proposal) error) error {
+	lower := stateKey(chain.ProposalKey(first))
+	upper := prefixEnd(stateKey(chain.ProposalKey(0)[:1]))
+	err := l.db.Iterate(lower, upper, func(k, v []byte) error {
+		p, err := chain.DecodeProposal(v)
+		if err != nil {
+			return fmt.Errorf("%w: proposal record %x: %v", ErrCorrupt, k, err)
+		}
+		return fn(p)
+	})
+	if errors.Is(err, ErrStop) {
+		return nil
+	}
+	return err
 }
+
+// ErrStop ends a ProposalsFrom walk early without an error.
+var ErrStop = errors.New("ledger: stop")
+
+// LastProposalID is the id the last proposal was given (0: none yet).
+func (l *Ledger) LastProposalID() (uint64, error) { return chain.LastProposalID(l.lookupState) }
 
 // Proposal returns proposal id, or an error wrapping chain.ErrUnknownProposal.
 func (l *Ledger) Proposal(id uint64) (*chain.Proposal, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -85,18 +86,28 @@ func governancePropose(c *cli.Context) error {
 		}
 	}
 	return sendTxThen(c, p, func(ctx context.Context, cl *wallet.Client, info api.TxInfo, sender chain.Address) (any, func(io.Writer) error, error) {
-		// The id is given at execution: find the proposal this transaction recorded.
-		all, err := cl.Proposals(ctx, "")
+		// The id is given at execution: read it from the proposer's history entry of this
+		// transaction (its ref is "ID:action").
+		h, err := cl.History(ctx, sender, fmt.Sprintf("%d-%d-0", info.Height, info.Index), 8)
 		if err != nil {
 			return nil, nil, err
 		}
-		for i := len(all.Proposals) - 1; i >= 0; i-- {
-			pr := all.Proposals[i]
-			if pr.Proposer == sender && pr.Height == info.Height && pr.Action == p.Action && pr.Partner == p.Partner && pr.NewKey == p.NewKey {
-				return committedProposal{Tx: info, Proposal: pr}, func(w io.Writer) error { return human.WriteProposalCommitted(w, info, pr) }, nil
+		for _, e := range h.Entries {
+			if e.TxHash != info.Hash || e.Entry.Cause != chain.CauseProposal {
+				continue
 			}
+			idText, _, _ := strings.Cut(e.Entry.Ref, ":")
+			id, err := strconv.ParseUint(idText, 10, 64)
+			if err != nil {
+				return nil, nil, fmt.Errorf("the node's history names proposal %q", e.Entry.Ref)
+			}
+			pr, err := cl.Proposal(ctx, id)
+			if err != nil {
+				return nil, nil, err
+			}
+			return committedProposal{Tx: info, Proposal: pr}, func(w io.Writer) error { return human.WriteProposalCommitted(w, info, pr) }, nil
 		}
-		return nil, nil, fmt.Errorf("committed %s at height %d, but the node lists no proposal of it", info.Hash.Hex(), info.Height)
+		return nil, nil, fmt.Errorf("committed %s at height %d, but the node's history of %s shows no proposal of it", info.Hash.Hex(), info.Height, sender.Hex())
 	})
 }
 

@@ -45,6 +45,12 @@ type testChain struct {
 
 func newTestChain(t *testing.T, params chain.Params) *testChain {
 	t.Helper()
+	return newTestChainWith(t, params, nil)
+}
+
+// newTestChainWith is newTestChain with edit applied to the genesis before it is validated.
+func newTestChainWith(t *testing.T, params chain.Params, edit func(g *chain.Genesis)) *testChain {
+	t.Helper()
 	key := func(name string) *ecdsa.PrivateKey {
 		k, err := crypto.ToECDSA(crypto.Keccak256([]byte("loyal httpapi test " + name)))
 		if err != nil {
@@ -65,6 +71,9 @@ func newTestChain(t *testing.T, params chain.Params) *testChain {
 		c.g.Validators = append(c.g.Validators, chain.Validator{
 			Name: "v" + strconv.Itoa(i), Partner: owner, PubKey: crypto.CompressPubkey(&k.PublicKey), Address: crypto.PubkeyToAddress(k.PublicKey),
 		})
+	}
+	if edit != nil {
+		edit(c.g)
 	}
 	if err := c.g.Validate(); err != nil {
 		t.Fatal(err)

@@ -3,11 +3,14 @@ package httpapi
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"sort"
 	"strconv"
 
 	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/chain/ledger"
 )
 
 // The governance reads (docs/adr/0009-partner-governance.md): the partners, and the proposals
@@ -65,8 +68,16 @@ func (s *Server) partners(w http.ResponseWriter, r *http.Request) error {
 		Height: v.height, Version: uint32(s.l.RulesAt(v.height + 1).Version),
 		Partners: v.partners, Proposals: []api.ProposalInfo{},
 	}
-	err = s.l.Proposals(func(p *chain.Proposal) error {
+	first, err := s.firstUnexpired(v.time)
+	if err != nil {
+		return err
+	}
+	err = s.l.ProposalsFrom(first, func(p *chain.Proposal) error {
 		if info := v.info(p); info.Status == "open" {
+			if len(out.Proposals) == api.MaxProposalsPage {
+				out.OpenTruncated = true
+				return ledger.ErrStop
+			}
 			out.Proposals = append(out.Proposals, info)
 		}
 		return nil
@@ -77,21 +88,68 @@ func (s *Server) partners(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
+// firstUnexpired is the lowest proposal id whose deadline is not before time t (the last id
+// plus one if there is none). Ids are given in block order and every deadline is its block
+// time plus genesis's one proposal_seconds, so deadlines never decrease with the id and a
+// binary search finds it in a few reads, however many proposals expired before. (A version
+// that lets proposal_seconds change at an activation must revisit this.)
+func (s *Server) firstUnexpired(t uint64) (uint64, error) {
+	last, err := s.l.LastProposalID()
+	if err != nil {
+		return 0, err
+	}
+	var searchErr error
+	i := sort.Search(int(min(last, math.MaxInt32)), func(i int) bool {
+		p, err := s.l.Proposal(uint64(i) + 1)
+		if err != nil {
+			searchErr = err
+			return true
+		}
+		return p.Deadline >= t
+	})
+	return uint64(i) + 1, searchErr
+}
+
 // proposalStatuses are the values ?status= may take.
 var proposalStatuses = map[string]bool{"open": true, "executed": true, "failed": true, "expired": true}
 
-// proposals is GET /v1/governance/proposals[?status=S].
+// maxProposalsScanned bounds the records one page reads while it filters by status.
+const maxProposalsScanned = 10 * api.MaxProposalsPage
+
+// proposals is GET /v1/governance/proposals[?status=S][&from=ID][&limit=N].
 func (s *Server) proposals(w http.ResponseWriter, r *http.Request) error {
-	want := r.URL.Query().Get("status")
+	q := r.URL.Query()
+	want := q.Get("status")
 	if want != "" && !proposalStatuses[want] {
 		return fmt.Errorf("%w: status=%q: want open, executed, failed or expired", ErrBadRequest, want)
+	}
+	from, limit := uint64(1), api.MaxProposalsPage
+	if v := q.Get("from"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n == 0 {
+			return fmt.Errorf("%w: from=%q: want a proposal id from 1", ErrBadRequest, v)
+		}
+		from = n
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > api.MaxProposalsPage {
+			return fmt.Errorf("%w: limit=%q: want 1 to %d", ErrBadRequest, v, api.MaxProposalsPage)
+		}
+		limit = n
 	}
 	v, err := s.governanceView()
 	if err != nil {
 		return err
 	}
 	out := api.Proposals{Height: v.height, Proposals: []api.ProposalInfo{}}
-	err = s.l.Proposals(func(p *chain.Proposal) error {
+	scanned := 0
+	err = s.l.ProposalsFrom(from, func(p *chain.Proposal) error {
+		if len(out.Proposals) == limit || scanned == maxProposalsScanned {
+			out.Next = p.ID
+			return ledger.ErrStop
+		}
+		scanned++
 		if info := v.info(p); want == "" || info.Status == want {
 			out.Proposals = append(out.Proposals, info)
 		}

@@ -41,7 +41,8 @@ type Ledger interface {
 	Genesis() *chain.Genesis
 	RulesAt(height uint64) *chain.Rules
 	Partners(fn func(p chain.PartnerInfo) error) error
-	Proposals(fn func(p *chain.Proposal) error) error
+	ProposalsFrom(first uint64, fn func(p *chain.Proposal) error) error
+	LastProposalID() (uint64, error)
 	Proposal(id uint64) (*chain.Proposal, error)
 	ProgramPartner(symbol string) (chain.Address, bool, error)
 }
