@@ -77,6 +77,7 @@ func initCoalition(c *cli.Context) error {
 	fmt.Fprintf(w, "initialised %s to join a coalition (no genesis yet)\n", home)
 	fmt.Fprintf(w, "  partner (owner)  %s %s\n", safetext.Clean(e.Partner.Name), e.Partner.Address)
 	fmt.Fprintf(w, "  validator        %s %s\n", safetext.Clean(e.Validator.Name), e.Validator.Address)
+	fmt.Fprintf(w, "  public key       %s\n", e.Validator.PubKey)
 	fmt.Fprintf(w, "  reachable at     %s\n", cleanJoin(e.Validator.Addrs))
 	printOperatorHint(w, res.Operator)
 	fmt.Fprintf(w, "  API token        %s\n", filepath.Join(home, node.TokenFile))
@@ -222,8 +223,10 @@ func printAdded(w io.Writer, path string, added []node.Added, g *chain.Genesis) 
 	fmt.Fprintf(w, "%s: %d partners, %d validators; check it with: loyald genesis check %s\n", path, len(g.Partners), len(g.Validators), path)
 }
 
-// printSummary prints what genesis check found, hash first. Every string the genesis holds
-// is printed with safetext.Clean, so none can forge a line of it.
+// printSummary prints what genesis check found, hash first, then every partner and every
+// validator with its partner, address and public key, for each partner to check against
+// what it expects (its own against its entry.json). Every string the genesis holds is
+// printed with safetext.Clean, so none can forge a line of it.
 func printSummary(w io.Writer, path string, s node.GenesisSummary) {
 	names := map[chain.Address]string{}
 	for _, p := range s.Partners {
@@ -241,16 +244,24 @@ func printSummary(w io.Writer, path string, s node.GenesisSummary) {
 	}
 	fmt.Fprintf(w, "partners      %d\n", len(s.Partners))
 	for _, p := range s.Partners {
-		fmt.Fprintf(w, "  %s %s\n", safetext.Clean(p.Name), p.Address)
+		fmt.Fprintf(w, "  %s  owner %s\n", safetext.Clean(p.Name), p.Address)
 	}
 	fmt.Fprintf(w, "validators    %d\n", len(s.Validators))
 	for _, v := range s.Validators {
-		fmt.Fprintf(w, "  %s %s of %s at %s\n", safetext.Clean(v.Name), v.Address, safetext.Clean(names[v.Partner]), cleanJoin(v.Addrs))
+		partner, ok := names[v.Partner]
+		if !ok {
+			partner = "-" // validation refuses it; printed all the same
+		}
+		fmt.Fprintf(w, "  %s  of %s %s\n", safetext.Clean(v.Name), safetext.Clean(partner), v.Partner)
+		fmt.Fprintf(w, "    address     %s\n", v.Address)
+		fmt.Fprintf(w, "    public key  %s\n", v.PubKey)
+		fmt.Fprintf(w, "    reachable   %s\n", cleanJoin(v.Addrs))
 	}
 	if len(s.Programs) > 0 {
 		fmt.Fprintf(w, "programs      %s\n", cleanJoin(s.Programs))
 	}
-	fmt.Fprintln(w, "every partner must see this same genesis hash before installing it")
+	fmt.Fprintln(w, "before installing it: compare this genesis hash with every other partner's, and check that every partner")
+	fmt.Fprintln(w, "and validator above is one you expect (yours with the address and public key your entry.json gives)")
 }
 
 // cleanJoin is ss, each with safetext.Clean, separated by spaces; "-" for none.

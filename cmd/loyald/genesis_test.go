@@ -21,7 +21,7 @@ const (
 )
 
 // genesis check prints every name and address a genesis holds with control characters
-// escaped, and the hash second.
+// escaped, each validator with its partner, address and public key, and the hash second.
 func TestPrintSummaryEscapesNames(t *testing.T) {
 	acme, beta := chain.Address{0xa1}, chain.Address{0xb1}
 	pub := hexutil.Bytes{0x02, 0x11, 0x22}
@@ -44,13 +44,20 @@ network       "four-shops\x1b]0;owned\a"
 genesis time  1767225600 (2026-01-01T00:00:00Z)
 protocol      version 2, governance proposals open 604800 s
 partners      2
-  "acme\r\x1b[2Kgenesis hash  0xee" 0xA100000000000000000000000000000000000000
-  beta 0xB100000000000000000000000000000000000000
+  "acme\r\x1b[2Kgenesis hash  0xee"  owner 0xA100000000000000000000000000000000000000
+  beta  owner 0xB100000000000000000000000000000000000000
 validators    2
-  acme-node 0xA200000000000000000000000000000000000000 of "acme\r\x1b[2Kgenesis hash  0xee" at /ip4/203.0.113.11/tcp/8646
-  "beta-node\n  rogue-node  of acme" 0xB200000000000000000000000000000000000000 of beta at "/ip4/203.0.113.12/tcp/8646\r/ip4/198.51.100.66/tcp/8646" /dns/b.example/tcp/1
+  acme-node  of "acme\r\x1b[2Kgenesis hash  0xee" 0xA100000000000000000000000000000000000000
+    address     0xA200000000000000000000000000000000000000
+    public key  0x021122
+    reachable   /ip4/203.0.113.11/tcp/8646
+  "beta-node\n  rogue-node  of acme"  of beta 0xB100000000000000000000000000000000000000
+    address     0xB200000000000000000000000000000000000000
+    public key  0x021122
+    reachable   "/ip4/203.0.113.12/tcp/8646\r/ip4/198.51.100.66/tcp/8646" /dns/b.example/tcp/1
 programs      ACME
-every partner must see this same genesis hash before installing it
+before installing it: compare this genesis hash with every other partner's, and check that every partner
+and validator above is one you expect (yours with the address and public key your entry.json gives)
 `
 	if got := out.String(); got != want {
 		t.Fatalf("printed:\n%s\nwant:\n%s", got, want)
