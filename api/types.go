@@ -29,7 +29,9 @@ type Status struct {
 	Validator   chain.Address `json:"validator"` // this node's consensus address
 	// Operator is the newest operator key the node holds: the one its merchant endpoints sign
 	// with for every program that lists it. During a rotation of the key, Operators holds it
-	// and the old one, newest first; otherwise Operators is just Operator.
+	// and the old one, newest first; otherwise Operators is just Operator. The node holds a key
+	// only while its file loads: with none, Operator is the zero address and Operators empty,
+	// and the merchant endpoints answer 503 no_operator_key.
 	Operator  chain.Address   `json:"operator"`
 	Operators []chain.Address `json:"operators"`
 	Mempool   MempoolStatus   `json:"mempool"`

@@ -94,6 +94,7 @@ func TestCeremony(t *testing.T) {
 		c.send(t, filepath.Join(coordinator.home, "genesis.json"), filepath.Join(p.w.home, "genesis.json"))
 		outs := c.runBlock(t, p.w, p.vars, blocks[2])
 		c.printedHash(t, p.name, outs, hashLine)
+		c.printedEntries(t, p.name, outs)
 		if p.w.node == nil {
 			c.fatalf(t, "the README's block 3 started no node")
 		}
@@ -227,6 +228,33 @@ func (c *ceremony) printedHash(t *testing.T, who string, outs []result, hashLine
 			lines := strings.Split(r.stdout, "\n")
 			if len(lines) < 2 || lines[1] != hashLine {
 				c.fatalf(t, "%s's genesis check: want second line %q:\n%s", who, hashLine, r)
+			}
+			return
+		}
+	}
+	c.fatalf(t, "%s ran no loyald genesis check", who)
+}
+
+// printedEntries checks that the `loyald genesis check` among outs listed the four partners
+// and each validator with its partner, address, public key and multiaddrs, as each partner's
+// entry.json gives them: what the README tells every partner to read.
+func (c *ceremony) printedEntries(t *testing.T, who string, outs []result) {
+	t.Helper()
+	var want strings.Builder
+	fmt.Fprintf(&want, "partners      %d\n", len(c.partners))
+	for _, p := range c.partners {
+		fmt.Fprintf(&want, "  %s  owner %s\n", p.entry.Partner.Name, p.entry.Partner.Address)
+	}
+	fmt.Fprintf(&want, "validators    %d\n", len(c.partners))
+	for _, p := range c.partners {
+		v := p.entry.Validator
+		fmt.Fprintf(&want, "  %s  of %s %s\n    address     %s\n    public key  %s\n    reachable   %s\n",
+			v.Name, p.entry.Partner.Name, v.Partner, v.Address, v.PubKey, strings.Join(v.Addrs, " "))
+	}
+	for _, r := range outs {
+		if len(r.argv) > 2 && r.argv[1] == "genesis" && r.argv[2] == "check" {
+			if !strings.Contains(r.stdout, want.String()) {
+				c.fatalf(t, "%s's genesis check: want the entries listed as\n%s\ngot:\n%s", who, want.String(), r)
 			}
 			return
 		}

@@ -45,10 +45,13 @@
 // (OperatorNextKeyFile, TokenNextFile: 0600, whole, never over a file already there);
 // RetireOperatorKey and RetireToken rename it over the current one, so a home holds one or
 // two of each. The node stats these files when it uses them and re-reads them when they
-// change, refusing at Open, and ignoring at run time with an error in its log, a file that
-// fails LoadKey's or LoadToken's checks. For each merchant request the desk signs with the
-// newest key it holds that the program's committed state lists (as an operator or as the
-// owner), each key at its own nonces; the endpoints accept any token held. The chain decides
+// change. It holds a secret only while its file is there and passes LoadKey's or LoadToken's
+// checks: Open refuses a home whose files fail them, and at run time a file deleted, exposed
+// or garbled stops its secret from the next request on, with an error in the log. With no
+// token held the endpoints refuse every request (401); with no operator key held the desk
+// refuses every request (ErrNoOperatorKey, 503). For each merchant request the desk signs
+// with the newest key it holds that the program's committed state lists (as an operator or
+// as the owner), each key at its own nonces; the endpoints accept any token held. The chain decides
 // when the new operator key takes over: its owner adds it, then removes the old one, and
 // OperatorKeys.CheckRetire refuses to retire the old key while any program still names it.
 package node

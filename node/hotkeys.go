@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/ethereum/go-ethereum/crypto"
@@ -23,44 +24,55 @@ import (
 // merchant request, each token check and each status — rather than by a watcher goroutine.
 // Two stats cost microseconds beside the signature and the ledger reads of a merchant
 // request. Checked at the moment of use, the node never signs with, nor accepts, a secret
-// whose file is gone (a watcher's interval or its event delay would leave that window open),
-// a rotation takes effect at the very next request, as the commands say, and there is no
-// goroutine to own and stop. The price: the log line saying what the node now holds comes
-// with the first request after the change, not with the change itself.
+// whose file is gone or no longer passes the checks of start (a watcher's interval or its
+// event delay would leave that window open), a rotation takes effect at the very next
+// request, as the commands say, and there is no goroutine to own and stop. The price: the log
+// line saying what the node now holds comes with the first request after the change, not
+// with the change itself.
+//
+// The hot keys fail closed: a secret is held only while its file is there and loads. Deleting
+// api.token, or leaving it readable by others or garbled, revokes it at the next request, and
+// with no valid token (current or next) the merchant endpoints answer every request 401;
+// likewise the desk signs only with operator keys whose files load, and with none it refuses
+// merchant requests (ErrNoOperatorKey). At start a file that does not load is refused instead
+// (Open fails), as a home with a bad key is not one to start from.
 
 // secretPair is one of a home's secrets as it rotates: the current file and, during a
 // rotation, the next one. held re-reads both whenever either has changed on disk (another
 // file, size, modification time or mode), and again if they changed while it read them, so
-// that what it holds is what the files held at one moment. A change that fails to load (a
-// file others may read, garbage) is logged once and the secrets held before stay in force,
-// as they would have without a reload. Safe for concurrent use.
+// that what it holds is what the files held at one moment. It holds the secret of each file
+// that is there and loads, and no other: a file that is gone or fails the checks (a file
+// others may read, garbage) stops its secret at once, and the failure is logged once, at
+// error level, saying why. Safe for concurrent use.
 type secretPair[T comparable] struct {
 	current, next string                       // the files' paths
 	parse         func(path string) (T, error) // LoadKey or LoadToken with its checks
 	describe      func(held []T) slog.Attr     // what the log says is held
+	none          string                       // what the log says when nothing is held
 	log           *slog.Logger
 
 	mu struct {
 		sync.Mutex
 		seen [2]os.FileInfo // the current and next file when last loaded; nil: absent
-		held []T            // newest first: next, then current
+		held []T            // newest first: next, then current; never nil
 	}
 }
 
-// newSecretPair loads the current file (which must exist) and the next one (if any).
-func newSecretPair[T comparable](current, next string, parse func(string) (T, error), describe func([]T) slog.Attr, log *slog.Logger) (*secretPair[T], error) {
-	s := &secretPair[T]{current: current, next: next, parse: parse, describe: describe, log: log}
+// newSecretPair loads the current file (which must exist) and the next one (if any), refusing
+// either if it does not load.
+func newSecretPair[T comparable](current, next string, parse func(string) (T, error), describe func([]T) slog.Attr, none string, log *slog.Logger) (*secretPair[T], error) {
+	s := &secretPair[T]{current: current, next: next, parse: parse, describe: describe, none: none, log: log}
 	s.mu.seen = s.stat()
-	held, err := s.load()
-	if err != nil {
-		return nil, err
+	held, errs := s.load()
+	if len(errs) > 0 {
+		return nil, errs[0]
 	}
 	s.mu.held = held
 	return s, nil
 }
 
-// held is the secrets in force, newest first, re-read if their files changed. The slice is
-// shared: callers must not modify it.
+// held is the secrets in force, newest first, re-read if their files changed; empty when no
+// file loads. The slice is shared: callers must not modify it.
 func (s *secretPair[T]) held() []T {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -68,25 +80,37 @@ func (s *secretPair[T]) held() []T {
 	if sameFiles(seen, s.mu.seen) {
 		return s.mu.held
 	}
-	held, err := s.load()
+	held, errs := s.load()
 	for range 3 { // the files changed while they were read: read them again
 		after := s.stat()
 		if sameFiles(after, seen) {
 			break
 		}
 		seen = after
-		held, err = s.load()
+		held, errs = s.load()
 	}
 	// seen is what the files were before the last load, so a change that load missed is
-	// seen at the next call; a change that fails is reported once, not on every request.
+	// seen at the next call; a failure is reported once, not on every request.
 	s.mu.seen = seen
-	if err != nil {
-		s.log.Error("hot keys: the changed files do not load; keeping the ones held", "err", err, s.describe(s.mu.held))
-		return s.mu.held
-	}
 	s.mu.held = held
-	s.log.Info("hot keys: reloaded", s.describe(held))
+	switch {
+	case len(errs) > 0 && len(held) == 0:
+		s.log.Error("hot keys: "+s.none, "err", joinErrs(errs), s.describe(held))
+	case len(errs) > 0:
+		s.log.Error("hot keys: a file does not load: its secret is not held", "err", joinErrs(errs), s.describe(held))
+	default:
+		s.log.Info("hot keys: reloaded", s.describe(held))
+	}
 	return held
+}
+
+// joinErrs is errs' messages on one line, for the log.
+func joinErrs(errs []error) string {
+	msgs := make([]string, len(errs))
+	for i, err := range errs {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
 }
 
 func (s *secretPair[T]) stat() [2]os.FileInfo {
@@ -99,23 +123,30 @@ func (s *secretPair[T]) stat() [2]os.FileInfo {
 	return seen
 }
 
-// load reads the next file, if it exists, then the current one: newest first, one copy of a
-// secret both files hold. The order matters while a retire renames the next file over the
-// current one: read the other way round, a load could find the old current file and then no
-// next one, and hold only the secret just retired.
-func (s *secretPair[T]) load() ([]T, error) {
-	next, nextErr := s.parse(s.next)
-	if nextErr != nil && !errors.Is(nextErr, fs.ErrNotExist) {
-		return nil, nextErr
+// load reads the next file, if it exists, then the current one, and returns the secrets of
+// those that load, newest first, one copy of a secret both files hold, with why the others do
+// not (a next file that does not exist is no failure: no rotation is under way). The order
+// matters while a retire renames the next file over the current one: read the other way
+// round, a load could find the old current file and then no next one, and hold only the
+// secret just retired.
+func (s *secretPair[T]) load() ([]T, []error) {
+	held := []T{}
+	var errs []error
+	next, err := s.parse(s.next)
+	switch {
+	case err == nil:
+		held = append(held, next)
+	case !errors.Is(err, fs.ErrNotExist):
+		errs = append(errs, err)
 	}
 	cur, err := s.parse(s.current)
 	switch {
 	case err != nil:
-		return nil, err
-	case nextErr != nil, next == cur:
-		return []T{cur}, nil
+		errs = append(errs, err)
+	case len(held) == 0 || held[0] != cur:
+		held = append(held, cur)
 	}
-	return []T{next, cur}, nil
+	return held, errs
 }
 
 func sameFiles(a, b [2]os.FileInfo) bool { return sameFile(a[0], b[0]) && sameFile(a[1], b[1]) }
@@ -156,12 +187,14 @@ func operatorAddrs(keys []operatorKey) []chain.Address {
 // openHotKeys loads home's operator keys and API tokens, current and next.
 func openHotKeys(home string, log *slog.Logger) (*secretPair[operatorKey], *secretPair[string], error) {
 	ops, err := newSecretPair(filepath.Join(home, OperatorKeyFile), filepath.Join(home, OperatorNextKeyFile), loadOperatorKey,
-		func(held []operatorKey) slog.Attr { return slog.Any("operators", operatorAddrs(held)) }, log)
+		func(held []operatorKey) slog.Attr { return slog.Any("operators", operatorAddrs(held)) },
+		"no valid operator key: the merchant desk refuses every request (503 "+ErrNoOperatorKey.Code+")", log)
 	if err != nil {
 		return nil, nil, err
 	}
 	toks, err := newSecretPair(filepath.Join(home, TokenFile), filepath.Join(home, TokenNextFile), LoadToken,
-		func(held []string) slog.Attr { return slog.Int("api_tokens", len(held)) }, log)
+		func(held []string) slog.Attr { return slog.Int("api_tokens", len(held)) },
+		"no valid API token: the merchant endpoints answer every request 401", log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -169,8 +202,11 @@ func openHotKeys(home string, log *slog.Logger) (*secretPair[operatorKey], *secr
 }
 
 // pickOperator is the newest of held (newest first) that may earn and reverse in p: an
-// operator of p or its owner.
+// operator of p or its owner. With no key held it refuses ErrNoOperatorKey.
 func pickOperator(p *chain.Program, held []operatorKey) (operatorKey, error) {
+	if len(held) == 0 {
+		return operatorKey{}, ErrNoOperatorKey
+	}
 	for _, k := range held {
 		if p.IsOperator(k.addr) {
 			return k, nil

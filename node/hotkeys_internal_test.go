@@ -34,8 +34,8 @@ func testHome(t *testing.T) string {
 func logLines(buf *bytes.Buffer, s string) int { return strings.Count(buf.String(), s) }
 
 // The operator keys held follow the files: the next key joins, newest first, as soon as it is
-// written; a change that does not load (a key others may read, garbage) keeps the keys held
-// and is logged once; the fix is picked up; a retire leaves the new key alone.
+// written; a next key that does not load (one others may read, garbage) is not held, and that
+// is logged once; the fix is picked up; a retire leaves the new key alone.
 func TestOperatorKeysFollowTheFiles(t *testing.T) {
 	home := testHome(t)
 	var logs bytes.Buffer
@@ -73,10 +73,10 @@ func TestOperatorKeysFollowTheFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	held()
-	if got := held(); !slices.Equal(got, []chain.Address{k.Next, old}) {
-		t.Fatalf("with the next key readable by others: held %v, want the keys held before", got)
+	if got := held(); !slices.Equal(got, []chain.Address{old}) {
+		t.Fatalf("with the next key readable by others: held %v, want [%s]", got, old)
 	}
-	if n := logLines(&logs, "do not load"); n != 1 || !strings.Contains(logs.String(), "readable by others") {
+	if n := logLines(&logs, "does not load"); n != 1 || !strings.Contains(logs.String(), "readable by others") {
 		t.Fatalf("%d load failures logged, want 1 saying why:\n%s", n, logs.String())
 	}
 	if err := os.Chmod(next, 0o600); err != nil {
@@ -88,8 +88,8 @@ func TestOperatorKeysFollowTheFiles(t *testing.T) {
 	if err := os.WriteFile(next, []byte("zz\n"), 0o600); err != nil { // an edit in place
 		t.Fatal(err)
 	}
-	if got := held(); !slices.Equal(got, []chain.Address{k.Next, old}) || logLines(&logs, "do not load") != 2 {
-		t.Fatalf("with a garbled next key: held %v, %d failures logged; want the keys held before, 2", got, logLines(&logs, "do not load"))
+	if got := held(); !slices.Equal(got, []chain.Address{old}) || logLines(&logs, "does not load") != 2 {
+		t.Fatalf("with a garbled next key: held %v, %d failures logged; want [%s], 2", got, logLines(&logs, "does not load"), old)
 	}
 	if err := os.Remove(next); err != nil {
 		t.Fatal(err)
@@ -114,7 +114,7 @@ func TestOperatorKeysFollowTheFiles(t *testing.T) {
 }
 
 // The tokens held follow their files the same way, each with LoadToken's checks: a next
-// token shorter than 32 characters is not accepted and the tokens held stay.
+// token shorter than 32 characters is not accepted, and the current one still is.
 func TestTokensFollowTheFiles(t *testing.T) {
 	home := testHome(t)
 	var logs bytes.Buffer
@@ -283,5 +283,150 @@ func TestTokensHeldWhileRotating(t *testing.T) {
 	}
 	if n := calls.Load(); n < cycles {
 		t.Fatalf("only %d calls raced %d rotations", n, cycles)
+	}
+}
+
+// replaceFile puts content at path with mode, as a new file renamed over whatever was there:
+// a new inode, so the change is seen whatever the file system's timestamp granularity.
+func replaceFile(t *testing.T, path, content string, mode os.FileMode) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(tmp, mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newToken(t *testing.T) string {
+	t.Helper()
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(raw)
+}
+
+// A token is held only while its file is there and loads: a deleted, exposed or garbled
+// api.token is refused from the next check on, with an error in the log saying why and that
+// the endpoints now refuse every request; a valid next token is still accepted alone; a file
+// put right is held again.
+func TestTokensFailClosed(t *testing.T) {
+	home := testHome(t)
+	var logs bytes.Buffer
+	_, toks, err := openHotKeys(home, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, next := filepath.Join(home, TokenFile), filepath.Join(home, TokenNextFile)
+	old, err := LoadToken(cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh, nextTok := newToken(t), newToken(t)
+	const none = `level=ERROR msg="hot keys: no valid API token: the merchant endpoints answer every request 401"`
+	for _, step := range []struct {
+		name string
+		do   func()
+		want []string
+		log  string // what the step's log says, beyond "level=ERROR msg=..." or the reload
+	}{
+		{"api.token deleted", func() { os.Remove(cur) }, []string{},
+			none + ` err="node: bad key file: stat ` + cur + `: no such file or directory" api_tokens=0`},
+		{"a new api.token", func() { replaceFile(t, cur, fresh+"\n", 0o600) }, []string{fresh},
+			`level=INFO msg="hot keys: reloaded" api_tokens=1`},
+		{"api.token readable by others", func() { os.Chmod(cur, 0o644) }, []string{},
+			none + ` err="node: bad key file: ` + cur + ` is readable by others (mode 0644); run chmod 600 ` + cur + `" api_tokens=0`},
+		{"api.token garbled", func() { replaceFile(t, cur, "short\n", 0o600) }, []string{},
+			none + ` err="node: bad key file: ` + cur + `: token shorter than 32 characters" api_tokens=0`},
+		{"a valid next token beside it", func() { replaceFile(t, next, nextTok+"\n", 0o600) }, []string{nextTok},
+			`level=ERROR msg="hot keys: a file does not load: its secret is not held" err="node: bad key file: ` + cur + `: token shorter than 32 characters" api_tokens=1`},
+		{"api.token put right", func() { replaceFile(t, cur, old+"\n", 0o600) }, []string{nextTok, old},
+			`level=INFO msg="hot keys: reloaded" api_tokens=2`},
+		{"the next token garbled", func() { replaceFile(t, next, "garbage\n", 0o600) }, []string{old},
+			`level=ERROR msg="hot keys: a file does not load: its secret is not held" err="node: bad key file: ` + next + `: token shorter than 32 characters" api_tokens=1`},
+		{"both deleted", func() { os.Remove(cur); os.Remove(next) }, []string{},
+			none + ` err="node: bad key file: stat ` + cur + `: no such file or directory" api_tokens=0`},
+	} {
+		logs.Reset()
+		step.do()
+		got := toks.held()
+		if !slices.Equal(got, step.want) {
+			t.Fatalf("%s: held %d tokens, want %d", step.name, len(got), len(step.want))
+		}
+		toks.held() // unchanged files: nothing more to log
+		if line := strings.TrimSuffix(logs.String(), "\n"); !strings.HasSuffix(line, step.log) || strings.Count(line, "\n") != 0 {
+			t.Fatalf("%s: logged\n%s\nwant one line ending\n%s", step.name, line, step.log)
+		}
+	}
+}
+
+// An operator key is held only while its file is there and loads: with operator.key deleted
+// or exposed the desk holds only a valid next key, and with neither none at all, which the
+// log says means every merchant request is refused; a file put right is held again.
+func TestOperatorKeysFailClosed(t *testing.T) {
+	home := testHome(t)
+	var logs bytes.Buffer
+	ops, _, err := openHotKeys(home, slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, next := filepath.Join(home, OperatorKeyFile), filepath.Join(home, OperatorNextKeyFile)
+	oldKey, err := os.ReadFile(cur)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := RotateOperatorKey(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nextKey, err := os.ReadFile(next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs := func(as ...chain.Address) string { // as slog's text handler writes them
+		if len(as) == 1 {
+			return "operators=[" + as[0].Hex() + "]"
+		}
+		return fmt.Sprintf("operators=%q", fmt.Sprint(as))
+	}
+	const none = `level=ERROR msg="hot keys: no valid operator key: the merchant desk refuses every request (503 no_operator_key)"`
+	for _, step := range []struct {
+		name string
+		do   func()
+		want []chain.Address
+		log  string
+	}{
+		{"rotated", func() {}, []chain.Address{k.Next, k.Current},
+			`level=INFO msg="hot keys: reloaded" ` + addrs(k.Next, k.Current)},
+		{"operator.key deleted", func() { os.Remove(cur) }, []chain.Address{k.Next},
+			`level=ERROR msg="hot keys: a file does not load: its secret is not held" err="node: bad key file: stat ` + cur + `: no such file or directory" ` + addrs(k.Next)},
+		{"the next key readable by others", func() { os.Chmod(next, 0o640) }, []chain.Address{},
+			none + ` err="node: bad key file: ` + next + ` is readable by others (mode 0640); run chmod 600 ` + next + `; node: bad key file: stat ` + cur + `: no such file or directory" operators=[]`},
+		{"the next key put right", func() { os.Chmod(next, 0o600) }, []chain.Address{k.Next},
+			`level=ERROR msg="hot keys: a file does not load: its secret is not held" err="node: bad key file: stat ` + cur + `: no such file or directory" ` + addrs(k.Next)},
+		{"operator.key back, garbled", func() { replaceFile(t, cur, "zz\n", 0o600) }, []chain.Address{k.Next},
+			`level=ERROR msg="hot keys: a file does not load: its secret is not held" err="node: bad key file: ` + cur + `: not a hex secp256k1 private key: invalid hex character 'z' in private key" ` + addrs(k.Next)},
+		{"operator.key put right", func() { replaceFile(t, cur, string(oldKey), 0o600) }, []chain.Address{k.Next, k.Current},
+			`level=INFO msg="hot keys: reloaded" ` + addrs(k.Next, k.Current)},
+		{"the next key deleted, operator.key exposed", func() { os.Remove(next); os.Chmod(cur, 0o604) }, []chain.Address{},
+			none + ` err="node: bad key file: ` + cur + ` is readable by others (mode 0604); run chmod 600 ` + cur + `" operators=[]`},
+		{"the new key alone in operator.key", func() { replaceFile(t, cur, string(nextKey), 0o600) }, []chain.Address{k.Next},
+			`level=INFO msg="hot keys: reloaded" ` + addrs(k.Next)},
+	} {
+		logs.Reset()
+		step.do()
+		got := operatorAddrs(ops.held())
+		if !slices.Equal(got, step.want) {
+			t.Fatalf("%s: held %v, want %v", step.name, got, step.want)
+		}
+		ops.held()
+		if line := strings.TrimSuffix(logs.String(), "\n"); !strings.HasSuffix(line, step.log) || strings.Count(line, "\n") != 0 {
+			t.Fatalf("%s: logged\n%s\nwant one line ending\n%s", step.name, line, step.log)
+		}
 	}
 }

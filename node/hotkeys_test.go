@@ -272,3 +272,152 @@ func TestMerchantDeskNoncesPerKey(t *testing.T) {
 		t.Fatalf("bob has %d ACME, want 0 (x went to alice)", got.Total)
 	}
 }
+
+// A token is refused from the request after its file goes: deleting api.token revokes it at
+// once, and so does a file that no longer passes the checks of start (exposed, garbled);
+// while api.token does not load, a valid next token is the only one accepted.
+func TestAPITokenRevokedAtOnce(t *testing.T) {
+	owner, alice := testKey(t, "owner"), testKey(t, "alice")
+	home := initHome(t, owner, "pebble")
+	tok := merchantToken(t, home)
+	cur := filepath.Join(home, node.TokenFile)
+	r := start(t, home)
+	c := newClient(t, r)
+	c.commit(owner, &chain.RegisterProgram{Symbol: "ACME", Name: "Acme", Operators: []chain.Address{nodeStatus(t, r).Operator}})
+	post := func(tok, ref string) (int, api.ErrorDetail) {
+		t.Helper()
+		return call(t, "POST", r.url+"/v1/merchant/earn?wait=20s", tok, earnReq("ACME", ref, addr(alice), 1), nil)
+	}
+	write := func(path, content string, mode os.FileMode) {
+		t.Helper()
+		tmp := path + ".tmp"
+		if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(tmp, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if status, e := post(tok, "r-1"); status != http.StatusOK {
+		t.Fatalf("the token before anything: %d %+v", status, e)
+	}
+	refused := func(what, tok string) {
+		t.Helper()
+		if status, e := post(tok, "r-refused"); status != http.StatusUnauthorized || e.Code != "unauthorized" {
+			t.Fatalf("%s: %d %+v, want 401 unauthorized", what, status, e)
+		}
+	}
+	if err := os.Remove(cur); err != nil {
+		t.Fatal(err)
+	}
+	refused("api.token deleted", tok)
+	write(cur, tok+"\n", 0o644)
+	refused("api.token back but readable by others", tok)
+	write(cur, tok[:31]+"\n", 0o600)
+	refused("api.token cut to 31 characters", tok)
+	refused("api.token cut to 31 characters, its content sent", tok[:31])
+	next, err := node.RotateToken(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused("the old token beside a valid next token", tok)
+	if status, e := post(next, "r-2"); status != http.StatusOK {
+		t.Fatalf("the next token while api.token does not load: %d %+v, want 200", status, e)
+	}
+	if err := node.RetireToken(home); err != nil {
+		t.Fatal(err)
+	}
+	refused("the old token after retire", tok)
+	if status, e := post(next, "r-3"); status != http.StatusOK {
+		t.Fatalf("the new token after retire: %d %+v, want 200", status, e)
+	}
+	if got := balance(t, r, addr(alice), "ACME"); got.Total != 3 {
+		t.Fatalf("alice has %d, want 3 (r-1 to r-3; nothing refused was credited)", got.Total)
+	}
+}
+
+// An operator key is used only while its file is there and loads: with operator.key deleted
+// the desk signs with the next key alone; with no key that loads it refuses merchant requests
+// 503 no_operator_key and the status names no operator, until a key file is put right.
+func TestOperatorKeyFileGoneIsNotUsed(t *testing.T) {
+	owner, alice := testKey(t, "owner"), testKey(t, "alice")
+	home := initHome(t, owner, "pebble")
+	tok := merchantToken(t, home)
+	cur, next := filepath.Join(home, node.OperatorKeyFile), filepath.Join(home, node.OperatorNextKeyFile)
+	r := start(t, home)
+	c := newClient(t, r)
+	old := nodeStatus(t, r).Operator
+	c.commit(owner, &chain.RegisterProgram{Symbol: "ACME", Name: "Acme", Operators: []chain.Address{old}})
+	k, err := node.RotateOperatorKey(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The chain lists both keys, old first: only the files decide which one the desk uses.
+	c.commit(owner, &chain.UpdateProgram{Program: "ACME", SetOperators: true, Operators: []chain.Address{old, k.Next}})
+	oldKey := readFile(t, cur)
+	earn := func(ref string) (int, chain.Address, api.ErrorDetail) {
+		t.Helper()
+		var sub api.Submitted
+		status, e := call(t, "POST", r.url+"/v1/merchant/earn?wait=20s", tok, earnReq("ACME", ref, addr(alice), 1), &sub)
+		if status != http.StatusOK {
+			return status, chain.Address{}, e
+		}
+		return status, committedTx(t, r, sub.Hash).Sender, e
+	}
+	statusIs := func(what string, want ...chain.Address) {
+		t.Helper()
+		operator := chain.Address{}
+		if len(want) > 0 {
+			operator = want[0]
+		}
+		if st := nodeStatus(t, r); st.Operator != operator || st.Operators == nil || !slices.Equal(st.Operators, want) {
+			t.Fatalf("%s: status operator %s, operators %v; want %s, %v", what, st.Operator, st.Operators, operator, want)
+		}
+	}
+	statusIs("rotated", k.Next, old)
+	if status, sender, e := earn("k-1"); status != http.StatusOK || sender != k.Next {
+		t.Fatalf("earn with both keys: %d by %s %+v, want 200 by the new key %s", status, sender, e, k.Next)
+	}
+
+	if err := os.Remove(cur); err != nil {
+		t.Fatal(err)
+	}
+	statusIs("operator.key deleted", k.Next)
+	if err := os.Chmod(next, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	statusIs("operator.key deleted, the next key readable by others")
+	const msg = "the node holds no valid operator key: operator.key is missing or does not load, and no valid operator.next.key stands in (the node's log says why)"
+	if status, _, e := earn("k-2"); status != http.StatusServiceUnavailable || e.Code != "no_operator_key" || e.Message != msg {
+		t.Fatalf("earn with no key that loads: %d %+v, want 503 no_operator_key %q", status, e, msg)
+	}
+	if status, e := call(t, "POST", r.url+"/v1/merchant/reverse", tok, api.MerchantReverse{Program: "ACME", OrderRef: "k-1", Amount: 1}, nil); status != http.StatusServiceUnavailable || e.Code != "no_operator_key" {
+		t.Fatalf("reverse with no key that loads: %d %+v, want 503 no_operator_key", status, e)
+	}
+	if err := os.Chmod(next, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	statusIs("the next key put right", k.Next)
+	if status, sender, e := earn("k-2"); status != http.StatusOK || sender != k.Next {
+		t.Fatalf("earn with the next key alone: %d by %s %+v, want 200 by %s", status, sender, e, k.Next)
+	}
+
+	// The new key gone too, the old one back: the desk signs with the old key, which the chain
+	// still lists.
+	if err := os.Remove(next); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cur, []byte(oldKey), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	statusIs("only operator.key", old)
+	if status, sender, e := earn("k-3"); status != http.StatusOK || sender != old {
+		t.Fatalf("earn with operator.key alone: %d by %s %+v, want 200 by %s", status, sender, e, old)
+	}
+	if got := balance(t, r, addr(alice), "ACME"); got.Total != 3 {
+		t.Fatalf("alice has %d, want 3 (k-1 to k-3 once each)", got.Total)
+	}
+}

@@ -23,6 +23,12 @@ var ErrOrderPending = &chain.Error{Code: "order_pending", Msg: "the order's earn
 // validators a refund is not signed again at another nonce (see merchantDesk.rebuilt).
 var ErrOrderDropped = &chain.Error{Code: "order_dropped", Msg: "the order's transaction was dropped after an earlier one failed; send the request again"}
 
+// ErrNoOperatorKey is a merchant request while the node holds no operator key that loads:
+// operator.key is missing or fails the checks of start, and no valid operator.next.key stands
+// in (hotkeys.go). The node is at fault, not the request: the HTTP API answers 503, and the
+// same request succeeds once the node's operator puts a key file right.
+var ErrNoOperatorKey = &chain.Error{Code: "no_operator_key", Msg: "the node holds no valid operator key: operator.key is missing or does not load, and no valid operator.next.key stands in (the node's log says why)"}
+
 // merchantDesk turns shop back-end requests into transactions signed with one of the node's
 // operator keys, idempotently: the order ref names the request, so a retry finds the
 // transaction the first attempt made (pending in the mempool, or committed in the ledger),

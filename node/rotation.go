@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -202,11 +203,14 @@ func isOrAre(n int) string {
 
 // RotateToken generates a new API token and writes it to home's api.next.token (0600, whole
 // or not at all, never over an existing file), returning it. A node running from home
-// accepts it, beside the current one, from its next request on. It refuses
-// (ErrRotationPending) while a previous rotation is not retired.
+// accepts it, beside the current one if that loads, from its next request on. It does not
+// need api.token to load, so that it also makes the new token after api.token was deleted to
+// revoke it, or found readable by others: RetireToken then puts the new one in its place. It
+// refuses (ErrRotationPending) while a previous rotation is not retired, and a directory that
+// is not a node's home (no config file).
 func RotateToken(home string) (string, error) {
-	if _, err := LoadToken(filepath.Join(home, TokenFile)); err != nil {
-		return "", err
+	if _, err := os.Stat(filepath.Join(home, ConfigFile)); err != nil {
+		return "", fmt.Errorf("node: rotate the API token: %s is not a node's home: %w", home, err)
 	}
 	path := filepath.Join(home, TokenNextFile)
 	raw := make([]byte, 32)

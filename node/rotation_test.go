@@ -104,6 +104,28 @@ func TestTokenRotationFiles(t *testing.T) {
 	if _, err := os.Stat(next); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("after retire %s: %v, want it gone", next, err)
 	}
+
+	// A token revoked by deleting api.token is replaced the same way.
+	if err := os.Remove(cur); err != nil {
+		t.Fatal(err)
+	}
+	if tok, err = node.RotateToken(home); err != nil {
+		t.Fatalf("rotate with api.token deleted: %v", err)
+	}
+	if err := node.RetireToken(home); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := node.LoadToken(cur); err != nil || got != tok {
+		t.Fatalf("after rotate and retire with api.token deleted, %s holds %q, %v; want the new token", cur, got, err)
+	}
+	// A directory that is not a home gets nothing.
+	dir := t.TempDir()
+	if _, err := node.RotateToken(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("rotate in a directory with no config: %v, want it refused", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, node.TokenNextFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("rotate in a directory with no config wrote %s: %v", node.TokenNextFile, err)
+	}
 }
 
 // Plan says, for each program naming the old key, what its owner sets during the handover

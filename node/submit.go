@@ -25,10 +25,14 @@ func (n *Node) Status() api.Status {
 	head := n.ledger.Head()
 	txs, bytes := n.pool.Size()
 	ops := operatorAddrs(n.operators.held())
+	var op chain.Address // zero while no operator key loads
+	if len(ops) > 0 {
+		op = ops[0]
+	}
 	return api.Status{
 		ChainID: n.genesis.ChainID, Network: n.genesis.Network, GenesisHash: n.ledger.Signer().Domain().Salt,
 		Height: head.Height, HeadHash: head.Hash, HeadTime: head.Time, StateRoot: head.StateRoot,
-		Validator: n.validator, Operator: ops[0], Operators: ops, Mempool: api.MempoolStatus{Txs: txs, Bytes: bytes},
+		Validator: n.validator, Operator: op, Operators: ops, Mempool: api.MempoolStatus{Txs: txs, Bytes: bytes},
 	}
 }
 
@@ -68,7 +72,8 @@ func (n *Node) WaitCommitted(ctx context.Context, h chain.Hash) error {
 }
 
 // MerchantTokens are the bearer tokens the merchant endpoints accept: the home's api.token
-// and, during a rotation, api.next.token, read again when they change (hotkeys.go).
+// and, during a rotation, api.next.token, read again when they change, each only while its
+// file is there and loads (hotkeys.go): none when neither does.
 func (n *Node) MerchantTokens() []string { return n.tokens.held() }
 
 // MerchantEarn credits points for shop orders with the newest operator key the program lets

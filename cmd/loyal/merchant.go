@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -115,6 +116,9 @@ func operators(c *cli.Context) ([]chain.Address, error) {
 			st, err := client(c).Status(c.Context)
 			if err != nil {
 				return nil, err
+			}
+			if st.Operator == (chain.Address{}) { // its operator key files are gone or do not load
+				return nil, errors.New("--operator node: the node holds no valid operator key now (its log says why); give the key's address instead")
 			}
 			ops = append(ops, st.Operator)
 			continue

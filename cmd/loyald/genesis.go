@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/internal/safetext"
 	"github.com/loyal-ledger/loyal/node"
 )
 
@@ -62,8 +63,9 @@ func initCoalition(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	w := c.App.Writer
 	if c.Bool("json") {
-		return printJSON(struct {
+		return printJSON(w, struct {
 			Home      string        `json:"home"`
 			Entry     *node.Entry   `json:"entry"`
 			EntryFile string        `json:"entry_file"`
@@ -72,14 +74,15 @@ func initCoalition(c *cli.Context) error {
 		}{home, res.Entry, res.EntryPath, res.Operator, filepath.Join(home, node.TokenFile)})
 	}
 	e := res.Entry
-	fmt.Printf("initialised %s to join a coalition (no genesis yet)\n", home)
-	fmt.Printf("  partner (owner)  %s %s\n", e.Partner.Name, e.Partner.Address)
-	fmt.Printf("  validator        %s %s\n", e.Validator.Name, e.Validator.Address)
-	fmt.Printf("  reachable at     %s\n", strings.Join(e.Validator.Addrs, " "))
-	printOperatorHint(res.Operator)
-	fmt.Printf("  API token        %s\n", filepath.Join(home, node.TokenFile))
-	fmt.Printf("send %s (public, no secrets) to the coalition's coordinator; then check and install the genesis it sends back:\n", res.EntryPath)
-	fmt.Printf("  loyald genesis check FILE && loyald genesis install --home %s FILE\n", home)
+	fmt.Fprintf(w, "initialised %s to join a coalition (no genesis yet)\n", home)
+	fmt.Fprintf(w, "  partner (owner)  %s %s\n", safetext.Clean(e.Partner.Name), e.Partner.Address)
+	fmt.Fprintf(w, "  validator        %s %s\n", safetext.Clean(e.Validator.Name), e.Validator.Address)
+	fmt.Fprintf(w, "  public key       %s\n", e.Validator.PubKey)
+	fmt.Fprintf(w, "  reachable at     %s\n", cleanJoin(e.Validator.Addrs))
+	printOperatorHint(w, res.Operator)
+	fmt.Fprintf(w, "  API token        %s\n", filepath.Join(home, node.TokenFile))
+	fmt.Fprintf(w, "send %s (public, no secrets) to the coalition's coordinator; then check and install the genesis it sends back:\n", res.EntryPath)
+	fmt.Fprintf(w, "  loyald genesis check FILE && loyald genesis install --home %s FILE\n", home)
 	return nil
 }
 
@@ -117,8 +120,9 @@ func genesisNewCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			w := c.App.Writer
 			if c.Bool("json") {
-				return printJSON(struct {
+				return printJSON(w, struct {
 					File            string        `json:"file"`
 					ChainID         uint64        `json:"chain_id"`
 					Network         string        `json:"network"`
@@ -127,8 +131,8 @@ func genesisNewCommand() *cli.Command {
 					ProposalSeconds uint64        `json:"proposal_seconds"`
 				}{out, g.ChainID, g.Network, g.GenesisTime, g.Version(), g.Governance.ProposalSeconds})
 			}
-			fmt.Printf("wrote %s: the draft genesis of chain %d (%s), from %s, no partners yet\n", out, g.ChainID, g.Network, unixTime(g.GenesisTime))
-			fmt.Printf("add the partners' entries: loyald genesis add %s ENTRY...\n", out)
+			fmt.Fprintf(w, "wrote %s: the draft genesis of chain %d (%s), from %s, no partners yet\n", out, g.ChainID, safetext.Clean(g.Network), unixTime(g.GenesisTime))
+			fmt.Fprintf(w, "add the partners' entries: loyald genesis add %s ENTRY...\n", out)
 			return nil
 		},
 	}
@@ -165,22 +169,14 @@ func genesisAddCommand() *cli.Command {
 				return err
 			}
 			if c.Bool("json") {
-				return printJSON(struct {
+				return printJSON(c.App.Writer, struct {
 					File       string       `json:"file"`
 					Added      []node.Added `json:"added"`
 					Partners   int          `json:"partners"`
 					Validators int          `json:"validators"`
 				}{path, added, len(g.Partners), len(g.Validators)})
 			}
-			for _, a := range added {
-				v := a.Validator
-				if a.NewPartner {
-					fmt.Printf("added partner %s %s and its validator %s %s (%s)\n", a.Partner.Name, a.Partner.Address, v.Name, v.Address, a.File)
-				} else {
-					fmt.Printf("added validator %s %s of partner %s (%s)\n", v.Name, v.Address, a.Partner.Name, a.File)
-				}
-			}
-			fmt.Printf("%s: %d partners, %d validators; check it with: loyald genesis check %s\n", path, len(g.Partners), len(g.Validators), path)
+			printAdded(c.App.Writer, path, added, g)
 			return nil
 		},
 	}
@@ -202,42 +198,82 @@ func genesisCheckCommand() *cli.Command {
 			}
 			s := node.Summarize(g)
 			if c.Bool("json") {
-				return printJSON(s)
+				return printJSON(c.App.Writer, s)
 			}
-			printSummary(c.Args().First(), s)
+			printSummary(c.App.Writer, c.Args().First(), s)
 			return nil
 		},
 	}
 }
 
-// printSummary prints what genesis check found, hash first.
-func printSummary(path string, s node.GenesisSummary) {
+// printAdded prints what genesis add put in the genesis at path. Names and addresses come
+// from the entries, which anyone may have written: each is printed with safetext.Clean, so
+// none can forge a line.
+func printAdded(w io.Writer, path string, added []node.Added, g *chain.Genesis) {
+	for _, a := range added {
+		v := a.Validator
+		if a.NewPartner {
+			fmt.Fprintf(w, "added partner %s %s and its validator %s %s (%s)\n",
+				safetext.Clean(a.Partner.Name), a.Partner.Address, safetext.Clean(v.Name), v.Address, safetext.Clean(a.File))
+		} else {
+			fmt.Fprintf(w, "added validator %s %s of partner %s (%s)\n",
+				safetext.Clean(v.Name), v.Address, safetext.Clean(a.Partner.Name), safetext.Clean(a.File))
+		}
+	}
+	fmt.Fprintf(w, "%s: %d partners, %d validators; check it with: loyald genesis check %s\n", path, len(g.Partners), len(g.Validators), path)
+}
+
+// printSummary prints what genesis check found, hash first, then every partner and every
+// validator with its partner, address and public key, for each partner to check against
+// what it expects (its own against its entry.json). Every string the genesis holds is
+// printed with safetext.Clean, so none can forge a line of it.
+func printSummary(w io.Writer, path string, s node.GenesisSummary) {
 	names := map[chain.Address]string{}
 	for _, p := range s.Partners {
 		names[p.Address] = p.Name
 	}
-	fmt.Printf("%s is a valid genesis\n", path)
-	fmt.Printf("genesis hash  %s\n", s.Hash)
-	fmt.Printf("chain id      %d\n", s.ChainID)
-	fmt.Printf("network       %s\n", s.Network)
-	fmt.Printf("genesis time  %s\n", unixTime(s.GenesisTime))
+	fmt.Fprintf(w, "%s is a valid genesis\n", path)
+	fmt.Fprintf(w, "genesis hash  %s\n", s.Hash)
+	fmt.Fprintf(w, "chain id      %d\n", s.ChainID)
+	fmt.Fprintf(w, "network       %s\n", safetext.Clean(s.Network))
+	fmt.Fprintf(w, "genesis time  %s\n", unixTime(s.GenesisTime))
 	if s.ProtocolVersion >= chain.Version2 {
-		fmt.Printf("protocol      version %d, governance proposals open %d s\n", s.ProtocolVersion, s.ProposalSeconds)
+		fmt.Fprintf(w, "protocol      version %d, governance proposals open %d s\n", s.ProtocolVersion, s.ProposalSeconds)
 	} else {
-		fmt.Printf("protocol      version %d, no governance\n", s.ProtocolVersion)
+		fmt.Fprintf(w, "protocol      version %d, no governance\n", s.ProtocolVersion)
 	}
-	fmt.Printf("partners      %d\n", len(s.Partners))
+	fmt.Fprintf(w, "partners      %d\n", len(s.Partners))
 	for _, p := range s.Partners {
-		fmt.Printf("  %s %s\n", p.Name, p.Address)
+		fmt.Fprintf(w, "  %s  owner %s\n", safetext.Clean(p.Name), p.Address)
 	}
-	fmt.Printf("validators    %d\n", len(s.Validators))
+	fmt.Fprintf(w, "validators    %d\n", len(s.Validators))
 	for _, v := range s.Validators {
-		fmt.Printf("  %s %s of %s at %s\n", v.Name, v.Address, names[v.Partner], strings.Join(v.Addrs, " "))
+		partner, ok := names[v.Partner]
+		if !ok {
+			partner = "-" // validation refuses it; printed all the same
+		}
+		fmt.Fprintf(w, "  %s  of %s %s\n", safetext.Clean(v.Name), safetext.Clean(partner), v.Partner)
+		fmt.Fprintf(w, "    address     %s\n", v.Address)
+		fmt.Fprintf(w, "    public key  %s\n", v.PubKey)
+		fmt.Fprintf(w, "    reachable   %s\n", cleanJoin(v.Addrs))
 	}
 	if len(s.Programs) > 0 {
-		fmt.Printf("programs      %s\n", strings.Join(s.Programs, " "))
+		fmt.Fprintf(w, "programs      %s\n", cleanJoin(s.Programs))
 	}
-	fmt.Println("every partner must see this same genesis hash before installing it")
+	fmt.Fprintln(w, "before installing it: compare this genesis hash with every other partner's, and check that every partner")
+	fmt.Fprintln(w, "and validator above is one you expect (yours with the address and public key your entry.json gives)")
+}
+
+// cleanJoin is ss, each with safetext.Clean, separated by spaces; "-" for none.
+func cleanJoin(ss []string) string {
+	if len(ss) == 0 {
+		return "-"
+	}
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = safetext.Clean(s)
+	}
+	return strings.Join(out, " ")
 }
 
 func genesisInstallCommand() *cli.Command {
@@ -259,21 +295,22 @@ func genesisInstallCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			w := c.App.Writer
 			if c.Bool("json") {
-				return printJSON(res)
+				return printJSON(w, res)
 			}
 			switch {
 			case res.AlreadyInstalled:
-				fmt.Printf("genesis %s is installed in %s already\n", res.Hash, home)
+				fmt.Fprintf(w, "genesis %s is installed in %s already\n", res.Hash, home)
 			default:
-				fmt.Printf("installed genesis %s in %s\n", res.Hash, home)
+				fmt.Fprintf(w, "installed genesis %s in %s\n", res.Hash, home)
 			}
 			if v := res.Validator; v != nil {
-				fmt.Printf("this node is validator %s %s\n", v.Name, v.Address)
+				fmt.Fprintf(w, "this node is validator %s %s\n", safetext.Clean(v.Name), v.Address)
 			} else {
-				fmt.Printf("this node (%s, peer %s) is none of its validators: it follows the chain as an observer once the validators list its peer id in p2p.observers\n", res.Node, res.PeerID)
+				fmt.Fprintf(w, "this node (%s, peer %s) is none of its validators: it follows the chain as an observer once the validators list its peer id in p2p.observers\n", res.Node, res.PeerID)
 			}
-			fmt.Printf("start it with: loyald start --home %s\n", home)
+			fmt.Fprintf(w, "start it with: loyald start --home %s\n", home)
 			return nil
 		},
 	}
@@ -283,8 +320,8 @@ func unixTime(s uint64) string {
 	return fmt.Sprintf("%d (%s)", s, time.Unix(int64(s), 0).UTC().Format(time.RFC3339))
 }
 
-func printJSON(v any) error {
-	enc := json.NewEncoder(os.Stdout)
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }

@@ -190,7 +190,11 @@ func tokenRotate(c *cli.Context) error {
 		return err
 	}
 	w := c.App.Writer
-	fmt.Fprintf(w, "new API token in %s; the running node accepts it and the old one from its next request:\n", filepath.Join(home, node.TokenNextFile))
+	if _, err := node.LoadToken(filepath.Join(home, node.TokenFile)); err != nil {
+		fmt.Fprintf(w, "new API token in %s; the running node accepts it, and no other (%v), from its next request:\n", filepath.Join(home, node.TokenNextFile), err)
+	} else {
+		fmt.Fprintf(w, "new API token in %s; the running node accepts it and the old one from its next request:\n", filepath.Join(home, node.TokenNextFile))
+	}
 	fmt.Fprintf(w, "%s\n", tok)
 	fmt.Fprintf(w, "once the shop's back end sends it: loyald token retire --home %s\n", home)
 	return nil

@@ -241,4 +241,19 @@ func TestTokenCommands(t *testing.T) {
 	if _, _, err := loyald(t, "token", "retire", "--home", home); !errors.Is(err, node.ErrNoRotation) {
 		t.Fatalf("retire with no rotation: %v, want ErrNoRotation", err)
 	}
+
+	// api.token deleted, which revokes the token at once: rotate makes the one token accepted.
+	cur := filepath.Join(home, node.TokenFile)
+	if err := os.Remove(cur); err != nil {
+		t.Fatal(err)
+	}
+	out = mustLoyald(t, "token", "rotate", "--home", home)
+	lines = strings.Split(out, "\n")
+	if want := "new API token in " + filepath.Join(home, node.TokenNextFile) + "; the running node accepts it, and no other (node: bad key file: stat " + cur +
+		": no such file or directory), from its next request:"; len(lines) != 4 || lines[0] != want || len(lines[1]) != 64 {
+		t.Fatalf("rotate with api.token deleted printed:\n%s\nwant first\n%s", out, want)
+	}
+	if a, b := statusWith(newTok), statusWith(lines[1]); a != http.StatusUnauthorized || b != http.StatusBadRequest {
+		t.Fatalf("with api.token deleted and a new next token: revoked token %d, new %d; want 401, accepted", a, b)
+	}
 }

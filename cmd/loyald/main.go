@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -96,13 +97,14 @@ func initCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Printf("initialised %s\n", home)
-			fmt.Printf("  partner (owner)  %s\n", owner)
-			fmt.Printf("  validator        %s\n", res.Validator)
-			printOperatorHint(res.Operator)
-			fmt.Printf("  genesis hash     %s\n", res.GenesisHash)
-			fmt.Printf("  API token        %s\n", filepath.Join(home, node.TokenFile))
-			fmt.Printf("start it with: loyald start --home %s\n", home)
+			w := c.App.Writer
+			fmt.Fprintf(w, "initialised %s\n", home)
+			fmt.Fprintf(w, "  partner (owner)  %s\n", owner)
+			fmt.Fprintf(w, "  validator        %s\n", res.Validator)
+			printOperatorHint(w, res.Operator)
+			fmt.Fprintf(w, "  genesis hash     %s\n", res.GenesisHash)
+			fmt.Fprintf(w, "  API token        %s\n", filepath.Join(home, node.TokenFile))
+			fmt.Fprintf(w, "start it with: loyald start --home %s\n", home)
 			return nil
 		},
 	}
@@ -165,6 +167,6 @@ func startCommand() *cli.Command {
 
 // printOperatorHint prints the node's operator key and how an owner lets it earn: --operator
 // replaces a program's whole list, so the command names --symbol and says to keep the others.
-func printOperatorHint(op chain.Address) {
-	fmt.Printf("  operator         %s  (let it earn in your program: loyal program update --symbol SYM --operator %s --from OWNER --wait, naming every other operator to keep)\n", op, op)
+func printOperatorHint(w io.Writer, op chain.Address) {
+	fmt.Fprintf(w, "  operator         %s  (let it earn in your program: loyal program update --symbol SYM --operator %s --from OWNER --wait, naming every other operator to keep)\n", op, op)
 }

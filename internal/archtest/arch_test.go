@@ -82,12 +82,13 @@ func TestLayers(t *testing.T) {
 		"p2p":                          {"chain"},
 		"node": {"api", "audit/export", "chain", "chain/ledger", "chain/store", "chain/store/backends", "internal/fsutil",
 			"internal/jsonstrict", "node/consensus", "node/httpapi", "node/internal/blocksync", "node/internal/mempool", "p2p"},
-		"wallet":           {"api", "chain", "internal/fsutil"},
-		"internal/human":   {"api", "audit/report", "audit/verify", "chain", "wallet"},
-		"testnet":          {"chain", "chain/ledger", "node", "node/consensus", "p2p", "wallet"},
-		"internal/cliargs": {},
-		"cmd/loyal":        {"api", "audit/export", "audit/proof", "audit/remote", "audit/report", "audit/verify", "chain", "internal/cliargs", "internal/fsutil", "internal/human", "wallet"},
-		"cmd/loyald":       {"chain", "internal/cliargs", "node", "testnet", "wallet"},
+		"wallet":            {"api", "chain", "internal/fsutil"},
+		"internal/human":    {"api", "audit/report", "audit/verify", "chain", "internal/safetext", "wallet"},
+		"internal/safetext": {},
+		"testnet":           {"chain", "chain/ledger", "node", "node/consensus", "p2p", "wallet"},
+		"internal/cliargs":  {},
+		"cmd/loyal":         {"api", "audit/export", "audit/proof", "audit/remote", "audit/report", "audit/verify", "chain", "internal/cliargs", "internal/fsutil", "internal/human", "wallet"},
+		"cmd/loyald":        {"chain", "internal/cliargs", "internal/safetext", "node", "testnet", "wallet"},
 	} {
 		for _, imp := range imports(t, module+"/"+pkg) {
 			if !slices.Contains(allowed, imp) {

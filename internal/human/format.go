@@ -8,10 +8,10 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 
 	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/internal/safetext"
 	"github.com/loyal-ledger/loyal/wallet"
 )
 
@@ -27,17 +27,12 @@ func row(tw *tabwriter.Writer, cells ...string) {
 	fmt.Fprintln(tw, strings.Join(cells, "\t"))
 }
 
-// clean makes a ledger string safe for a table cell; "" becomes "-".
+// clean makes a ledger string safe for a table cell (safetext.Clean); "" becomes "-".
 func clean(s string) string {
 	if s == "" {
 		return "-"
 	}
-	for _, r := range s {
-		if r == '\t' || !unicode.IsPrint(r) {
-			return strconv.Quote(s)
-		}
-	}
-	return s
+	return safetext.Clean(s)
 }
 
 func u64(v uint64) string { return strconv.FormatUint(v, 10) }

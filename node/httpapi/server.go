@@ -237,7 +237,7 @@ func statusOf(err error) int {
 		return http.StatusMethodNotAllowed
 	case ErrRateLimited.Code:
 		return http.StatusTooManyRequests
-	case "mempool_full":
+	case "mempool_full", "no_operator_key": // the node cannot serve it now; it may later
 		return http.StatusServiceUnavailable
 	case "too_many_queued":
 		return http.StatusTooManyRequests
