@@ -202,6 +202,11 @@ func (g *Genesis) Validate() error {
 			if err := checkDisplayName("validator name", v.Name, 64); err != nil {
 				return fmt.Errorf("%w: validator %d: %v", ErrBadGenesis, i, err)
 			}
+			for _, a := range v.Addrs {
+				if err := checkDisplayName("multiaddr", a, 256); err != nil {
+					return fmt.Errorf("%w: validator %d: %v", ErrBadGenesis, i, err)
+				}
+			}
 		}
 	}
 	symbols := map[string]bool{}

@@ -348,6 +348,7 @@ func TestGovernanceGenesisNames(t *testing.T) {
 		{"a partner name with a carriage return", func(g *chain.Genesis) { g.Partners[0].Name = "acme\rbolt" }},
 		{"an empty partner name", func(g *chain.Genesis) { g.Partners[0].Name = "" }},
 		{"a validator name with a newline", func(g *chain.Genesis) { g.Validators[0].Name = "node\nnode" }},
+		{"a multiaddr with an escape", func(g *chain.Genesis) { g.Validators[0].Addrs = []string{"/dns4/a\x1b[2K/tcp/1"} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := govGenesis(t)
@@ -374,6 +375,19 @@ func TestGovernanceCannotBeActivatedOnVersion1(t *testing.T) {
 	r.Version, r.Governance = chain.Version2, *chain.DefaultGovernance()
 	if err := s.Activate(chain.Activation{Height: 10, Rules: r}); !errors.Is(err, chain.ErrBadActivation) {
 		t.Fatalf("activated version 2 on a version 1 chain: %v", err)
+	}
+}
+
+func TestGovernanceParametersStayGenesis(t *testing.T) {
+	g := govGenesis(t)
+	s := chain.NewSchedule(g)
+	r := g.Rules()
+	if err := s.Activate(chain.Activation{Height: 10, Rules: r}); err != nil {
+		t.Fatalf("the same rules again: %v", err)
+	}
+	r.Governance.ProposalSeconds /= 2
+	if err := s.Activate(chain.Activation{Height: 20, Rules: r}); !errors.Is(err, chain.ErrBadActivation) {
+		t.Fatalf("a shorter proposal time: %v", err)
 	}
 }
 

@@ -157,7 +157,7 @@ func TestInitCoalitionRefuses(t *testing.T) {
 		{"listen address not TCP", node.CoalitionOptions{Owner: owner, PartnerName: "acme", P2PListen: []string{"/ip4/0.0.0.0/udp/8646"}},
 			`node: init: p2p: bad multiaddr: listen address "/ip4/0.0.0.0/udp/8646": want /ip4|ip6|dns/<host>/tcp/<port>`},
 		{"external address port 0", node.CoalitionOptions{Owner: owner, PartnerName: "acme", P2PExternal: []string{"/ip4/203.0.113.7/tcp/0"}},
-			`node: init: node: bad genesis entry: p2p: bad multiaddr: validator "acme-node": /ip4/203.0.113.7/tcp/0: port 0 cannot be dialed`},
+			`node: init: node: bad genesis entry: p2p: bad multiaddr: validator "acme-node": "/ip4/203.0.113.7/tcp/0": port 0 cannot be dialed`},
 		{"partner name too long", node.CoalitionOptions{Owner: owner, PartnerName: strings.Repeat("a", 65), P2PExternal: []string{"/ip4/203.0.113.7/tcp/8646"}},
 			`node: init: node: bad genesis entry: chain: invalid genesis: partner 0 name longer than 64 bytes`},
 	} {
@@ -326,7 +326,7 @@ func TestAddEntriesRefuses(t *testing.T) {
 		{"a public key that is none", writeEntry(t, beta, func(e *node.Entry) { e.Validator.PubKey = []byte{2, 1} }), node.ErrBadEntry,
 			"node: bad genesis entry: chain: invalid genesis: validator 0 (\"beta-node\"): bad pub_key: invalid public key"},
 		{"a listen address", writeEntry(t, beta, func(e *node.Entry) { e.Validator.Addrs = []string{"/ip4/0.0.0.0/tcp/8646"} }), node.ErrBadEntry,
-			`node: bad genesis entry: p2p: bad multiaddr: validator "beta-node": /ip4/0.0.0.0/tcp/8646 is where a host listens, not where others reach it: give its reachable address`},
+			`node: bad genesis entry: p2p: bad multiaddr: validator "beta-node": "/ip4/0.0.0.0/tcp/8646" is where a host listens, not where others reach it: give its reachable address`},
 		{"an owner that is its own node's key", writeEntry(t, beta, func(e *node.Entry) {
 			e.Partner.Address = beta.Validator.Address
 			e.Validator.Partner = beta.Validator.Address

@@ -50,13 +50,20 @@ type OperatorKeys struct {
 // Rotating says whether a rotation is under way (a next key exists).
 func (k OperatorKeys) Rotating() bool { return k.Next != (chain.Address{}) }
 
-// ReadOperatorKeys reads the addresses of home's operator keys, with LoadKey's checks.
+// ReadOperatorKeys reads the addresses of home's operator keys, with LoadKey's checks. A
+// missing operator.key (deleted to cut a leaked key off at once) reads as the zero address,
+// so that rotate can make a new key and retire put it in place; a file that is there but does
+// not load is an error (delete it first).
 func ReadOperatorKeys(home string) (OperatorKeys, error) {
+	var k OperatorKeys
 	cur, err := LoadKey(filepath.Join(home, OperatorKeyFile))
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
 		return OperatorKeys{}, err
+	default:
+		k.Current = crypto.PubkeyToAddress(cur.PublicKey)
 	}
-	k := OperatorKeys{Current: crypto.PubkeyToAddress(cur.PublicKey)}
 	next, err := LoadKey(filepath.Join(home, OperatorNextKeyFile))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):

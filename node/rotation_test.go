@@ -77,6 +77,33 @@ func TestOperatorKeyRotationFiles(t *testing.T) {
 	}
 }
 
+// A deleted operator.key (cut off at once after a leak) is recovered with the commands alone:
+// rotate makes a new key, retire puts it in operator.key, and the home opens again.
+func TestOperatorKeyRecoversFromADeletedKey(t *testing.T) {
+	home := initHome(t, testKey(t, "owner"), "pebble")
+	cur := filepath.Join(home, node.OperatorKeyFile)
+	if err := os.Remove(cur); err != nil {
+		t.Fatal(err)
+	}
+	k, err := node.RotateOperatorKey(home)
+	if err != nil || k.Current != (chain.Address{}) || !k.Rotating() {
+		t.Fatalf("rotate with operator.key deleted: %+v, %v; want only a next key", k, err)
+	}
+	if err := node.RetireOperatorKey(home, k); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := node.ReadOperatorKeys(home); err != nil || got != (node.OperatorKeys{Current: k.Next}) {
+		t.Fatalf("after retire: %+v, %v; want %s alone", got, err, k.Next)
+	}
+	// A file that is there but does not load is not taken for a missing one.
+	if err := os.Chmod(cur, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := node.ReadOperatorKeys(home); !errors.Is(err, node.ErrBadKey) {
+		t.Fatalf("an exposed operator.key: %v, want ErrBadKey", err)
+	}
+}
+
 // A rotation of the token writes api.next.token (0600, 64 hex characters), refuses a second
 // one, and its retire puts it in api.token.
 func TestTokenRotationFiles(t *testing.T) {

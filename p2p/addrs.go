@@ -45,17 +45,17 @@ func CheckValidatorAddrs(v chain.Validator) error {
 			return fmt.Errorf("%w: validator %q: %v", ErrBadAddr, v.Name, err)
 		}
 		if pid != "" && pid != id {
-			return fmt.Errorf("%w: validator %q: %s names peer %s, its key is peer %s", ErrBadAddr, v.Name, s, pid, id)
+			return fmt.Errorf("%w: validator %q: %q names peer %s, its key is peer %s", ErrBadAddr, v.Name, s, pid, id)
 		}
 		if _, err := parseListenAddrs([]string{addr.String()}); err != nil {
-			return fmt.Errorf("%w: validator %q: %s: want /ip4|ip6|dns/<host>/tcp/<port>[/p2p/<id>]", ErrBadAddr, v.Name, s)
+			return fmt.Errorf("%w: validator %q: %q: want /ip4|ip6|dns/<host>/tcp/<port>[/p2p/<id>]", ErrBadAddr, v.Name, s)
 		}
 		if port, err := addr.ValueForProtocol(ma.P_TCP); err != nil || port == "0" {
-			return fmt.Errorf("%w: validator %q: %s: port 0 cannot be dialed", ErrBadAddr, v.Name, s)
+			return fmt.Errorf("%w: validator %q: %q: port 0 cannot be dialed", ErrBadAddr, v.Name, s)
 		}
 		if host := addr.Protocols()[0].Code; slices.Contains([]int{ma.P_IP4, ma.P_IP6}, host) {
 			if ip, err := addr.ValueForProtocol(host); err == nil && net.ParseIP(ip).IsUnspecified() {
-				return fmt.Errorf("%w: validator %q: %s is where a host listens, not where others reach it: give its reachable address", ErrBadAddr, v.Name, s)
+				return fmt.Errorf("%w: validator %q: %q is where a host listens, not where others reach it: give its reachable address", ErrBadAddr, v.Name, s)
 			}
 		}
 	}

@@ -32,11 +32,11 @@ func TestCheckValidatorAddrs(t *testing.T) {
 		}
 	}
 	for _, c := range []struct{ addr, want string }{
-		{"/ip4/203.0.113.7/udp/8646", `p2p: bad multiaddr: validator "acme-node": /ip4/203.0.113.7/udp/8646: want /ip4|ip6|dns/<host>/tcp/<port>[/p2p/<id>]`},
-		{"/ip4/0.0.0.0/tcp/8646", `p2p: bad multiaddr: validator "acme-node": /ip4/0.0.0.0/tcp/8646 is where a host listens, not where others reach it: give its reachable address`},
-		{"/ip6/::/tcp/8646", `p2p: bad multiaddr: validator "acme-node": /ip6/::/tcp/8646 is where a host listens, not where others reach it: give its reachable address`},
-		{"/ip4/203.0.113.7/tcp/0", `p2p: bad multiaddr: validator "acme-node": /ip4/203.0.113.7/tcp/0: port 0 cannot be dialed`},
-		{"/ip4/203.0.113.7/tcp/8646/p2p/" + otherID.String(), `p2p: bad multiaddr: validator "acme-node": /ip4/203.0.113.7/tcp/8646/p2p/` + otherID.String() + ` names peer ` + otherID.String() + `, its key is peer ` + id.String()},
+		{"/ip4/203.0.113.7/udp/8646", `p2p: bad multiaddr: validator "acme-node": "/ip4/203.0.113.7/udp/8646": want /ip4|ip6|dns/<host>/tcp/<port>[/p2p/<id>]`},
+		{"/ip4/0.0.0.0/tcp/8646", `p2p: bad multiaddr: validator "acme-node": "/ip4/0.0.0.0/tcp/8646" is where a host listens, not where others reach it: give its reachable address`},
+		{"/ip6/::/tcp/8646", `p2p: bad multiaddr: validator "acme-node": "/ip6/::/tcp/8646" is where a host listens, not where others reach it: give its reachable address`},
+		{"/ip4/203.0.113.7/tcp/0", `p2p: bad multiaddr: validator "acme-node": "/ip4/203.0.113.7/tcp/0": port 0 cannot be dialed`},
+		{"/ip4/203.0.113.7/tcp/8646/p2p/" + otherID.String(), `p2p: bad multiaddr: validator "acme-node": "/ip4/203.0.113.7/tcp/8646/p2p/` + otherID.String() + `" names peer ` + otherID.String() + `, its key is peer ` + id.String()},
 		{"203.0.113.7:8646", `p2p: bad multiaddr: validator "acme-node": multiaddr "203.0.113.7:8646": failed to parse multiaddr "203.0.113.7:8646": must begin with /`},
 	} {
 		v.Addrs = []string{c.addr}

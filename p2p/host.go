@@ -248,7 +248,7 @@ func (h *Host) buildAllowList(self peer.ID) (map[peer.ID][]ma.Multiaddr, error) 
 				return nil, fmt.Errorf("p2p: validator %q: %w", v.Name, err)
 			}
 			if pid != "" && pid != id {
-				return nil, fmt.Errorf("p2p: validator %q: multiaddr %s names peer %s, its key is %s", v.Name, s, pid, id)
+				return nil, fmt.Errorf("p2p: validator %q: multiaddr %q names peer %s, its key is %s", v.Name, s, pid, id)
 			}
 			if id != self {
 				dial[id] = append(dial[id], addr)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/internal/cliargs"
+	"github.com/loyal-ledger/loyal/internal/safetext"
 	"github.com/loyal-ledger/loyal/node"
 )
 
@@ -26,7 +27,8 @@ func main() {
 	app := newApp()
 	// Flags may follow arguments (loyald genesis check FILE --json), as in the wallet.
 	if err := app.Run(append(os.Args[:1:1], cliargs.Normalize(app.Flags, app.Commands, os.Args[1:])...)); err != nil {
-		fmt.Fprintf(os.Stderr, "loyald: %v\n", err)
+		// An error may quote what a genesis or an entry holds: never let it drive the terminal.
+		fmt.Fprintf(os.Stderr, "loyald: %s\n", safetext.Clean(err.Error()))
 		os.Exit(1)
 	}
 }

@@ -35,7 +35,14 @@ func WritePartners(w io.Writer, ps api.Partners) error {
 		return err
 	}
 	fmt.Fprintln(w, "\nopen proposals")
-	return writeProposalTable(w, ps.Proposals)
+	if err := writeProposalTable(w, ps.Proposals); err != nil {
+		return err
+	}
+	if ps.OpenTruncated {
+		_, err := fmt.Fprintf(w, "more are open than these %d: loyal governance list --status open lists them all\n", len(ps.Proposals))
+		return err
+	}
+	return nil
 }
 
 // WriteProposals writes a list of proposals.

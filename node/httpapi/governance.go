@@ -142,6 +142,14 @@ func (s *Server) proposals(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if want == "open" {
+		// Nothing before the first proposal not past its deadline is open.
+		first, err := s.firstUnexpired(v.time)
+		if err != nil {
+			return err
+		}
+		from = max(from, first)
+	}
 	out := api.Proposals{Height: v.height, Proposals: []api.ProposalInfo{}}
 	scanned := 0
 	err = s.l.ProposalsFrom(from, func(p *chain.Proposal) error {
