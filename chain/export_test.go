@@ -16,3 +16,13 @@ func ApprovalsNeededForTest(n int) int {
 	}
 	return -1
 }
+
+// RetiredKeyTargetForTest returns the key a rotated-away partner key k was rotated to, if k
+// is one; lookup reads a committed state record by key.
+func RetiredKeyTargetForTest(lookup func(key []byte) ([]byte, error), k Address) (Address, bool, error) {
+	v, err := lookup(retiredKeyKey(k))
+	if err != nil || len(v) != 1+len(Address{}) {
+		return Address{}, false, err
+	}
+	return Address(v[1:]), true, nil
+}

@@ -301,10 +301,11 @@ func (s *State) approvers(p *Proposal) (approvers, eligible int) {
 // Tally counts p's approvals as execution counts them, against a partner set given by
 // isPartner and its size: the approvals of current partners, less the partner a removal is
 // about, out of the eligible partners (the set less that partner too); and the approvals a
-// pass needs of them. Readers (the API, the CLI) use it to say where a proposal stands.
+// pass needs of them (Quorum: more than two thirds). Readers (the API, the CLI) use it to say
+// where a proposal stands.
 func Tally(p *Proposal, isPartner func(Address) bool, partners int) (counted, needed int) {
 	counted, eligible := tally(p, isPartner, partners)
-	return counted, 2*eligible/3 + 1
+	return counted, Quorum(eligible)
 }
 
 func tally(p *Proposal, isPartner func(Address) bool, partners int) (approvers, eligible int) {
@@ -322,8 +323,9 @@ func tally(p *Proposal, isPartner func(Address) bool, partners int) (approvers, 
 	return approvers, eligible
 }
 
-// passes is the threshold: more than two thirds of the eligible partners approve.
-func passes(approvers, eligible int) bool { return eligible > 0 && 3*approvers > 2*eligible }
+// passes is the threshold: more than two thirds of the eligible partners approve, the same
+// Quorum a commit certificate needs of the validators.
+func passes(approvers, eligible int) bool { return eligible > 0 && approvers >= Quorum(eligible) }
 
 // precondition is what must hold for p's action to execute, checked when it is proposed
 // and again when it would execute.

@@ -437,7 +437,7 @@ func (m *govModel) check(v memReader, t uint64) {
 		}
 	}
 	for _, k := range govPool {
-		to, ok, err := chain.RetiredKeyTarget(v.Get, k)
+		to, ok, err := chain.RetiredKeyTargetForTest(v.Get, k)
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -92,16 +92,6 @@ func ForEachProposal(scan StateScanner, fn func(p *Proposal) error) error {
 	})
 }
 
-// RetiredKeyTarget returns the key a rotated-away partner key k was rotated to, if k is
-// one (Version2, ADR 0009); lookup reads a committed state record by key.
-func RetiredKeyTarget(lookup func(key []byte) ([]byte, error), k Address) (Address, bool, error) {
-	v, err := lookup(retiredKeyKey(k))
-	if err != nil || len(v) != 1+len(Address{}) {
-		return Address{}, false, err
-	}
-	return Address(v[1:]), true, nil
-}
-
 // ProgramPartner returns the partner whose program symbol is (Version2, ADR 0009), if the
 // state records one; lookup reads a committed state record by key.
 func ProgramPartner(lookup func(key []byte) ([]byte, error), symbol string) (Address, bool, error) {

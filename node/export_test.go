@@ -7,3 +7,6 @@ func DeskTracked(n *Node) (orders, txs, failed int) {
 	defer d.mu.Unlock()
 	return len(d.pending), len(d.byHash), len(d.failed)
 }
+
+// ReplaceFileForTest is replaceFile, for the tests outside the package.
+var ReplaceFileForTest = replaceFile

@@ -288,19 +288,6 @@ func TestAPITokenRevokedAtOnce(t *testing.T) {
 		t.Helper()
 		return call(t, "POST", r.url+"/v1/merchant/earn?wait=20s", tok, earnReq("ACME", ref, addr(alice), 1), nil)
 	}
-	write := func(path, content string, mode os.FileMode) {
-		t.Helper()
-		tmp := path + ".tmp"
-		if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chmod(tmp, mode); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Rename(tmp, path); err != nil {
-			t.Fatal(err)
-		}
-	}
 	if status, e := post(tok, "r-1"); status != http.StatusOK {
 		t.Fatalf("the token before anything: %d %+v", status, e)
 	}
@@ -314,9 +301,9 @@ func TestAPITokenRevokedAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	refused("api.token deleted", tok)
-	write(cur, tok+"\n", 0o644)
+	node.ReplaceFileForTest(t, cur, tok+"\n", 0o644)
 	refused("api.token back but readable by others", tok)
-	write(cur, tok[:31]+"\n", 0o600)
+	node.ReplaceFileForTest(t, cur, tok[:31]+"\n", 0o600)
 	refused("api.token cut to 31 characters", tok)
 	refused("api.token cut to 31 characters, its content sent", tok[:31])
 	next, err := node.RotateToken(home)

@@ -37,7 +37,9 @@ func (l *Ledger) ProposalsFrom(first uint64, fn func(p *chain.Proposal) error) e
 var ErrStop = errors.New("ledger: stop")
 
 // LastProposalID is the id the last proposal was given (0: none yet).
-func (l *Ledger) LastProposalID() (uint64, error) { return chain.LastProposalID(l.lookupState) }
+func (l *Ledger) LastProposalID() (uint64, error) {
+	return chain.LastProposalID(stateReader{db: l.db}.Get)
+}
 
 // Proposal returns proposal id, or an error wrapping chain.ErrUnknownProposal.
 func (l *Ledger) Proposal(id uint64) (*chain.Proposal, error) {
@@ -58,14 +60,5 @@ func (l *Ledger) Proposal(id uint64) (*chain.Proposal, error) {
 // ProgramPartner returns the partner whose program symbol is, if the state records one
 // (chains under protocol version 2).
 func (l *Ledger) ProgramPartner(symbol string) (chain.Address, bool, error) {
-	return chain.ProgramPartner(l.lookupState, symbol)
-}
-
-// lookupState reads a state record, nil if absent.
-func (l *Ledger) lookupState(key []byte) ([]byte, error) {
-	v, err := l.GetState(key)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	return v, err
+	return chain.ProgramPartner(stateReader{db: l.db}.Get, symbol)
 }

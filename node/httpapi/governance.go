@@ -27,17 +27,22 @@ type governanceView struct {
 func (s *Server) governanceView() (*governanceView, error) {
 	head := s.l.Head()
 	v := &governanceView{height: head.Height, time: head.Time, partners: []api.PartnerInfo{}, isPartner: map[chain.Address]bool{}}
-	index := map[chain.Address]int{}
 	err := s.l.Partners(func(p chain.PartnerInfo) error {
-		index[p.Address] = len(v.partners)
 		v.partners = append(v.partners, api.PartnerInfo{Address: p.Address, Name: p.Name, Programs: []string{}})
 		v.isPartner[p.Address] = true
 		return nil
 	})
-	if err != nil {
-		return nil, err
+	return v, err
+}
+
+// addPrograms lists each partner's programs, for GET /v1/partners alone: counting approvals
+// needs only who the partners are.
+func (s *Server) addPrograms(v *governanceView) error {
+	index := make(map[chain.Address]int, len(v.partners))
+	for i, p := range v.partners {
+		index[p.Address] = i
 	}
-	err = s.l.Programs(func(p *chain.Program) error {
+	return s.l.Programs(func(p *chain.Program) error {
 		whose, ok, err := s.l.ProgramPartner(p.Symbol)
 		if err != nil {
 			return err
@@ -50,7 +55,6 @@ func (s *Server) governanceView() (*governanceView, error) {
 		}
 		return nil
 	})
-	return v, err
 }
 
 func (v *governanceView) info(p *chain.Proposal) api.ProposalInfo {
@@ -62,6 +66,9 @@ func (v *governanceView) info(p *chain.Proposal) api.ProposalInfo {
 func (s *Server) partners(w http.ResponseWriter, r *http.Request) error {
 	v, err := s.governanceView()
 	if err != nil {
+		return err
+	}
+	if err := s.addPrograms(v); err != nil {
 		return err
 	}
 	out := api.Partners{
