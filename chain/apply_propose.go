@@ -16,6 +16,13 @@ func (p *Propose) apply(s *State, sender Address) ([]Entry, error) {
 		Action: p.Action, Partner: p.Partner, Name: p.Name, NewKey: p.NewKey,
 		Proposer: sender, Height: s.height, Approvals: []Address{sender},
 	}
+	return s.recordProposal(prop, p.Partner)
+}
+
+// recordProposal records a new proposal, both kinds', once its precondition holds: the next
+// id, the deadline, the proposer's history entry (naming counterparty), then the count that
+// may execute it at once.
+func (s *State) recordProposal(prop *Proposal, counterparty Address) ([]Entry, error) {
 	if err := s.precondition(prop); err != nil {
 		return nil, err
 	}
@@ -25,7 +32,7 @@ func (p *Propose) apply(s *State, sender Address) ([]Entry, error) {
 	if prop.Deadline < s.time { // cannot happen within MaxBlockTime and MaxProposalSeconds; kept exact
 		prop.Deadline = math.MaxUint64
 	}
-	entries := []Entry{{Account: sender, Cause: CauseProposal, Ref: prop.ref(), Counterparty: p.Partner}}
+	entries := []Entry{{Account: prop.Proposer, Cause: CauseProposal, Ref: prop.ref(), Counterparty: counterparty}}
 	outcome, err := s.tally(prop)
 	if err != nil {
 		return nil, err

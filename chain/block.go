@@ -21,15 +21,31 @@ type Header struct {
 	StateRoot      Hash    `json:"state_root"`
 	Proposer       Address `json:"proposer"`
 	LastCommitHash Hash    `json:"last_commit_hash"`
+	// NextValidators is ValidatorSetHash of the set that certifies the next block (Version3
+	// on; zero before, and then the header encodes as it always has). A light client that
+	// trusts the set of one height learns the next one from a certified header.
+	NextValidators Hash `json:"next_validators,omitzero"`
 }
 
-const headerSize = 2 + 8*3 + 32*3 + 20 + 32
+const (
+	headerSizeV1 = 2 + 8*3 + 32*3 + 20 + 32
+	headerSize   = headerSizeV1 + 32 // the most a header encodes to
+	// headerVersionNextValidators is the encoding version of a header that commits to the
+	// next validator set; a header without one keeps version 1's encoding, and its hash.
+	headerVersionNextValidators = 2
+)
 
-// Encode is the canonical encoding of the header: 'H' 1 then fixed-width fields.
+// Encode is the canonical encoding of the header: 'H', its version, then fixed-width
+// fields. Version 1 ends with the last-commit hash; version 2 (Version3's headers) appends
+// the next validator set's hash.
 func (h *Header) Encode() []byte {
 	e := encoder{Buf: make([]byte, 0, headerSize)}
 	e.U8(tagHeader)
-	e.U8(encodingVersion)
+	if h.NextValidators == (Hash{}) {
+		e.U8(encodingVersion)
+	} else {
+		e.U8(headerVersionNextValidators)
+	}
 	e.U64(h.ChainID)
 	e.U64(h.Height)
 	e.U64(h.Time)
@@ -38,6 +54,9 @@ func (h *Header) Encode() []byte {
 	e.Hash(h.StateRoot)
 	e.Address(h.Proposer)
 	e.Hash(h.LastCommitHash)
+	if h.NextValidators != (Hash{}) {
+		e.Hash(h.NextValidators)
+	}
 	return e.Buf
 }
 
@@ -58,13 +77,22 @@ func decodeHeader(d *decoder) *Header {
 	if tag := d.U8(); d.Err == nil && tag != tagHeader {
 		d.Fail("not a header (tag %#x)", tag)
 	}
-	if v := d.U8(); d.Err == nil && v != encodingVersion {
+	v := d.U8()
+	if d.Err == nil && v != encodingVersion && v != headerVersionNextValidators {
 		d.Err = fmt.Errorf("%w: header version %d", ErrUnknownVersion, v)
 	}
-	return &Header{
+	h := &Header{
 		ChainID: d.U64(), Height: d.U64(), Time: d.U64(), PrevHash: d.Hash(), TxRoot: d.Hash(),
 		StateRoot: d.Hash(), Proposer: d.Address(), LastCommitHash: d.Hash(),
 	}
+	if v == headerVersionNextValidators {
+		h.NextValidators = d.Hash()
+		if d.Err == nil && h.NextValidators == (Hash{}) {
+			// Its encoding would be version 1's: one header, one encoding.
+			d.Fail("version 2 header with a zero next validator set hash")
+		}
+	}
+	return h
 }
 
 // Block is a header, its transactions, and the commit certificate of the previous block
@@ -155,9 +183,24 @@ func (p *TxProof) Verify(h *Header) error {
 // blockOverhead is the encoding of a block without transactions and certificate.
 const blockOverhead = 2 + 4 + headerSize + 4 + 1
 
+// BlockRoomNeeded is the least max_block_bytes under version v that holds a transaction of
+// txBytes beside the certificate of a set of n validators: the rule every validator set
+// (genesis's and each change's) must keep, so a block can always carry the largest
+// transaction. Version3's headers are 32 bytes longer.
+func BlockRoomNeeded(v Version, txBytes, n int) int {
+	overhead := blockOverhead
+	if v < Version3 {
+		overhead -= headerSize - headerSizeV1
+	}
+	return overhead + 4 + txBytes + 4 + CommitSize(n)
+}
+
 // Size is the exact length of the block's encoding, computed without encoding it.
 func (b *Block) Size() int {
 	size := blockOverhead
+	if b.Header.NextValidators == (Hash{}) {
+		size -= headerSize - headerSizeV1
+	}
 	for _, tx := range b.Txs {
 		size += 4 + tx.Size()
 	}

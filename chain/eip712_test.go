@@ -91,7 +91,30 @@ func sigSamples() []sigSample {
 			return NewTx(7331, 13, 1_900_000_000, &Propose{Action: ActionRotateOwnerKey, Partner: sigAddr("alice"), NewKey: sigAddr("alice 2")})
 		}},
 		{"approve", true, func() *Tx { return NewTx(7331, 14, 0, &Approve{Proposal: max}) }},
+		{"propose_validator/add", true, func() *Tx {
+			return NewTx(7331, 15, 0, sigValidatorProposal(ActionAddValidator, Address{}, "validator-5 ✓", "/ip4/203.0.113.5/tcp/8646", "/dns4/v5.example.com/tcp/8646"))
+		}},
+		{"propose_validator/rotate", true, func() *Tx {
+			return NewTx(7331, max, max, sigValidatorProposal(ActionRotateValidatorKey, sigAddr("validator 2"), "validator-2"))
+		}},
+		{"propose_validator/remove", true, func() *Tx {
+			return NewTx(7331, 16, 0, &ProposeValidator{Action: ActionRemoveValidator, Validator: sigAddr("validator 3")})
+		}},
 	}
+}
+
+// sigValidatorKey is the fixed key of the validator the samples and vectors add or rotate to.
+var sigValidatorKey, _ = crypto.ToECDSA(crypto.Keccak256([]byte("loyal validator key 5")))
+
+// sigValidatorProposal is a proposal adding (or rotating validator to) sigValidatorKey's
+// entry, with its proof of possession under sigTestDomain.
+func sigValidatorProposal(a Action, validator Address, name string, addrs ...string) *ProposeValidator {
+	entry := &ValidatorKey{Name: name, Partner: sigAddr("loyal partner 2"), PubKey: crypto.CompressPubkey(&sigValidatorKey.PublicKey), Multiaddrs: addrs}
+	proof, err := SignPossession(sigTestDomain, entry, sigValidatorKey)
+	if err != nil {
+		panic(err)
+	}
+	return &ProposeValidator{Action: a, Validator: validator, Entry: entry, Proof: proof[:]}
 }
 
 // sigTB is what the cross-check helpers need; both *testing.T and *rapid.T provide it.
@@ -149,21 +172,23 @@ func checkAgainstAPITypes(tb sigTB, d Domain, tx *Tx) {
 // The type strings are part of the protocol: wallets and other implementations hash them.
 func TestEIP712EncodeTypeIsTheSpec(t *testing.T) {
 	want := map[string]string{
-		"EIP712Domain":    "EIP712Domain(string name,string version,uint256 chainId,bytes32 salt)",
-		"RegisterProgram": "RegisterProgram(uint64 nonce,uint64 validUntil,string symbol,string name,Policy policy,address[] operators)Policy(uint32 pendingDays,uint32 expiryDays,uint32 tierWindowDays,Tier[] tiers)Tier(string name,uint64 threshold)",
-		"UpdateProgram":   "UpdateProgram(uint64 nonce,uint64 validUntil,string program,bool setPolicy,Policy policy,bool setOperators,address[] operators,address newOwner,bool retire)Policy(uint32 pendingDays,uint32 expiryDays,uint32 tierWindowDays,Tier[] tiers)Tier(string name,uint64 threshold)",
-		"Earn":            "Earn(uint64 nonce,uint64 validUntil,string program,Credit[] credits)Credit(address to,uint64 amount,string orderRef)",
-		"Reverse":         "Reverse(uint64 nonce,uint64 validUntil,string program,string orderRef,uint64 amount)",
-		"Transfer":        "Transfer(uint64 nonce,uint64 validUntil,string program,address to,uint64 amount,string memo)",
-		"Redeem":          "Redeem(uint64 nonce,uint64 validUntil,string program,uint64 amount,string rewardRef)",
-		"SetRate":         "SetRate(uint64 nonce,uint64 validUntil,string from,string to,uint64 numerator,uint64 denominator,uint64 dailyCap)",
-		"Exchange":        "Exchange(uint64 nonce,uint64 validUntil,string from,string to,uint64 amount,uint64 minOut)",
-		"Settle":          "Settle(uint64 nonce,uint64 validUntil,string program,string counterparty,uint64 amount)",
-		"Propose":         "Propose(uint64 nonce,uint64 validUntil,string action,address partner,string name,address newKey)",
-		"Approve":         "Approve(uint64 nonce,uint64 validUntil,uint64 proposal)",
-		"Policy":          "Policy(uint32 pendingDays,uint32 expiryDays,uint32 tierWindowDays,Tier[] tiers)Tier(string name,uint64 threshold)",
-		"Tier":            "Tier(string name,uint64 threshold)",
-		"Credit":          "Credit(address to,uint64 amount,string orderRef)",
+		"EIP712Domain":     "EIP712Domain(string name,string version,uint256 chainId,bytes32 salt)",
+		"RegisterProgram":  "RegisterProgram(uint64 nonce,uint64 validUntil,string symbol,string name,Policy policy,address[] operators)Policy(uint32 pendingDays,uint32 expiryDays,uint32 tierWindowDays,Tier[] tiers)Tier(string name,uint64 threshold)",
+		"UpdateProgram":    "UpdateProgram(uint64 nonce,uint64 validUntil,string program,bool setPolicy,Policy policy,bool setOperators,address[] operators,address newOwner,bool retire)Policy(uint32 pendingDays,uint32 expiryDays,uint32 tierWindowDays,Tier[] tiers)Tier(string name,uint64 threshold)",
+		"Earn":             "Earn(uint64 nonce,uint64 validUntil,string program,Credit[] credits)Credit(address to,uint64 amount,string orderRef)",
+		"Reverse":          "Reverse(uint64 nonce,uint64 validUntil,string program,string orderRef,uint64 amount)",
+		"Transfer":         "Transfer(uint64 nonce,uint64 validUntil,string program,address to,uint64 amount,string memo)",
+		"Redeem":           "Redeem(uint64 nonce,uint64 validUntil,string program,uint64 amount,string rewardRef)",
+		"SetRate":          "SetRate(uint64 nonce,uint64 validUntil,string from,string to,uint64 numerator,uint64 denominator,uint64 dailyCap)",
+		"Exchange":         "Exchange(uint64 nonce,uint64 validUntil,string from,string to,uint64 amount,uint64 minOut)",
+		"Settle":           "Settle(uint64 nonce,uint64 validUntil,string program,string counterparty,uint64 amount)",
+		"Propose":          "Propose(uint64 nonce,uint64 validUntil,string action,address partner,string name,address newKey)",
+		"Approve":          "Approve(uint64 nonce,uint64 validUntil,uint64 proposal)",
+		"ProposeValidator": "ProposeValidator(uint64 nonce,uint64 validUntil,string action,address validator,ValidatorKey entry,bytes proof)ValidatorKey(string name,address partner,bytes pubKey,string[] multiaddrs)",
+		"ValidatorKey":     "ValidatorKey(string name,address partner,bytes pubKey,string[] multiaddrs)",
+		"Policy":           "Policy(uint32 pendingDays,uint32 expiryDays,uint32 tierWindowDays,Tier[] tiers)Tier(string name,uint64 threshold)",
+		"Tier":             "Tier(string name,uint64 threshold)",
+		"Credit":           "Credit(address to,uint64 amount,string orderRef)",
 	}
 	if len(want) != len(eip712Types) {
 		t.Fatalf("%d types defined, spec has %d", len(eip712Types), len(want))
@@ -274,6 +299,17 @@ func sigGenTx(t *rapid.T) *Tx {
 			Partner: sigGenAddress(t, "partner"), Name: sigGenString(t, "name"), NewKey: sigGenAddress(t, "newKey")}
 	case KindApprove:
 		p = &Approve{Proposal: sigGenU64(t, "proposal")}
+	case KindProposeValidator:
+		pv := &ProposeValidator{Action: rapid.SampledFrom([]Action{ActionAddValidator, ActionRemoveValidator, ActionRotateValidatorKey}).Draw(t, "action"),
+			Validator: sigGenAddress(t, "validator"), Proof: rapid.SliceOfN(rapid.Byte(), 0, 70).Draw(t, "proof")}
+		if rapid.Bool().Draw(t, "entry") {
+			pv.Entry = &ValidatorKey{Name: sigGenString(t, "name"), Partner: sigGenAddress(t, "partner"),
+				PubKey: rapid.SliceOfN(rapid.Byte(), 0, 40).Draw(t, "pubKey")}
+			for range rapid.IntRange(0, 4).Draw(t, "multiaddrs") {
+				pv.Entry.Multiaddrs = append(pv.Entry.Multiaddrs, sigGenString(t, "multiaddr"))
+			}
+		}
+		p = pv
 	default:
 		t.Fatalf("kind %s not generated", k)
 	}

@@ -22,6 +22,11 @@ const (
 	CausePartnerRemoved  Cause = "partner_removed"   // Account stopped being a partner
 	CauseOwnerKeyRotated Cause = "owner_key_rotated" // Account's partner key moved to or from Counterparty
 	CauseProposalFailed  Cause = "proposal_failed"   // Account's proposal failed its precondition
+	// Validator changes (Version3): Account is the validator's partner, Counterparty the
+	// validator's consensus address (a rotation's: the old key); Ref names the proposal.
+	CauseValidatorAdded      Cause = "validator_added"
+	CauseValidatorRemoved    Cause = "validator_removed"
+	CauseValidatorKeyRotated Cause = "validator_key_rotated"
 )
 
 // Entry is one movement of one account's points, produced by the state transition and kept in

@@ -91,6 +91,14 @@ var (
 	ErrTooManyPartners = newErr("too_many_partners", "the coalition has the most partners it may have")
 	ErrFormerPartner   = newErr("former_partner", "the key was a removed partner's and cannot become another partner's key")
 	ErrPartnerRemoved  = newErr("partner_removed", "the program's partner was removed from the coalition")
+
+	// Validator governance (Version3, ADR 0003).
+	ErrBadPossession          = newErr("bad_possession", "the proof of possession is not the validator key's signature of its entry on this chain")
+	ErrNotValidator           = newErr("not_validator", "the address is not a validator")
+	ErrAlreadyValidator       = newErr("already_validator", "the key is already a validator's")
+	ErrLastValidator          = newErr("last_validator", "the only validator cannot be removed")
+	ErrValidatorSetTooLarge   = newErr("validator_set_too_large", "the set would exceed the most validators a block's certificate leaves room for")
+	ErrValidatorChangePending = newErr("validator_change_pending", "a validator change already takes effect at this activation height; approve again in the next block")
 )
 
 // Block validation.

@@ -39,6 +39,9 @@ func seedTxs(tb testing.TB) []*chain.Tx {
 		&chain.Propose{Action: chain.ActionRemovePartner, Partner: to},
 		&chain.Propose{Action: chain.ActionRotateOwnerKey, Partner: to, NewKey: common.HexToAddress("0x00000000000000000000000000000000000000e5")},
 		&chain.Approve{Proposal: 7},
+		&chain.ProposeValidator{Action: chain.ActionAddValidator, Entry: &chain.ValidatorKey{Name: "v5", Partner: to,
+			PubKey: crypto.CompressPubkey(&key.PublicKey), Multiaddrs: []string{"/ip4/127.0.0.1/tcp/9005"}}, Proof: append(append(append([]byte{1}, make([]byte, 31)...), append([]byte{1}, make([]byte, 31)...)...), 27)},
+		&chain.ProposeValidator{Action: chain.ActionRemoveValidator, Validator: to},
 	}
 	txs := make([]*chain.Tx, len(payloads))
 	for i, p := range payloads {

@@ -194,18 +194,13 @@ func (g *Genesis) Validate() error {
 		}
 		partners[p.Address] = true
 	}
-	if err := checkValidators(g.Params, g.Validators, func(a Address) bool { return partners[a] }); err != nil {
+	if err := checkValidators(g.Version(), g.Params, g.Validators, func(a Address) bool { return partners[a] }); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadGenesis, err)
 	}
 	if g.Version() >= Version2 {
 		for i, v := range g.Validators {
-			if err := checkDisplayName("validator name", v.Name, 64); err != nil {
+			if err := checkValidatorText(v); err != nil {
 				return fmt.Errorf("%w: validator %d: %v", ErrBadGenesis, i, err)
-			}
-			for _, a := range v.Addrs {
-				if err := checkDisplayName("multiaddr", a, 256); err != nil {
-					return fmt.Errorf("%w: validator %d: %v", ErrBadGenesis, i, err)
-				}
 			}
 		}
 	}
@@ -271,17 +266,7 @@ func (g *Genesis) Encode() []byte {
 		e.Str(p.Name)
 		e.Address(p.Address)
 	}
-	e.U32(uint32(len(g.Validators)))
-	for _, v := range g.Validators {
-		e.Str(v.Name)
-		e.Address(v.Partner)
-		e.Bytes(v.PubKey)
-		e.Address(v.Address)
-		e.U32(uint32(len(v.Addrs)))
-		for _, a := range v.Addrs {
-			e.Str(a)
-		}
-	}
+	encodeValidators(&e, g.Validators)
 	p := g.Params
 	for _, v := range []int{p.MaxBlockTxs, p.MaxBlockBytes, p.MaxTxBytes, p.MaxRefLen, p.MaxMemoLen, p.MaxCreditsPerEarn, p.MaxLots} {
 		e.U64(uint64(v))
@@ -332,29 +317,48 @@ func (g *Genesis) InitState(s *State) error {
 			s.putProgramPartner(gp.Symbol, gp.Owner)
 		}
 	}
+	if g.Version() >= Version3 {
+		// Validator governance judges each change against the last set decided and rebuilds
+		// the schedule from state, so the set is in state from genesis on.
+		s.initValidators(g.Validators)
+	}
 	return s.Err()
+}
+
+// checkValidatorText refuses control characters in what people read of a validator entry,
+// its name and multiaddrs (Version2 on): they could rewrite what a terminal shows.
+func checkValidatorText(v Validator) error {
+	if err := checkDisplayName("validator name", v.Name, maxValidatorName); err != nil {
+		return err
+	}
+	for _, a := range v.Addrs {
+		if err := checkDisplayName("multiaddr", a, maxValidatorAddr); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkValidators checks a validator set as genesis and every change of rules must: 1 to
 // MaxValidators members, names and multiaddrs bounded, each public key valid and matching its
 // address, no key twice, each run by a partner (when isPartner is given), and blocks of p's
 // size able to hold a max_tx_bytes transaction beside the set's certificate.
-func checkValidators(p Params, vals []Validator, isPartner func(Address) bool) error {
+func checkValidators(v Version, p Params, vals []Validator, isPartner func(Address) bool) error {
 	if len(vals) == 0 || len(vals) > MaxValidators {
 		return fmt.Errorf("need 1 to %d validators, have %d", MaxValidators, len(vals))
 	}
 	// A block must always fit the largest transaction and the previous block's certificate.
-	if need := blockOverhead + 4 + p.MaxTxBytes + 4 + CommitSize(len(vals)); p.MaxBlockBytes < need {
+	if need := BlockRoomNeeded(v, p.MaxTxBytes, len(vals)); p.MaxBlockBytes < need {
 		return fmt.Errorf("max_block_bytes %d cannot hold a max_tx_bytes transaction and a certificate of %d validators (%d bytes)", p.MaxBlockBytes, len(vals), need)
 	}
 	seen := map[Address]bool{}
 	for i, v := range vals {
-		if len(v.Name) > 64 || len(v.Addrs) > 16 {
-			return fmt.Errorf("validator %d: name over 64 bytes or more than 16 multiaddrs", i)
+		if len(v.Name) > maxValidatorName || len(v.Addrs) > maxValidatorAddrs {
+			return fmt.Errorf("validator %d: name over %d bytes or more than %d multiaddrs", i, maxValidatorName, maxValidatorAddrs)
 		}
 		for _, a := range v.Addrs {
-			if len(a) > 256 {
-				return fmt.Errorf("validator %d: multiaddr over 256 bytes", i)
+			if len(a) > maxValidatorAddr {
+				return fmt.Errorf("validator %d: multiaddr over %d bytes", i, maxValidatorAddr)
 			}
 		}
 		pub, err := crypto.DecompressPubkey(v.PubKey)

@@ -130,7 +130,7 @@ func TestGenesisDraft(t *testing.T) {
 	}{
 		{"zero chain id", func(g *chain.Genesis) { g.ChainID = 0 }, "chain: invalid genesis: chain_id must be non-zero"},
 		{"no network", func(g *chain.Genesis) { g.Network = "" }, "chain: invalid genesis: network name must be 1 to 64 bytes"},
-		{"no governance", func(g *chain.Genesis) { g.Governance = nil }, "chain: invalid genesis: protocol_version 2 needs a governance section"},
+		{"no governance", func(g *chain.Genesis) { g.Governance = nil }, "chain: invalid genesis: protocol_version 3 needs a governance section"},
 		{"a partner without a validator", func(g *chain.Genesis) {
 			g.Partners = []chain.Partner{{Name: "acme", Address: chain.Address{1}}}
 		}, "chain: invalid genesis: need 1 to 1024 validators, have 0"},

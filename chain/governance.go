@@ -23,12 +23,21 @@ const (
 	ActionAdmitPartner   Action = 1 // Partner joins the coalition as Name
 	ActionRemovePartner  Action = 2 // Partner leaves; its programs are retired
 	ActionRotateOwnerKey Action = 3 // Partner's key becomes NewKey; the old one is refused
+
+	// Validator actions (Version3, kind propose_validator): they change the validator set
+	// ActivationDelay blocks after the block that executes them.
+	ActionAddValidator       Action = 4 // Entry joins the validator set
+	ActionRemoveValidator    Action = 5 // Validator leaves it
+	ActionRotateValidatorKey Action = 6 // Validator's place in the set goes to Entry's key
 )
 
 var actionNames = [...]string{
-	ActionAdmitPartner:   "admit_partner",
-	ActionRemovePartner:  "remove_partner",
-	ActionRotateOwnerKey: "rotate_owner_key",
+	ActionAdmitPartner:       "admit_partner",
+	ActionRemovePartner:      "remove_partner",
+	ActionRotateOwnerKey:     "rotate_owner_key",
+	ActionAddValidator:       "add_validator",
+	ActionRemoveValidator:    "remove_validator",
+	ActionRotateValidatorKey: "rotate_validator_key",
 }
 
 // String is the action's name, as in the JSON form and the EIP-712 message.
@@ -46,10 +55,15 @@ func ParseAction(s string) (Action, error) {
 			return Action(a), nil
 		}
 	}
-	return 0, rejectf(ErrMalformed, "unknown governance action %q (admit_partner, remove_partner, rotate_owner_key)", s)
+	return 0, rejectf(ErrMalformed, "unknown governance action %q (admit_partner, remove_partner, rotate_owner_key, add_validator, remove_validator, rotate_validator_key)", s)
 }
 
 func (a Action) valid() bool { return int(a) < len(actionNames) && actionNames[a] != "" }
+
+// aboutValidators reports whether a changes the validator set (propose_validator's actions).
+func (a Action) aboutValidators() bool {
+	return a >= ActionAddValidator && a <= ActionRotateValidatorKey
+}
 
 // MarshalText implements encoding.TextMarshaler.
 func (a Action) MarshalText() ([]byte, error) {
@@ -98,6 +112,13 @@ type Proposal struct {
 	// Approvals are the addresses that approved, the proposer first, in order. Only those
 	// that are partners when an approval is counted count (Approvers).
 	Approvals []Address `json:"approvals"`
+
+	// Validator actions (Version3): the validator removed or re-keyed, and the entry added
+	// or rotated to. Partner is the entry's partner (remove: the removed validator's).
+	Validator Address       `json:"validator,omitzero"`
+	Entry     *ValidatorKey `json:"entry,omitempty"`
+	// Activation is the height from which an executed validator change is in force.
+	Activation uint64 `json:"activation,string,omitempty"`
 }
 
 // StatusAt names the proposal's status at block time t: "open", "executed", "failed", or
@@ -133,6 +154,14 @@ func (p *Proposal) encode() []byte {
 	e.Str(p.Code)
 	e.U64(p.Closed)
 	encodeAddresses(&e, p.Approvals)
+	if p.Action.aboutValidators() { // a partner action's record ends as Version2 wrote it
+		e.Address(p.Validator)
+		e.Bool(p.Entry != nil)
+		if p.Entry != nil {
+			p.Entry.encode(&e)
+		}
+		e.U64(p.Activation)
+	}
 	return e.Buf
 }
 
@@ -146,6 +175,17 @@ func DecodeProposal(buf []byte) (*Proposal, error) {
 		NewKey: d.Address(), Proposer: d.Address(), Height: d.U64(), Deadline: d.U64(),
 		Status: ProposalStatus(d.U8()), Code: d.Str(64), Closed: d.U64()}
 	p.Approvals = decodeAddresses(&d, maxApprovals)
+	if p.Action.aboutValidators() {
+		p.Validator = d.Address()
+		if d.Bool() {
+			p.Entry = &ValidatorKey{Name: d.Str(maxValidatorName), Partner: d.Address(), PubKey: d.Bytes(65)}
+			n := d.Count(maxValidatorAddrs, 4)
+			for i := 0; i < n && d.Err == nil; i++ {
+				p.Entry.Multiaddrs = append(p.Entry.Multiaddrs, d.Str(maxValidatorAddr))
+			}
+		}
+		p.Activation = d.U64()
+	}
 	if err := d.Finish(); err != nil {
 		return nil, err
 	}
@@ -363,6 +403,9 @@ func (s *State) precondition(p *Proposal) error {
 			// would count for a seat that never gave them.
 			return rejectf(ErrFormerPartner, "new key %s", p.NewKey)
 		}
+	case ActionAddValidator, ActionRemoveValidator, ActionRotateValidatorKey:
+		_, err := s.validatorChange(p)
+		return err
 	default:
 		return rejectf(ErrMalformed, "unknown governance action %d", p.Action)
 	}
@@ -379,6 +422,12 @@ func (s *State) tally(p *Proposal) ([]Entry, error) {
 		s.putProposal(p)
 		return nil, nil
 	}
+	if p.Action.aboutValidators() {
+		// One change per activation height: the approver tries again in a later block.
+		if last := s.u64Record([]byte{nsLastValidatorEpoch}); last == s.height+ActivationDelay {
+			return nil, rejectf(ErrValidatorChangePending, "at height %d", last)
+		}
+	}
 	p.Closed = s.height
 	if err := s.precondition(p); err != nil {
 		code := Code(err)
@@ -390,6 +439,9 @@ func (s *State) tally(p *Proposal) ([]Entry, error) {
 		return []Entry{{Account: p.Proposer, Cause: CauseProposalFailed, Ref: p.ref() + ":" + code, Counterparty: p.Partner}}, nil
 	}
 	p.Status = ProposalExecuted
+	if p.Action.aboutValidators() {
+		p.Activation = s.height + ActivationDelay
+	}
 	s.putProposal(p)
 	switch p.Action {
 	case ActionAdmitPartner:
@@ -398,8 +450,10 @@ func (s *State) tally(p *Proposal) ([]Entry, error) {
 		return []Entry{{Account: p.Partner, Cause: CausePartnerAdmitted, Ref: p.ref()}}, nil
 	case ActionRemovePartner:
 		return s.removePartner(p)
-	default:
+	case ActionRotateOwnerKey:
 		return s.rotateOwnerKey(p)
+	default:
+		return s.changeValidators(p)
 	}
 }
 

@@ -32,8 +32,9 @@ func (p *Propose) decode(d *decoder) {
 }
 
 func (p *Propose) check() error {
-	if !p.Action.valid() {
-		return rejectf(ErrMalformed, "unknown governance action %d", uint8(p.Action))
+	if !p.Action.valid() || p.Action.aboutValidators() {
+		// Validator actions carry an entry and a proof: they are propose_validator's.
+		return rejectf(ErrMalformed, "%s is not a partner action (admit_partner, remove_partner, rotate_owner_key)", p.Action)
 	}
 	if p.Partner == (Address{}) {
 		return rejectf(ErrZeroAddress, "partner")

@@ -56,17 +56,18 @@ type kindInfo struct {
 // number given twice does not compile, so two kinds cannot share one; a retired kind's line
 // becomes a comment, and its number is never given again.
 var kinds = [...]kindInfo{
-	KindRegisterProgram: kindOf[RegisterProgram]("register_program", Version1),
-	KindUpdateProgram:   kindOf[UpdateProgram]("update_program", Version1),
-	KindEarn:            kindOf[Earn]("earn", Version1),
-	KindReverse:         kindOf[Reverse]("reverse", Version1),
-	KindTransfer:        kindOf[Transfer]("transfer", Version1),
-	KindRedeem:          kindOf[Redeem]("redeem", Version1),
-	KindSetRate:         kindOf[SetRate]("set_rate", Version1),
-	KindExchange:        kindOf[Exchange]("exchange", Version1),
-	KindSettle:          kindOf[Settle]("settle", Version1),
-	KindPropose:         kindOf[Propose]("propose", Version2),
-	KindApprove:         kindOf[Approve]("approve", Version2),
+	KindRegisterProgram:  kindOf[RegisterProgram]("register_program", Version1),
+	KindUpdateProgram:    kindOf[UpdateProgram]("update_program", Version1),
+	KindEarn:             kindOf[Earn]("earn", Version1),
+	KindReverse:          kindOf[Reverse]("reverse", Version1),
+	KindTransfer:         kindOf[Transfer]("transfer", Version1),
+	KindRedeem:           kindOf[Redeem]("redeem", Version1),
+	KindSetRate:          kindOf[SetRate]("set_rate", Version1),
+	KindExchange:         kindOf[Exchange]("exchange", Version1),
+	KindSettle:           kindOf[Settle]("settle", Version1),
+	KindPropose:          kindOf[Propose]("propose", Version2),
+	KindApprove:          kindOf[Approve]("approve", Version2),
+	KindProposeValidator: kindOf[ProposeValidator]("propose_validator", Version3),
 }
 
 // kindOf is a registry line: the payload type T, whose pointer implements Payload, its name

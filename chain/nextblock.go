@@ -12,13 +12,15 @@ type Parent struct {
 
 // CheckNext runs the checks of blk as the block after parent that need no state: chain id,
 // height, link to the parent, time after the parent's and within the protocol's bound, size
-// limits, a proposer among the validators, the block's structure (tx root, last-commit hash)
-// and, above height 1, the certificate of the parent it carries, against the validators in
-// force at the parent's height. rules are the rules at blk's height, prev those at the
-// parent's. The ledger and the auditor's verifier both check blocks with it; execution and
-// the state root are theirs.
-func CheckNext(parent Parent, blk *Block, rules, prev *Rules) error {
+// limits, a proposer among the validators, the block's structure (tx root, last-commit hash),
+// from Version3 on the header's commitment to the next height's validator set, and, above
+// height 1, the certificate of the parent it carries, against the validators in force at the
+// parent's height. Every rule comes from the chain's schedule at its own height. The ledger
+// and the auditor's verifier both check blocks with it; execution and the state root are
+// theirs.
+func CheckNext(parent Parent, blk *Block, schedule *Schedule) error {
 	h := &blk.Header
+	rules := schedule.At(parent.Height + 1)
 	p := rules.Params
 	switch {
 	case h.ChainID != rules.ChainID:
@@ -38,13 +40,27 @@ func CheckNext(parent Parent, blk *Block, rules, prev *Rules) error {
 	case rules.ValidatorIndex(h.Proposer) < 0:
 		return fmt.Errorf("%w: proposer %s is not a validator", ErrBadBlock, h.Proposer)
 	}
+	if want := NextValidatorsHash(schedule, h.Height); h.NextValidators != want {
+		return fmt.Errorf("%w: next validator set hash %s, the set at %d hashes to %s", ErrBadBlock, h.NextValidators, h.Height+1, want)
+	}
 	if err := blk.CheckStructure(); err != nil {
 		return err
 	}
 	if h.Height > 1 {
+		prev := schedule.At(parent.Height)
 		if err := VerifyCommit(prev.ChainID, prev.Validators, parent.Height, parent.Hash, blk.LastCommit); err != nil {
 			return fmt.Errorf("%w: certificate of block %d: %w", ErrBadBlock, parent.Height, err)
 		}
 	}
 	return nil
+}
+
+// NextValidatorsHash is what the header of the block at height commits to: from Version3 on,
+// ValidatorSetHash of the set in force at height+1 (known when the block is built: a change
+// decided at height takes effect at height+ActivationDelay); zero before.
+func NextValidatorsHash(schedule *Schedule, height uint64) Hash {
+	if schedule.At(height).Version < Version3 {
+		return Hash{}
+	}
+	return ValidatorSetHash(schedule.At(height + 1).Validators)
 }

@@ -26,10 +26,17 @@ const (
 	// with a governance section starts the chain under it.
 	Version2 Version = 2
 
+	// Version3 adds validator governance (docs/adr/0003-consensus.md, "Validator-set
+	// changes"): the propose_validator kind, by which partners add, remove and re-key
+	// validators with the proposer's proof of possession; each change takes effect
+	// ActivationDelay blocks after the block that decides it; and every header commits to the
+	// validator set that certifies the next block (Header.NextValidators).
+	Version3 Version = 3
+
 	// LatestVersion is the newest version this code can execute. An activation of a later
 	// version is refused with ErrUnknownProtocol (Schedule.Activate), so a node never
 	// executes blocks under rules it does not know (ADR 0005).
-	LatestVersion = Version2
+	LatestVersion = Version3
 )
 
 // Rules are the consensus rules in force at one height: the protocol version, the limits,
@@ -37,6 +44,7 @@ const (
 // a Schedule hands out the same value to every caller, from any goroutine.
 type Rules struct {
 	ChainID    uint64      // fixed for the life of a chain; a new one is a new chain
+	Genesis    Hash        // the genesis hash, fixed with the chain id: the EIP-712 domain's salt
 	Version    Version     // which code paths apply
 	Params     Params      // the block and transaction limits
 	Validators []Validator // who certifies blocks at this height, in index order
@@ -95,7 +103,7 @@ func NewSchedule(g *Genesis) *Schedule {
 // Rules are the rules genesis puts in force: its protocol version with its limits and
 // validators.
 func (g *Genesis) Rules() Rules {
-	r := Rules{ChainID: g.ChainID, Version: g.Version(), Params: g.Params, Validators: slices.Clone(g.Validators)}
+	r := Rules{ChainID: g.ChainID, Genesis: g.Hash(), Version: g.Version(), Params: g.Params, Validators: slices.Clone(g.Validators)}
 	if g.Governance != nil {
 		r.Governance = *g.Governance
 	}
@@ -127,18 +135,22 @@ func (s *Schedule) Activate(a Activation) error {
 		return fmt.Errorf("%w: version %d at height %d (this node knows up to %d)", ErrUnknownProtocol, a.Rules.Version, a.Height, LatestVersion)
 	case a.Rules.Version < last.Rules.Version:
 		return fmt.Errorf("%w: version %d would go back from %d", ErrBadActivation, a.Rules.Version, last.Rules.Version)
-	case a.Rules.ChainID != last.Rules.ChainID:
-		return fmt.Errorf("%w: the chain id never changes (a new chain id is a new chain)", ErrBadActivation)
+	case a.Rules.ChainID != last.Rules.ChainID || a.Rules.Genesis != last.Rules.Genesis:
+		return fmt.Errorf("%w: the chain id and genesis never change (a new one is a new chain)", ErrBadActivation)
 	case last.Rules.Version < Version2 && a.Rules.Version >= Version2:
 		// Governance keeps records (the partner count, each program's partner) that a
 		// version 1 chain never wrote; until a migration writes them, version 2 starts only
 		// at genesis (ADR 0009).
 		return fmt.Errorf("%w: version 2 cannot be activated on a version 1 chain; it starts at genesis", ErrBadActivation)
+	case last.Rules.Version < Version3 && a.Rules.Version >= Version3:
+		// Validator governance keeps the validator set in state from genesis on, and headers
+		// commit to it; a chain that started without them starts version 3 as a new chain.
+		return fmt.Errorf("%w: version 3 cannot be activated on an earlier chain; it starts at genesis", ErrBadActivation)
 	}
 	if err := a.Rules.Params.check(); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadActivation, err)
 	}
-	if err := checkValidators(a.Rules.Params, a.Rules.Validators, nil); err != nil {
+	if err := checkValidators(a.Rules.Version, a.Rules.Params, a.Rules.Validators, nil); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadActivation, err)
 	}
 	if a.Rules.Version >= Version2 && last.Rules.Version >= Version2 && a.Rules.Governance != last.Rules.Governance {

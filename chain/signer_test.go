@@ -327,6 +327,17 @@ func sigMutations(k Kind) []sigMutation {
 			onPayload("NewKey", func(p *Propose) { p.NewKey[19] ^= 1 }))
 	case KindApprove:
 		ms = append(ms, onPayload("Proposal", func(p *Approve) { p.Proposal++ }))
+	case KindProposeValidator:
+		ms = append(ms,
+			onPayload("Action", func(p *ProposeValidator) { p.Action = ActionRotateValidatorKey }),
+			onPayload("Validator", func(p *ProposeValidator) { p.Validator[3] ^= 1 }),
+			onPayload("Entry", func(p *ProposeValidator) { p.Entry.Name += "." }),
+			onPayload("Entry", func(p *ProposeValidator) { p.Entry.Partner[0] ^= 1 }),
+			onPayload("Entry", func(p *ProposeValidator) { p.Entry.PubKey[32] ^= 1 }),
+			onPayload("Entry", func(p *ProposeValidator) { p.Entry.Multiaddrs[0] += "0" }),
+			onPayload("Entry", func(p *ProposeValidator) { p.Entry.Multiaddrs = p.Entry.Multiaddrs[1:] }),
+			onPayload("Entry", func(p *ProposeValidator) { p.Entry = nil }),
+			onPayload("Proof", func(p *ProposeValidator) { p.Proof[10] ^= 1 }))
 	}
 	return ms
 }
@@ -587,6 +598,9 @@ func sigVectorTxs() []struct {
 		{partner, NewTx(chainID, 5, 1_767_225_600, &Propose{Action: ActionRotateOwnerKey, Partner: sigAddr("loyal test key 1"), NewKey: sigAddr("loyal new partner key")})},
 		{partner, NewTx(chainID, 6, 0, &Propose{Action: ActionRemovePartner, Partner: sigAddr("loyal partner 2")})},
 		{partner, NewTx(chainID, 7, 0, &Approve{Proposal: 3})},
+		{partner, NewTx(chainID, 8, 0, sigValidatorProposal(ActionAddValidator, Address{}, "books-validator", "/ip4/203.0.113.5/tcp/8646"))},
+		{partner, NewTx(chainID, 9, 1_767_225_600, sigValidatorProposal(ActionRotateValidatorKey, sigAddr("loyal validator 2"), "books-validator"))},
+		{partner, NewTx(chainID, 10, 0, &ProposeValidator{Action: ActionRemoveValidator, Validator: sigAddr("loyal validator 3")})},
 	}
 }
 
@@ -594,6 +608,9 @@ func sigVectorTxs() []struct {
 // ("propose/admit_partner"), since there is one vector of each.
 func sigVectorName(tx *Tx) string {
 	if p, ok := tx.Payload.(*Propose); ok {
+		return tx.Kind().String() + "/" + p.Action.String()
+	}
+	if p, ok := tx.Payload.(*ProposeValidator); ok {
 		return tx.Kind().String() + "/" + p.Action.String()
 	}
 	return tx.Kind().String()

@@ -84,6 +84,7 @@ type StateReader interface {
 type State struct {
 	base       StateReader
 	chainID    uint64
+	genesis    Hash
 	version    Version
 	params     Params
 	governance GovernanceParams
@@ -103,7 +104,7 @@ type State struct {
 // rules in force at that height (Schedule.At): its chain id, version and limits.
 func NewState(base StateReader, rules *Rules, height, time uint64) *State {
 	return &State{
-		base: base, chainID: rules.ChainID, version: rules.Version, params: rules.Params, governance: rules.Governance,
+		base: base, chainID: rules.ChainID, genesis: rules.Genesis, version: rules.Version, params: rules.Params, governance: rules.Governance,
 		height: height, time: time, today: DayOf(time),
 		block: make(map[string][]byte),
 		accts: accounts{index: make(map[Address]int32)},
@@ -111,6 +112,9 @@ func NewState(base StateReader, rules *Rules, height, time uint64) *State {
 		tx:    make(map[string][]byte),
 	}
 }
+
+// domain is the chain's EIP-712 domain: proofs of possession are checked under it.
+func (s *State) domain() Domain { return Domain{ChainID: s.chainID, Salt: s.genesis} }
 
 // Version is the protocol version the block executes under.
 func (s *State) Version() Version { return s.version }

@@ -43,6 +43,8 @@ const (
 	tagBlock  = 'B'
 	tagCommit = 'C'
 	tagVote   = 'V'
+	// tagValidatorSet starts the preimage of ValidatorSetHash.
+	tagValidatorSet = 'W'
 
 	encodingVersion = 1
 )

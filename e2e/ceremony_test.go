@@ -212,7 +212,7 @@ func (c *ceremony) checkGenesis(t *testing.T, g *chain.Genesis) {
 		partners = append(partners, p.entry.Partner)
 		validators = append(validators, p.entry.Validator)
 	}
-	if g.ChainID != 4242 || g.Network != "four-shops" || g.Version() != chain.Version2 ||
+	if g.ChainID != 4242 || g.Network != "four-shops" || g.Version() != chain.Version3 ||
 		!reflect.DeepEqual(g.Governance, &chain.GovernanceParams{ProposalSeconds: 7 * 86_400}) ||
 		!reflect.DeepEqual(g.Partners, partners) || !reflect.DeepEqual(g.Validators, validators) ||
 		!reflect.DeepEqual(g.Params, chain.DefaultParams()) || len(g.Programs) != 0 {
@@ -334,7 +334,7 @@ func (c *ceremony) sameChain(t *testing.T, g *chain.Genesis) {
 		for _, q := range c.partners {
 			wantPartners[q.name+" "+q.entry.Partner.Address.Hex()] = q.symbol
 		}
-		if ps.Version != 2 || len(ps.Proposals) != 0 || !reflect.DeepEqual(got, wantPartners) {
+		if ps.Version != 3 || len(ps.Proposals) != 0 || !reflect.DeepEqual(got, wantPartners) {
 			c.fatalf(t, "%s's loyal partners: %+v, want %v", p.name, ps, wantPartners)
 		}
 	}

@@ -23,7 +23,7 @@ func (w *world) governance(t *testing.T) {
 
 	var ps api.Partners
 	w.okJSON(t, &ps, "partners")
-	if ps.Version != 2 || len(ps.Partners) != 2 || len(ps.Proposals) != 0 {
+	if ps.Version != 3 || len(ps.Partners) != 2 || len(ps.Proposals) != 0 {
 		w.fatalf(t, "partners before: %+v", ps)
 	}
 	w.fails(t, "not_partner", "governance", "propose", "--from", "alice", "--action", "admit", "--partner", "dave", "--name", "Dave's Deli", "--wait")

@@ -195,7 +195,7 @@ func TestCeremonyBuildsOneGenesis(t *testing.T) {
 	want := &chain.Genesis{
 		ChainID: 4242, Network: "four-shops", GenesisTime: 1_750_000_000,
 		Partners: wantPartners, Validators: wantValidators, Params: chain.DefaultParams(),
-		ProtocolVersion: chain.Version2, Governance: &chain.GovernanceParams{ProposalSeconds: 7 * 86_400},
+		ProtocolVersion: chain.Version3, Governance: &chain.GovernanceParams{ProposalSeconds: 7 * 86_400},
 	}
 	if !reflect.DeepEqual(g, want) {
 		t.Fatalf("genesis %+v\nwant %+v", g, want)
@@ -219,7 +219,7 @@ func TestCeremonyBuildsOneGenesis(t *testing.T) {
 		s := node.Summarize(got)
 		wantSummary := node.GenesisSummary{
 			Hash: want.Hash(), ChainID: 4242, Network: "four-shops", GenesisTime: 1_750_000_000,
-			ProtocolVersion: 2, ProposalSeconds: 604_800, Partners: wantPartners, Validators: wantValidators, Programs: []string{},
+			ProtocolVersion: 3, ProposalSeconds: 604_800, Partners: wantPartners, Validators: wantValidators, Programs: []string{},
 		}
 		if !reflect.DeepEqual(s, wantSummary) {
 			t.Fatalf("%s's summary %+v\nwant %+v", h.res.Entry.Partner.Name, s, wantSummary)

@@ -248,6 +248,9 @@ func (v *verifier) resume(c *Checkpoint) error {
 		return v.fail(c.Height(), CheckCheckpoint, fmt.Errorf("its records hash to %s, its header says %s", root, c.Header.StateRoot))
 	}
 	v.state = st
+	if err := v.schedule.Follow(st); err != nil {
+		return v.fail(c.Height(), CheckCheckpoint, err)
+	}
 	for sym, p := range c.tally {
 		cp := *p
 		v.tally[sym] = &cp

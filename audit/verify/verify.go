@@ -129,8 +129,7 @@ func Verify(ctx context.Context, src Source, o Options) (*Report, error) {
 		if v.stopAt != 0 && b.blk.Header.Height == v.stopAt+1 {
 			// The block after the last one asked for: its header's link and the certificate
 			// it carries certify the last one. It is checked as far as that, not executed.
-			rules := v.schedule.At(b.blk.Header.Height)
-			if err := chain.CheckNext(v.parent, b.blk, rules, v.schedule.At(v.parent.Height)); err != nil {
+			if err := chain.CheckNext(v.parent, b.blk, v.schedule); err != nil {
 				return v.rep, v.fail(b.blk.Header.Height, CheckHeader, err)
 			}
 			v.pending = b.blk.LastCommit
@@ -318,7 +317,7 @@ func (v *verifier) queueRecovery(ctx context.Context, b *recovered, jobs chan<- 
 func (v *verifier) block(blk *chain.Block, senders []chain.Address) error {
 	h := &blk.Header
 	rules := v.schedule.At(v.parent.Height + 1)
-	if err := chain.CheckNext(v.parent, blk, rules, v.schedule.At(v.parent.Height)); err != nil {
+	if err := chain.CheckNext(v.parent, blk, v.schedule); err != nil {
 		check := CheckHeader
 		if errors.Is(err, chain.ErrBadCertificate) {
 			check = CheckCertificate
@@ -349,6 +348,11 @@ func (v *verifier) block(blk *chain.Block, senders []chain.Address) error {
 	v.state.apply(st.Changes())
 	if root := v.state.root(); root != h.StateRoot {
 		return v.fail(h.Height, CheckStateRoot, fmt.Errorf("executed, the state root is %s; the header says %s", root, h.StateRoot))
+	}
+	// The validator changes the block decided: the next headers and certificates are
+	// checked against them (ADR 0003).
+	if err := v.schedule.Follow(v.state); err != nil {
+		return v.fail(h.Height, CheckExecution, err)
 	}
 	v.parent = chain.Parent{Height: h.Height, Hash: blk.Hash(), Time: h.Time}
 	v.last = blk

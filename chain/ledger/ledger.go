@@ -142,6 +142,9 @@ func Open(db store.DB, g *chain.Genesis) (*Ledger, error) {
 	if root := chain.Hash(l.tree.Root()); root != l.head.StateRoot {
 		return nil, fmt.Errorf("%w: state root %s does not match head %d's %s", ErrCorrupt, root, l.head.Height, l.head.StateRoot)
 	}
+	if err := l.rules.Follow(stateReader{db: l.db}); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
 	return l, nil
 }
 
@@ -172,7 +175,8 @@ func (l *Ledger) Genesis() *chain.Genesis { return l.genesis }
 // limits and the validator set that certifies the block at that height. Every part of the
 // node that needs them (execution here, block sync, consensus, the p2p allow-list) asks this
 // rather than reading genesis, and re-executing the chain applies each height's own rules.
-// Today the chain has one epoch (genesis's rules); ADR 0005 says how that changes.
+// The validator changes the chain decides (Version3) join the schedule as their blocks
+// commit, ActivationDelay blocks before they take effect (ADR 0003).
 func (l *Ledger) RulesAt(height uint64) *chain.Rules { return l.rules.At(height) }
 
 // Signer verifies and signs transactions of this chain.
@@ -392,6 +396,7 @@ func (l *Ledger) BuildBlock(time uint64, proposer chain.Address, txs []*chain.Tx
 		Header: chain.Header{
 			ChainID: rules.ChainID, Height: l.head.Height + 1, Time: time, PrevHash: l.head.Hash,
 			StateRoot: ex.StateRoot, Proposer: proposer,
+			NextValidators: chain.NextValidatorsHash(l.rules, l.head.Height+1),
 		},
 		Txs: kept, LastCommit: lastCommit,
 	}
@@ -477,6 +482,11 @@ func (l *Ledger) ApplyBlockWithSenders(blk *chain.Block, senders []chain.Address
 	l.admit.advance(parent, head, ex.Changes)
 	l.head = head // under mu and publishing
 	l.expiry = expiryMemo{day: chain.DayOf(h.Time), known: true}
+	// The validator changes this block decided join the schedule before anything asks for
+	// the rules of the heights they govern (ActivationDelay keeps them ahead of the head).
+	if err := l.rules.Follow(stateReader{db: l.db}); err != nil {
+		return fmt.Errorf("ledger: block %d committed, its validator changes unread: %w", h.Height, err)
+	}
 	return nil
 }
 
@@ -526,5 +536,5 @@ func (l *Ledger) executeBlock(blk *chain.Block, senders []chain.Address, alongsi
 
 func (l *Ledger) checkHeader(blk *chain.Block) error {
 	parent := chain.Parent{Height: l.head.Height, Hash: l.head.Hash, Time: l.head.Time}
-	return chain.CheckNext(parent, blk, l.RulesAt(parent.Height+1), l.RulesAt(parent.Height))
+	return chain.CheckNext(parent, blk, l.rules)
 }
