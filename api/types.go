@@ -289,3 +289,38 @@ type ProposalInfo struct {
 	Counted int    `json:"counted"` // approvals that count against today's partners
 	Needed  int    `json:"needed"`  // approvals a pass needs today
 }
+
+// Validators is GET /v1/validators[?height=H] (docs/adr/0003-consensus.md, "Validator-set
+// changes"): the validator set that certifies the block at Height (default: the block after
+// the head, the set consensus uses now), the changes decided and not yet in force, and every
+// epoch since genesis. Every node of a network answers the same for the same height.
+type Validators struct {
+	Head uint64 `json:"head,string"` // the head block's height when answered
+	// Height is the height asked about, and Version the protocol version in force there.
+	Height  uint64 `json:"height,string"`
+	Version uint32 `json:"protocol_version"`
+	// Set is the set in force at Height.
+	Set ValidatorSet `json:"set"`
+	// Scheduled are the sets decided for heights above Head+1, in activation order: a change
+	// decided in block H takes effect at H+2.
+	Scheduled []ValidatorSet `json:"scheduled"`
+	// Epochs are all the sets the chain has had or will have, from genesis's (From 0) on,
+	// without their members.
+	Epochs []ValidatorEpoch `json:"epochs"`
+}
+
+// ValidatorSet is a validator set and the height from which it certifies blocks.
+type ValidatorSet struct {
+	From uint64 `json:"from,string"`
+	// Hash is chain.ValidatorSetHash of the set (zero before protocol version 3): what the
+	// header of block From-1 commits to as its next_validators.
+	Hash       chain.Hash        `json:"hash"`
+	Validators []chain.Validator `json:"validators"` // in proposer order
+}
+
+// ValidatorEpoch is one epoch of the validator set, for history.
+type ValidatorEpoch struct {
+	From  uint64     `json:"from,string"`
+	Hash  chain.Hash `json:"hash"`
+	Count int        `json:"count"`
+}

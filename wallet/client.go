@@ -406,6 +406,18 @@ func (c *Client) Partners(ctx context.Context) (api.Partners, error) {
 	return p, err
 }
 
+// Validators is GET /v1/validators: the set at height (0: the set that certifies the next
+// block), the changes scheduled and the epochs.
+func (c *Client) Validators(ctx context.Context, height uint64) (api.Validators, error) {
+	q := url.Values{}
+	if height > 0 {
+		q.Set("height", strconv.FormatUint(height, 10))
+	}
+	var v api.Validators
+	err := c.get(ctx, "/v1/validators", q, &v)
+	return v, err
+}
+
 // ProposalsPage is one page of GET /v1/governance/proposals: from id from (0: the first) on,
 // status "" for every proposal, otherwise only those open, executed, failed or expired.
 func (c *Client) ProposalsPage(ctx context.Context, status string, from uint64) (api.Proposals, error) {

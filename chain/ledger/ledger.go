@@ -179,6 +179,10 @@ func (l *Ledger) Genesis() *chain.Genesis { return l.genesis }
 // commit, ActivationDelay blocks before they take effect (ADR 0003).
 func (l *Ledger) RulesAt(height uint64) *chain.Rules { return l.rules.At(height) }
 
+// Activations are the changes of rules after genesis, oldest first: the validator-set
+// changes the chain decided, including those not in force yet.
+func (l *Ledger) Activations() []chain.Activation { return l.rules.Activations() }
+
 // Signer verifies and signs transactions of this chain.
 func (l *Ledger) Signer() *chain.Signer { return l.signer }
 

@@ -21,6 +21,8 @@ import (
 func governanceCommands() []*cli.Command {
 	return []*cli.Command{
 		{Name: "partners", Usage: "show the coalition's partners, their programs and the open proposals", Category: "governance", Action: partners},
+		{Name: "validators", Usage: "show the validator set in force, the changes scheduled and the past epochs", Category: "governance", Action: validators,
+			Flags: []cli.Flag{&cli.Uint64Flag{Name: "height", Usage: "the set that certified block `H` instead of the next block's"}}},
 		{Name: "governance", Usage: "propose and approve admitting, removing and re-keying partners (partners only)", Category: "governance",
 			Action: groupAction, Subcommands: []*cli.Command{
 				{Name: "propose", Usage: "propose an action; it counts as your approval, and executes once more than two thirds of the partners approve",
@@ -44,6 +46,14 @@ func partners(c *cli.Context) error {
 		return err
 	}
 	return read(c, (*wallet.Client).Partners, human.WritePartners)
+}
+
+func validators(c *cli.Context) error {
+	if _, err := args(c, 0); err != nil {
+		return err
+	}
+	h := c.Uint64("height")
+	return read(c, func(cl *wallet.Client, ctx context.Context) (api.Validators, error) { return cl.Validators(ctx, h) }, human.WriteValidators)
 }
 
 // actionAliases are the short names the CLI accepts beside the protocol's.

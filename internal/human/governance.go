@@ -3,6 +3,7 @@ package human
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/loyal-ledger/loyal/api"
@@ -107,4 +108,51 @@ func WriteProposalCommitted(w io.Writer, tx api.TxInfo, p api.ProposalInfo) erro
 	_, err := fmt.Fprintf(w, "committed %s at height %d\nproposal %d (%s): %s, %d of %d approvals needed\n",
 		tx.Hash.Hex(), tx.Height, p.ID, what(&p.Proposal), status(p), p.Counted, p.Needed)
 	return err
+}
+
+// WriteValidators writes the validator set at a height, the changes scheduled and the epochs.
+func WriteValidators(w io.Writer, v api.Validators) error {
+	fmt.Fprintf(w, "validators at height %d (head %d, protocol version %d), in force from height %d\n", v.Height, v.Head, v.Version, v.Set.From)
+	if err := writeValidatorTable(w, v.Set.Validators); err != nil {
+		return err
+	}
+	if v.Set.Hash != (chain.Hash{}) {
+		fmt.Fprintf(w, "set hash %s\n", v.Set.Hash.Hex())
+	}
+	if len(v.Scheduled) == 0 {
+		fmt.Fprintln(w, "\nno changes scheduled")
+	}
+	for _, s := range v.Scheduled {
+		fmt.Fprintf(w, "\nscheduled: from height %d (set hash %s)\n", s.From, s.Hash.Hex())
+		if err := writeValidatorTable(w, s.Validators); err != nil {
+			return err
+		}
+	}
+	if len(v.Epochs) > 1 {
+		fmt.Fprintln(w, "\nepochs")
+		tw := newTable(w)
+		row(tw, "FROM", "VALIDATORS", "SET HASH")
+		for _, e := range v.Epochs {
+			row(tw, strconv.FormatUint(e.From, 10), strconv.Itoa(e.Count), e.Hash.Hex())
+		}
+		return tw.Flush()
+	}
+	return nil
+}
+
+func writeValidatorTable(w io.Writer, vals []chain.Validator) error {
+	tw := newTable(w)
+	row(tw, "#", "NAME", "ADDRESS", "PARTNER", "MULTIADDRS")
+	for i, v := range vals {
+		addrs := make([]string, len(v.Addrs))
+		for j, a := range v.Addrs {
+			addrs[j] = clean(a)
+		}
+		ma := strings.Join(addrs, " ")
+		if ma == "" {
+			ma = "-"
+		}
+		row(tw, strconv.Itoa(i), clean(v.Name), addr(v.Address), addr(v.Partner), ma)
+	}
+	return tw.Flush()
 }

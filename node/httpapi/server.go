@@ -40,6 +40,9 @@ type Ledger interface {
 	Signer() *chain.Signer
 	Genesis() *chain.Genesis
 	RulesAt(height uint64) *chain.Rules
+	// Activations are the changes of rules after genesis (validator-set changes), oldest
+	// first, including those decided and not yet in force.
+	Activations() []chain.Activation
 	Partners(fn func(p chain.PartnerInfo) error) error
 	ProposalsFrom(first uint64, fn func(p *chain.Proposal) error) error
 	LastProposalID() (uint64, error)
@@ -122,6 +125,7 @@ func (s *Server) Handler() http.Handler {
 	handle("GET /v1/genesis", s.genesis)
 	handle("GET /v1/evidence", s.evidence)
 	handle("GET /v1/partners", s.partners)
+	handle("GET /v1/validators", s.validators)
 	handle("GET /v1/governance/proposals", s.proposals)
 	handle("GET /v1/governance/proposals/{id}", s.proposal)
 	handle("POST /v1/merchant/earn", s.limitWrites(s.merchant(s.merchantEarn)))
