@@ -39,15 +39,19 @@ type Config struct {
 	// DefaultListenAddr. Tests use "/ip4/127.0.0.1/tcp/0".
 	ListenAddrs []string
 
-	// Validators are the genesis validators. All are allowed to connect, and those with
+	// Validators are the validator set the host starts with: genesis's, or the set in force
+	// at the height the node resumes from. All are allowed to connect, and those with
 	// multiaddrs (chain.Validator.Addrs, with or without a /p2p/ suffix) are dialed and kept
-	// connected. The node's own entry is skipped.
+	// connected. The node's own entry is skipped. It is only the initial value of the
+	// dynamic part of the allow-list: SetAllowed replaces it when the chain changes the set.
 	Validators []chain.Validator
-	// Observers are further peers allowed to connect (auditors, read replicas). Their ids must
-	// name secp256k1 keys, so that they too map to chain addresses.
+	// Observers are further peers allowed to connect (auditors, read replicas) for the host's
+	// whole life, whatever SetAllowed is given. Their ids must name secp256k1 keys, so that
+	// they too map to chain addresses.
 	Observers []peer.ID
 	// Bootstrap are further multiaddrs with a /p2p/ id to dial and keep connected; the id must
-	// be a validator or an observer.
+	// be a validator or an observer. A bootstrap peer that SetAllowed removes is dropped like
+	// any other.
 	Bootstrap []string
 
 	// MDNS advertises this host on the LAN with multicast DNS and dials the allowed peers found

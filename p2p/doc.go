@@ -10,10 +10,22 @@
 //
 // A peer id is derived from a secp256k1 public key, and the Noise handshake proves that the
 // peer holds the key, so a connected peer's id proves which validator (chain address)
-// speaks: see PeerIDOf, ValidatorPeerID and AddressOf. The host admits only the validators
-// it is given (the set the ledger says is in force) and configured observers (checked before dialing and after the handshake,
-// both directions), and only over TCP with Noise and yamux. libp2p's resource manager runs
-// with fixed limits (ResourceLimits).
+// speaks: see PeerIDOf, ValidatorPeerID and AddressOf. The host admits only the peers on its
+// allow-list (checked before dialing and after the handshake, both directions), and only over
+// TCP with Noise and yamux. libp2p's resource manager runs with fixed limits
+// (ResourceLimits).
+//
+// The allow-list has two parts: Config.Observers, always allowed, and a dynamic part, the
+// validator set in force and the observers the node adds to it. The dynamic part starts as
+// Config.Validators and follows the chain: when a block changes the validator set, the node
+// calls SetAllowed with the new set at once, so that a joining validator is admitted, dialed and
+// kept connected before it must vote, and a leaving one is disconnected and refused from then
+// on. A validator whose consensus key was rotated can be kept as an observer under its old
+// key, to follow the chain read-only, while its new key is admitted as a validator. Peers
+// that stay keep their connections and their standing (violations, bans, blocks); a removed
+// peer's queued and in-flight messages are dropped. SetAllowed is safe to call at any time,
+// concurrently with everything else: each allow-list is immutable, and a change swaps in a
+// whole new one.
 //
 // # Wire
 //
@@ -53,6 +65,9 @@
 //	})
 //	if err := h.Start(); err != nil { ... } // dials the validators, keeps them connected
 //
+//	// After committing a block that changes the validator set (rules: the new set in force):
+//	if err := h.SetAllowed(rules.Validators, retiredKeys); err != nil { ... }
+//
 //	h.Broadcast(ctx, p2p.ConsensusProtocol, vote) // to every connected allowed peer
 //	h.Send(ctx, proposerID, p2p.TxsProtocol, batch)
 //	resp, err := h.Request(ctx, peerID, syncReq)
@@ -62,8 +77,8 @@
 //
 // # Discovery
 //
-// The host dials the validators' genesis multiaddrs and Config.Bootstrap, and keeps those
-// peers connected with backoff. AddAddrs feeds it addresses found otherwise. With Config.MDNS
+// The host dials the validators' multiaddrs (Config.Validators', then SetAllowed's) and
+// Config.Bootstrap, and keeps those peers connected with backoff. AddAddrs feeds it addresses found otherwise. With Config.MDNS
 // it also finds peers on the LAN with multicast DNS (mdns.go, after libp2p's mDNS spec, on
 // github.com/hashicorp/mdns): it advertises its addresses as DNS-SD TXT records
 // "dnsaddr=<multiaddr>/p2p/<id>" under Config.MDNSService and queries that service every

@@ -10,16 +10,16 @@ import (
 	ma "github.com/multiformats/go-multiaddr"
 )
 
-// gater admits only allowed, unbanned peers. It checks the peer before dialing it and, for
-// both directions, once the Noise handshake has proven who is on the other end
-// (InterceptSecured): an inbound connection cannot be judged earlier, as its peer id is not
-// yet known.
+// gater admits only allowed, unbanned peers, by the allow-list in force when it is asked. It
+// checks the peer before dialing it and, for both directions, once the Noise handshake has
+// proven who is on the other end (InterceptSecured): an inbound connection cannot be judged
+// earlier, as its peer id is not yet known.
 type gater Host
 
 var _ connmgr.ConnectionGater = (*gater)(nil)
 
 func (g *gater) admit(id peer.ID) bool {
-	ps := g.peers[id]
+	ps := (*Host)(g).peer(id)
 	if ps == nil || ps.blocked.Load() {
 		return false
 	}

@@ -40,7 +40,8 @@ type Handler func(from peer.ID, addr chain.Address, msg []byte)
 
 // RequestHandler serves one sync request from an allowed peer and returns the response (at
 // most Config.Sync.MaxResponse bytes) or an error, whose text is sent to the peer (see
-// RemoteError). ctx ends at the request timeout or on Close. Calls are concurrent.
+// RemoteError). ctx ends at the request timeout, on Close, or when SetAllowed removes the
+// peer. Calls are concurrent.
 type RequestHandler func(ctx context.Context, from peer.ID, addr chain.Address, req []byte) ([]byte, error)
 
 // Host is a node's libp2p host: its identity, its allow-list and the Loyal protocols.
@@ -52,8 +53,12 @@ type Host struct {
 	self   chain.Address
 	limits map[protocol.ID]ProtocolLimits
 
-	// peers is the allow-list, fixed at construction; the map is never written afterwards.
-	peers map[peer.ID]*peerState
+	// allowed is the allow-list in force (see allow.go): read without locks, replaced whole
+	// by SetAllowed under allowMu, then h.mu.
+	allowed atomic.Pointer[allowList]
+	allowMu sync.Mutex
+	// keepers counts the running keepers (peering.go); tests read it.
+	keepers atomic.Int32
 
 	consensus atomic.Pointer[Handler]
 	txs       atomic.Pointer[Handler]
@@ -76,11 +81,19 @@ type Host struct {
 	closeErr  error
 }
 
-// peerState is what the host keeps about one allowed peer.
+// peerState is what the host keeps about one allowed peer. It lives as long as the peer stays
+// on the allow-list: SetAllowed carries it over to the next version of the list, and a peer
+// removed and allowed again gets a new one.
 type peerState struct {
-	id        peer.ID
-	addr      chain.Address
-	validator bool
+	id   peer.ID
+	addr chain.Address
+	// validator is whether the peer is in the validator set, rather than an observer. It is
+	// written by SetAllowed only.
+	validator atomic.Bool
+	// ctx ends when the peer leaves the allow-list or the host closes: its keeper and senders
+	// exit, and what it still sends is dropped. cancel is called by SetAllowed only.
+	ctx    context.Context
+	cancel context.CancelFunc
 	// inbound holds the peer's token bucket per protocol. rate.Limiter is safe for
 	// concurrent use, and the map is never written after construction.
 	inbound map[protocol.ID]*rate.Limiter
@@ -112,9 +125,9 @@ func (ps *peerState) banned(now time.Time) (bool, time.Time) {
 type PeerInfo struct {
 	ID         peer.ID
 	Address    chain.Address // derived from the peer's key
-	Validator  bool          // a genesis validator, not an observer
+	Validator  bool          // in the validator set in force (see SetAllowed), not an observer
 	Addrs      []ma.Multiaddr
-	Violations uint64 // violations counted against it since the host started
+	Violations uint64 // violations counted against it since it was allowed (New or SetAllowed)
 }
 
 // New builds the host: it derives the identity from cfg.Key, builds the allow-list and starts
@@ -142,12 +155,11 @@ func New(cfg Config) (*Host, error) {
 			TxsProtocol:       cfg.Txs,
 			SyncProtocol:      cfg.Sync,
 		},
-		peers: make(map[peer.ID]*peerState),
 	}
 	if h.self, err = AddressOf(selfID); err != nil {
 		return nil, err
 	}
-	dial, err := h.buildAllowList(selfID)
+	plan, err := initialAllowList(selfID, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +176,10 @@ func New(cfg Config) (*Host, error) {
 		_ = rm.Close()
 		return nil, fmt.Errorf("p2p: peerstore: %w", err)
 	}
+	// The gater reads the allow-list as soon as libp2p listens; the peers' contexts derive
+	// from the host's.
+	h.ctx, h.cancel = context.WithCancel(context.Background())
+	h.allowed.Store(h.newAllowList(plan))
 	lh, err := libp2p.New(
 		libp2p.Identity(sk),
 		libp2p.ListenAddrs(listen...),
@@ -182,15 +198,15 @@ func New(cfg Config) (*Host, error) {
 	)
 	if err != nil {
 		// libp2p does not release what it built when listening fails; close what we can.
+		h.cancel()
 		_ = rm.Close()
 		_ = ps.Close()
 		return nil, fmt.Errorf("p2p: libp2p host: %w", err)
 	}
 	h.host = lh
-	for id, addrs := range dial {
-		lh.Peerstore().AddAddrs(id, addrs, peerstore.PermanentAddrTTL)
+	for id, e := range plan {
+		lh.Peerstore().AddAddrs(id, e.dial, peerstore.PermanentAddrTTL)
 	}
-	h.ctx, h.cancel = context.WithCancel(context.Background())
 	h.mu.senders = make(map[senderKey]*sender)
 	lh.SetStreamHandler(ConsensusProtocol, h.serveOneWay)
 	lh.SetStreamHandler(TxsProtocol, h.serveOneWay)
@@ -202,81 +218,8 @@ func New(cfg Config) (*Host, error) {
 			return nil, fmt.Errorf("p2p: metrics: %w", err)
 		}
 	}
-	h.log.Info("p2p host listening", "address", h.self.Hex(), "addrs", lh.Addrs(), "allowed", len(h.peers))
+	h.log.Info("p2p host listening", "address", h.self.Hex(), "addrs", lh.Addrs(), "allowed", len(h.allowList()))
 	return h, nil
-}
-
-// buildAllowList fills h.peers from the validators and observers, and returns the addresses
-// to dial: the validators' multiaddrs and the bootstrap list.
-func (h *Host) buildAllowList(self peer.ID) (map[peer.ID][]ma.Multiaddr, error) {
-	add := func(id peer.ID, validator bool) error {
-		if id == self {
-			return nil
-		}
-		if ps := h.peers[id]; ps != nil {
-			ps.validator = ps.validator || validator
-			return nil
-		}
-		addr, err := AddressOf(id)
-		if err != nil {
-			return err
-		}
-		ps := &peerState{
-			id: id, addr: addr, validator: validator,
-			inbound: make(map[protocol.ID]*rate.Limiter, len(h.limits)),
-			budget:  rate.NewLimiter(rate.Every(h.cfg.ViolationForgive), h.cfg.ViolationBurst),
-			kick:    make(chan struct{}, 1),
-		}
-		for proto, l := range h.limits {
-			ps.inbound[proto] = rate.NewLimiter(rate.Limit(l.Rate), l.Burst)
-		}
-		h.peers[id] = ps
-		return nil
-	}
-	dial := make(map[peer.ID][]ma.Multiaddr)
-	for _, v := range h.cfg.Validators {
-		id, err := ValidatorPeerID(v)
-		if err != nil {
-			return nil, fmt.Errorf("p2p: %w", err)
-		}
-		if err := add(id, true); err != nil {
-			return nil, fmt.Errorf("p2p: validator %q: %w", v.Name, err)
-		}
-		for _, s := range v.Addrs {
-			addr, pid, err := parseAddr(s)
-			if err != nil {
-				return nil, fmt.Errorf("p2p: validator %q: %w", v.Name, err)
-			}
-			if pid != "" && pid != id {
-				return nil, fmt.Errorf("p2p: validator %q: multiaddr %q names peer %s, its key is %s", v.Name, s, pid, id)
-			}
-			if id != self {
-				dial[id] = append(dial[id], addr)
-			}
-		}
-	}
-	for _, id := range h.cfg.Observers {
-		if err := add(id, false); err != nil {
-			return nil, fmt.Errorf("p2p: observer %s: %w", id, err)
-		}
-	}
-	for _, s := range h.cfg.Bootstrap {
-		addr, id, err := parseAddr(s)
-		if err != nil {
-			return nil, fmt.Errorf("p2p: bootstrap: %w", err)
-		}
-		if id == "" {
-			return nil, fmt.Errorf("p2p: bootstrap %s: no /p2p/ peer id", s)
-		}
-		if id == self {
-			continue
-		}
-		if h.peers[id] == nil {
-			return nil, fmt.Errorf("p2p: bootstrap %s: %w", s, ErrNotAllowed)
-		}
-		dial[id] = append(dial[id], addr)
-	}
-	return dial, nil
 }
 
 // parseAddr splits a multiaddr into its transport part and its /p2p/ id, if any.
@@ -329,9 +272,8 @@ func (h *Host) Start() error {
 	h.mu.started, h.mu.sub = true, sub
 	h.wg.Add(1)
 	go h.watchConnectedness(sub)
-	for _, ps := range h.peers {
-		h.wg.Add(1)
-		go h.keep(ps)
+	for _, ps := range h.allowList() {
+		h.startKeeper(ps)
 	}
 	if h.cfg.MDNS {
 		h.startMDNS() // never fails Start: without multicast the node runs on its configured peers
@@ -394,7 +336,7 @@ func (h *Host) Addrs() []ma.Multiaddr {
 // AddAddrs records more addresses of an allowed peer (found by the node, e.g. by LAN
 // discovery or a changed genesis entry) and has the host dial it soon if it is not connected.
 func (h *Host) AddAddrs(id peer.ID, addrs []ma.Multiaddr) error {
-	ps := h.peers[id]
+	ps := h.peer(id)
 	if ps == nil {
 		return ErrNotAllowed
 	}
@@ -406,7 +348,7 @@ func (h *Host) AddAddrs(id peer.ID, addrs []ma.Multiaddr) error {
 
 // Allowed reports whether a peer is on the allow-list, and its chain address if so.
 func (h *Host) Allowed(id peer.ID) (chain.Address, bool) {
-	if ps := h.peers[id]; ps != nil {
+	if ps := h.peer(id); ps != nil {
 		return ps.addr, true
 	}
 	return chain.Address{}, false
@@ -414,7 +356,7 @@ func (h *Host) Allowed(id peer.ID) (chain.Address, bool) {
 
 // PeerIDFor returns the peer id of the allowed peer whose key has the given chain address.
 func (h *Host) PeerIDFor(addr chain.Address) (peer.ID, bool) {
-	for id, ps := range h.peers {
+	for id, ps := range h.allowList() {
 		if ps.addr == addr {
 			return id, true
 		}
@@ -430,12 +372,13 @@ func (h *Host) Connected(id peer.ID) bool {
 // Peers lists the connected allowed peers, ordered by id.
 func (h *Host) Peers() []PeerInfo {
 	var out []PeerInfo
+	allowed := h.allowList()
 	for _, id := range h.host.Network().Peers() {
-		ps := h.peers[id]
+		ps := allowed[id]
 		if ps == nil {
 			continue
 		}
-		info := PeerInfo{ID: id, Address: ps.addr, Validator: ps.validator, Violations: ps.violations.Load()}
+		info := PeerInfo{ID: id, Address: ps.addr, Validator: ps.validator.Load(), Violations: ps.violations.Load()}
 		for _, c := range h.host.Network().ConnsToPeer(id) {
 			info.Addrs = append(info.Addrs, c.RemoteMultiaddr())
 		}
@@ -449,7 +392,7 @@ func (h *Host) Peers() []PeerInfo {
 // that does not decode, a bad signature, a block that fails validation): like the violations
 // the host detects itself, enough of them disconnect and ban the peer. reason is logged.
 func (h *Host) Penalize(id peer.ID, reason string) {
-	ps := h.peers[id]
+	ps := h.peer(id)
 	if ps == nil {
 		return
 	}
@@ -462,6 +405,12 @@ func (h *Host) Penalize(id peer.ID, reason string) {
 func (h *Host) charge(ps *peerState, kind string, cause error) (banned bool) {
 	h.stats.violations.Add(1)
 	n := ps.violations.Add(1)
+	if ps.ctx.Err() != nil {
+		// The peer left the allow-list (or the host is closing) while this was in flight:
+		// its streams are dropped anyway, and its id may be allowed again under a new state
+		// whose connections a ban here must not close.
+		return true
+	}
 	now := time.Now()
 	prev := ps.bannedUntil.Load()
 	if now.UnixNano() < prev {
@@ -486,7 +435,7 @@ func (h *Host) charge(ps *peerState, kind string, cause error) (banned bool) {
 // is admitted in either direction. It is how an operator isolates a misbehaving partner's
 // node at once, and how tests partition a network.
 func (h *Host) Block(id peer.ID) {
-	ps := h.peers[id]
+	ps := h.peer(id)
 	if ps == nil {
 		return
 	}
@@ -496,7 +445,7 @@ func (h *Host) Block(id peer.ID) {
 
 // Unblock admits a blocked peer again and has the host reconnect to it soon.
 func (h *Host) Unblock(id peer.ID) {
-	ps := h.peers[id]
+	ps := h.peer(id)
 	if ps == nil {
 		return
 	}

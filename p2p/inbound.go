@@ -9,10 +9,10 @@ import (
 )
 
 // serveOneWay reads the frames of an inbound consensus or txs stream and hands each to the
-// protocol's handler, in this goroutine (lent by libp2p), until the stream ends, idles out
-// or breaks the protocol.
+// protocol's handler, in this goroutine (lent by libp2p), until the stream ends, idles out,
+// breaks the protocol or its peer leaves the allow-list.
 func (h *Host) serveOneWay(s network.Stream) {
-	ps := h.peers[s.Conn().RemotePeer()]
+	ps := h.peer(s.Conn().RemotePeer())
 	if ps == nil || !h.enter() { // the gater admits only allowed peers; this is a backstop
 		_ = s.Reset()
 		return
@@ -30,6 +30,10 @@ func (h *Host) serveOneWay(s network.Stream) {
 		msg, err := readFrame(r, s, limits.MaxMessage, h.cfg.IdleTimeout, h.cfg.FrameTimeout)
 		if err != nil {
 			h.endStream(s, ps, err)
+			return
+		}
+		if ps.ctx.Err() != nil { // removed by SetAllowed (or closing): drop what was in flight
+			_ = s.Reset()
 			return
 		}
 		if !bucket.Allow() {

@@ -263,7 +263,7 @@ func (d *mdnsDiscovery) found(entries [][]string) map[peer.ID][]ma.Multiaddr {
 				continue
 			case id == d.h.ID():
 				continue
-			case d.h.peers[id] == nil:
+			case d.h.peer(id) == nil:
 				d.log.Debug("mDNS: skipped peer not allowed", "remote", id.String())
 				continue
 			}
@@ -281,7 +281,7 @@ func (d *mdnsDiscovery) found(entries [][]string) map[peer.ID][]ma.Multiaddr {
 // dials at once only for an address it did not know, so that an unreachable peer that keeps
 // announcing itself does not defeat the reconnect backoff.
 func (d *mdnsDiscovery) learn(id peer.ID, addrs []ma.Multiaddr) {
-	ps := d.h.peers[id]
+	ps := d.h.peer(id)
 	if ps == nil {
 		return
 	}

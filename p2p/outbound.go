@@ -22,7 +22,7 @@ import (
 //
 // The host keeps msg until it is written: the caller must not modify it after Send returns.
 // ctx is checked on entry only. Send never dials: it returns ErrNotConnected for a peer the
-// host is not connected to.
+// host is not connected to, and ErrNotAllowed for a peer not (or no longer) allowed.
 func (h *Host) Send(ctx context.Context, to peer.ID, proto protocol.ID, msg []byte) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -30,13 +30,14 @@ func (h *Host) Send(ctx context.Context, to peer.ID, proto protocol.ID, msg []by
 	if err := h.checkOneWay(proto, msg); err != nil {
 		return err
 	}
-	if h.peers[to] == nil {
+	ps := h.peer(to)
+	if ps == nil {
 		return ErrNotAllowed
 	}
 	if !h.Connected(to) {
 		return ErrNotConnected
 	}
-	return h.enqueue(to, proto, msg)
+	return h.enqueue(ps, proto, msg)
 }
 
 // Broadcast queues msg, as Send does, for every connected allowed peer, and returns how many
@@ -49,11 +50,13 @@ func (h *Host) Broadcast(ctx context.Context, proto protocol.ID, msg []byte) (in
 		return 0, err
 	}
 	n := 0
+	allowed := h.allowList()
 	for _, id := range h.host.Network().Peers() {
-		if h.peers[id] == nil {
+		ps := allowed[id]
+		if ps == nil {
 			continue
 		}
-		switch err := h.enqueue(id, proto, msg); {
+		switch err := h.enqueue(ps, proto, msg); {
 		case err == nil:
 			n++
 		case errors.Is(err, ErrClosed):
@@ -103,10 +106,11 @@ type senderKey struct {
 
 // sender owns one peer's outbound stream for one protocol and the queue feeding it. It runs
 // in its own goroutine from the first Send until it has been idle for half the idle timeout,
-// the peer is gone, or the host closes.
+// the peer is gone or no longer allowed, or the host closes.
 type sender struct {
 	h     *Host
 	key   senderKey
+	ps    *peerState
 	stats *protoStats
 	wake  chan struct{} // cap 1: the queue is not empty
 
@@ -116,16 +120,19 @@ type sender struct {
 }
 
 // enqueue hands msg to the peer's sender, starting one if needed.
-func (h *Host) enqueue(to peer.ID, proto protocol.ID, msg []byte) error {
+func (h *Host) enqueue(ps *peerState, proto protocol.ID, msg []byte) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.mu.closed {
+	switch {
+	case h.mu.closed:
 		return ErrClosed
+	case ps.ctx.Err() != nil: // SetAllowed removed the peer after the caller looked it up
+		return ErrNotAllowed
 	}
-	key := senderKey{to, proto}
+	key := senderKey{ps.id, proto}
 	s := h.mu.senders[key]
 	if s == nil {
-		s = &sender{h: h, key: key, stats: h.stats.proto(proto), wake: make(chan struct{}, 1)}
+		s = &sender{h: h, key: key, ps: ps, stats: h.stats.proto(proto), wake: make(chan struct{}, 1)}
 		h.mu.senders[key] = s
 		h.wg.Add(1)
 		go s.run()
@@ -161,11 +168,32 @@ func (s *sender) retire(drop bool) bool {
 		if !drop {
 			return false
 		}
-		s.stats.sendFailed.Add(uint64(len(s.queue)))
-		s.queue, s.bytes = nil, 0
+		s.dropLocked()
 	}
-	delete(s.h.mu.senders, s.key)
+	// SetAllowed may have removed this sender already, and a new one may serve the peer
+	// allowed again.
+	if s.h.mu.senders[s.key] == s {
+		delete(s.h.mu.senders, s.key)
+	}
 	return true
+}
+
+// dropLocked drops what is queued, counting it as failed. h.mu must be held.
+func (s *sender) dropLocked() {
+	s.stats.sendFailed.Add(uint64(len(s.queue)))
+	s.queue, s.bytes = nil, 0
+}
+
+// dropSendersLocked removes the senders of a peer SetAllowed removed, dropping what is
+// queued for it; their goroutines exit as the peer's context has ended. h.mu must be held.
+func (h *Host) dropSendersLocked(id peer.ID) {
+	for _, proto := range []protocol.ID{ConsensusProtocol, TxsProtocol} {
+		key := senderKey{id, proto}
+		if s := h.mu.senders[key]; s != nil {
+			s.dropLocked()
+			delete(h.mu.senders, key)
+		}
+	}
 }
 
 func (s *sender) run() {
@@ -176,7 +204,7 @@ func (s *sender) run() {
 	defer idle.Stop()
 	for {
 		select {
-		case <-s.h.ctx.Done():
+		case <-s.ps.ctx.Done(): // the peer left the allow-list, or the host closes
 			s.retire(true)
 			return
 		case <-out.doneChan():
@@ -229,7 +257,7 @@ func (s *sender) deliver(out *outStream, batch [][]byte) (*outStream, error) {
 }
 
 func (s *sender) open() (*outStream, error) {
-	ctx, cancel := context.WithTimeout(s.h.ctx, s.h.cfg.DialTimeout)
+	ctx, cancel := context.WithTimeout(s.ps.ctx, s.h.cfg.DialTimeout)
 	defer cancel()
 	st, err := s.h.host.NewStream(network.WithNoDial(ctx, "loyal send"), s.key.peer, s.key.proto)
 	if err != nil {
@@ -237,7 +265,7 @@ func (s *sender) open() (*outStream, error) {
 	}
 	out := &outStream{s: st, w: bufio.NewWriterSize(st, 64<<10), done: make(chan struct{})}
 	s.h.wg.Add(1) // safe: this goroutine holds a count of its own
-	go s.h.watch(out, s.h.peers[s.key.peer])
+	go s.h.watch(out, s.ps)
 	return out, nil
 }
 

@@ -12,7 +12,8 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/net/swarm"
 )
 
-// watchConnectedness logs peers coming and going and wakes their keepers.
+// watchConnectedness logs peers coming and going and wakes their keepers. It also closes a
+// connection to a peer no longer allowed, as SetAllowed can miss one that was being set up.
 func (h *Host) watchConnectedness(sub event.Subscription) {
 	defer h.wg.Done()
 	for e := range sub.Out() {
@@ -20,8 +21,14 @@ func (h *Host) watchConnectedness(sub event.Subscription) {
 		if !ok {
 			continue
 		}
-		ps := h.peers[ev.Peer]
+		ps := h.peer(ev.Peer)
 		if ps == nil {
+			// A connection the gater admitted just before SetAllowed removed the peer may
+			// complete after SetAllowed closed the peer's connections.
+			if ev.Connectedness == network.Connected {
+				h.log.Debug("closing a connection of a peer no longer allowed", "remote", ev.Peer.String())
+				_ = h.host.Network().ClosePeer(ev.Peer)
+			}
 			continue
 		}
 		switch ev.Connectedness {
@@ -34,24 +41,35 @@ func (h *Host) watchConnectedness(sub event.Subscription) {
 	}
 }
 
-// keep keeps one allowed peer connected while the host runs, as long as the peerstore knows
-// an address for it (from the configuration, AddAddrs, or identify after it connected to
-// us). Failed dials, and connections that end before lasting ReconnectMax, are followed by
-// exponentially growing waits from ReconnectMin to ReconnectMax, with jitter.
+// startKeeper starts the keeper of an allowed peer. h.mu must be held, with the host started
+// and not closed: Start starts the keepers of the peers allowed then, SetAllowed those of the
+// peers it adds afterwards.
+func (h *Host) startKeeper(ps *peerState) {
+	h.wg.Add(1)
+	h.keepers.Add(1)
+	go h.keep(ps)
+}
+
+// keep keeps one allowed peer connected while the host runs and the peer stays allowed, as
+// long as the peerstore knows an address for it (from the configuration, SetAllowed,
+// AddAddrs, or identify after it connected to us). Failed dials, and connections that end
+// before lasting ReconnectMax, are followed by exponentially growing waits from ReconnectMin
+// to ReconnectMax, with jitter.
 func (h *Host) keep(ps *peerState) {
 	defer h.wg.Done()
+	defer h.keepers.Add(-1)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
-	// wait blocks until the peer's state may have changed (a kick), d passes (if positive)
-	// or the host closes; it reports false for the latter.
+	// wait blocks until the peer's state may have changed (a kick), d passes (if positive),
+	// or the peer leaves the allow-list or the host closes; it reports false for the latter.
 	wait := func(d time.Duration) bool {
 		if d > 0 {
 			timer.Reset(d)
 			defer timer.Stop()
 		}
 		select {
-		case <-h.ctx.Done():
+		case <-ps.ctx.Done():
 			return false
 		case <-ps.kick:
 		case <-timer.C:
@@ -64,7 +82,7 @@ func (h *Host) keep(ps *peerState) {
 		next           time.Time     // no dial before this
 		connectedSince time.Time
 	)
-	for h.ctx.Err() == nil {
+	for ps.ctx.Err() == nil {
 		now := time.Now()
 		if h.Connected(ps.id) {
 			if connectedSince.IsZero() {
@@ -103,7 +121,10 @@ func (h *Host) keep(ps *peerState) {
 			}
 			continue
 		}
-		err := h.dial(ps.id)
+		err := h.dial(ps.ctx, ps.id)
+		if ps.ctx.Err() != nil { // the dial was cut short: the peer left, or the host closes
+			return
+		}
 		backoff = h.nextBackoff(backoff)
 		if err == nil && h.Connected(ps.id) {
 			connectedSince = time.Now()
@@ -121,12 +142,12 @@ func (h *Host) keep(ps *peerState) {
 // dial connects to an allowed peer at its known addresses. The swarm's own dial backoff
 // (5 s growing to 5 min per address) is cleared first: keep does its own backoff, and the
 // swarm's would make a peer that restarted unreachable for minutes.
-func (h *Host) dial(id peer.ID) error {
+func (h *Host) dial(ctx context.Context, id peer.ID) error {
 	h.stats.dials.Add(1)
 	if sw, ok := h.host.Network().(*swarm.Swarm); ok {
 		sw.Backoff().Clear(id)
 	}
-	ctx, cancel := context.WithTimeout(h.ctx, h.cfg.DialTimeout)
+	ctx, cancel := context.WithTimeout(ctx, h.cfg.DialTimeout)
 	defer cancel()
 	return h.host.Connect(ctx, peer.AddrInfo{ID: id})
 }

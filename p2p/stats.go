@@ -75,7 +75,8 @@ func (h *Host) Stats() Stats {
 	}
 }
 
-// collector exports Stats as Prometheus counters, plus the number of connected peers.
+// collector exports Stats as Prometheus counters, plus the numbers of connected and of
+// allowed peers.
 type collector struct{ h *Host }
 
 var (
@@ -85,13 +86,15 @@ var (
 	descEvents = prometheus.NewDesc("loyal_p2p_events_total",
 		"Peer events: violation, penalty, ban, refused, dial, dial_failure.",
 		[]string{"event"}, nil)
-	descPeers = prometheus.NewDesc("loyal_p2p_peers", "Connected allowed peers.", nil, nil)
+	descPeers   = prometheus.NewDesc("loyal_p2p_peers", "Connected allowed peers.", nil, nil)
+	descAllowed = prometheus.NewDesc("loyal_p2p_allowed_peers", "Peers on the allow-list, connected or not.", nil, nil)
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descMessages
 	ch <- descEvents
 	ch <- descPeers
+	ch <- descAllowed
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
@@ -120,4 +123,5 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descEvents, prometheus.CounterValue, float64(e.v), e.name)
 	}
 	ch <- prometheus.MustNewConstMetric(descPeers, prometheus.GaugeValue, float64(len(c.h.Peers())))
+	ch <- prometheus.MustNewConstMetric(descAllowed, prometheus.GaugeValue, float64(len(c.h.allowList())))
 }

@@ -50,7 +50,7 @@ func (h *Host) Request(ctx context.Context, to peer.ID, req []byte) ([]byte, err
 	case len(req) > max:
 		return nil, fmt.Errorf("%w: %d bytes, sync allows %d", ErrMessageTooLarge, len(req), max)
 	}
-	ps := h.peers[to]
+	ps := h.peer(to)
 	if ps == nil {
 		return nil, ErrNotAllowed
 	}
@@ -94,6 +94,9 @@ func (h *Host) Request(ctx context.Context, to peer.ID, req []byte) ([]byte, err
 		return nil, requestError(ctx, to, err)
 	}
 	_ = s.Close()
+	if ps.ctx.Err() != nil && h.ctx.Err() == nil { // removed by SetAllowed meanwhile
+		return nil, fmt.Errorf("p2p: sync request to %s: %w", to, ErrNotAllowed)
+	}
 	switch resp[0] {
 	case statusOK:
 		h.stats.sync.sent.Add(1)
@@ -123,7 +126,7 @@ func requestError(ctx context.Context, to peer.ID, err error) error {
 // serveSync serves one sync request in this goroutine (lent by libp2p): it reads the
 // request, asks the handler and writes the response.
 func (h *Host) serveSync(s network.Stream) {
-	ps := h.peers[s.Conn().RemotePeer()]
+	ps := h.peer(s.Conn().RemotePeer())
 	if ps == nil || !h.enter() {
 		_ = s.Reset()
 		return
@@ -141,6 +144,10 @@ func (h *Host) serveSync(s network.Stream) {
 			err = &frameError{kindStalled}
 		}
 		h.endStream(s, ps, err)
+		return
+	}
+	if ps.ctx.Err() != nil { // removed by SetAllowed (or closing): drop what was in flight
+		_ = s.Reset()
 		return
 	}
 	h.stats.sync.received.Add(1)
@@ -170,13 +177,14 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// answer runs the request handler, bounding its time and its response.
+// answer runs the request handler, bounding its time and its response. The handler's context
+// also ends if the peer leaves the allow-list.
 func (h *Host) answer(ps *peerState, req []byte) ([]byte, error) {
 	fn := h.sync.Load()
 	if fn == nil {
 		return nil, errors.New("sync not served")
 	}
-	ctx, cancel := context.WithTimeout(h.ctx, h.cfg.RequestTimeout)
+	ctx, cancel := context.WithTimeout(ps.ctx, h.cfg.RequestTimeout)
 	defer cancel()
 	resp, err := (*fn)(ctx, ps.id, ps.addr, req)
 	if err != nil {
