@@ -40,6 +40,7 @@ type driver struct {
 	signed   *signedStateFile // nil for a network's only validator (see Node.OpenWith)
 	evidence *evidenceLog
 	commits  commitListener
+	sets     *validatorWatch // follows the validator set after each commit
 	sync     func() // asks block sync to look for peers ahead of this node
 	metrics  *Metrics
 	log      *slog.Logger
@@ -536,6 +537,7 @@ func (d *driver) commit(a consensus.Commit) error {
 	if err := d.commits.committed(held.blk, held.senders, d.now().Sub(start)); err != nil {
 		return err
 	}
+	d.sets.follow(d.ledger, a.Height)
 	return d.committedHeight()
 }
 
@@ -565,6 +567,7 @@ func (d *driver) applyFetched(blocks []blocksync.Fetched) (int, error) {
 		if err := d.commits.committed(f.Block, f.Senders, d.now().Sub(start)); err != nil {
 			return i, fmt.Errorf("%w: %w", errFatal, err)
 		}
+		d.sets.follow(d.ledger, h)
 		// The engine's height is over: it starts the next one when there is work.
 		d.waiting, d.lastCommitAt = true, d.now()
 	}

@@ -105,6 +105,12 @@ func (nw *network) onConsensusMessage(from peer.ID, sender chain.Address, raw []
 		if v.Height <= head.Height { // of a committed height: nothing to do with it
 			return
 		}
+		if v.Height > head.Height+chain.ActivationDelay {
+			// Sets that far ahead may be decided by blocks this node has yet to commit: it
+			// cannot judge the voter, only see that it is behind.
+			nw.kickSync()
+			return
+		}
 		if nw.ledger.RulesAt(v.Height).ValidatorIndex(sender) < 0 {
 			nw.penalize(from, "not_signer", fmt.Sprintf("a vote from %s, not a validator at height %d", sender.Hex(), v.Height))
 			return
@@ -120,6 +126,10 @@ func (nw *network) onConsensusMessage(from peer.ID, sender chain.Address, raw []
 		return
 	}
 	p := m.proposal
+	if p.Height > head.Height+chain.ActivationDelay {
+		nw.kickSync() // as for votes: its proposer cannot be judged yet
+		return
+	}
 	if want := proposerOf(nw.ledger, p.Height, p.Round); p.Proposer != sender || want != sender {
 		nw.penalize(from, "not_proposer", fmt.Sprintf("a proposal of %s for height %d round %d (proposer %s) sent by %s",
 			p.Proposer.Hex(), p.Height, p.Round, want.Hex(), sender.Hex()))

@@ -139,6 +139,7 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 			return nil, err
 		}
 		n.desk.shared = true
+		n.drv.sets.hosts = n.net.host
 	} else {
 		// Nothing the only validator signs leaves this process except inside the blocks it
 		// commits, and a block is committed durably before anyone can read it: after a crash
@@ -146,6 +147,7 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 		// and skips its fsync on every block.
 		n.drv.signed = nil
 	}
+	n.drv.sets.follow(l, head.Height) // the sets already decided, before any peer connects
 	if n.listener, err = httpapi.Listen(cfg.API.Listen, cfg.API.MaxConns, cfg.API.MaxConnsPerClient, log); err != nil {
 		if n.net != nil {
 			n.net.host.Close()

@@ -37,6 +37,7 @@ func (n *Node) newDriver() (*driver, error) {
 	// A validator that signed something at the next height before it stopped resumes there at
 	// once: its peers may be waiting for what it sends again.
 	d.early = persisted != nil && persisted.Height == head.Height+1
+	d.sets = &validatorWatch{self: n.validator, log: d.log}
 	return d, nil
 }
 

@@ -57,7 +57,7 @@ type Host struct {
 	// by SetAllowed under allowMu, then h.mu.
 	allowed atomic.Pointer[allowList]
 	allowMu sync.Mutex
-	// keepers counts the running keepers (peering.go); tests read it.
+	// keepers counts the running keepers (peering.go): the loyal_p2p_keepers gauge.
 	keepers atomic.Int32
 
 	consensus atomic.Pointer[Handler]

@@ -88,6 +88,7 @@ var (
 		[]string{"event"}, nil)
 	descPeers   = prometheus.NewDesc("loyal_p2p_peers", "Connected allowed peers.", nil, nil)
 	descAllowed = prometheus.NewDesc("loyal_p2p_allowed_peers", "Peers on the allow-list, connected or not.", nil, nil)
+	descKeepers = prometheus.NewDesc("loyal_p2p_keepers", "Allowed peers the host keeps connected (one keeper each); it falls when a peer leaves the allow-list.", nil, nil)
 )
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
@@ -95,6 +96,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descEvents
 	ch <- descPeers
 	ch <- descAllowed
+	ch <- descKeepers
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
@@ -124,4 +126,5 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(descPeers, prometheus.GaugeValue, float64(len(c.h.Peers())))
 	ch <- prometheus.MustNewConstMetric(descAllowed, prometheus.GaugeValue, float64(len(c.h.allowList())))
+	ch <- prometheus.MustNewConstMetric(descKeepers, prometheus.GaugeValue, float64(c.h.keepers.Load()))
 }
