@@ -41,7 +41,7 @@ type driver struct {
 	evidence *evidenceLog
 	commits  commitListener
 	sets     *validatorWatch // follows the validator set after each commit
-	sync     func() // asks block sync to look for peers ahead of this node
+	sync     func()          // asks block sync to look for peers ahead of this node
 	metrics  *Metrics
 	log      *slog.Logger
 	now      func() time.Time
