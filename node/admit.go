@@ -57,8 +57,8 @@ func (n *Node) admit(tx *chain.Tx, from admitFrom) (api.Submitted, error) {
 		return api.Submitted{Hash: tx.Hash(), Status: api.TxPending}, nil // the batch nudges once (network.onTxs)
 	}
 	n.poolGauges()
-	if n.net != nil {
-		n.net.gossipTx(tx) // every validator may propose it
+	if nw := n.net.Load(); nw != nil {
+		nw.gossipTx(tx) // every validator may propose it
 	}
 	n.drv.nudge()
 	return api.Submitted{Hash: tx.Hash(), Status: api.TxPending}, nil

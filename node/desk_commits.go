@@ -88,7 +88,7 @@ func (d *merchantDesk) resignDropped() {
 	for _, dr := range dropped {
 		old := dr.tx
 		keys := d.untrack(old.Hash())
-		if _, refund := old.Payload.(*chain.Reverse); refund && d.shared {
+		if _, refund := old.Payload.(*chain.Reverse); refund && d.shared.Load() {
 			for _, k := range keys {
 				d.failed[k] = fmt.Errorf("%w: order %s of %s, transaction %s", ErrOrderDropped, k.ref, k.program, old.Hash())
 			}

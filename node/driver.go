@@ -41,12 +41,16 @@ type driver struct {
 	evidence *evidenceLog
 	commits  commitListener
 	sets     *validatorWatch // follows the validator set after each commit
-	sync     func()          // asks block sync to look for peers ahead of this node
-	metrics  *Metrics
-	log      *slog.Logger
-	now      func() time.Time
-	self     chain.Address
-	limits   BlocksConfig
+	// needPeers asks the node for a p2p side (a lone validator's chain now lists another
+	// node); it arrives on attachments.
+	needPeers   func()
+	attachments chan attachment
+	sync        func() // asks block sync to look for peers ahead of this node
+	metrics     *Metrics
+	log         *slog.Logger
+	now         func() time.Time
+	self        chain.Address
+	limits      BlocksConfig
 
 	votes     chan consensus.VoteReceived // peers' votes
 	timeouts  chan consensus.TimeoutFired // fired timers: never dropped (see handle)
@@ -160,6 +164,8 @@ func (d *driver) run(ctx context.Context) error {
 			if err := d.onMessage(earlyMsg{proposal: &p}, nil); err != nil {
 				return err
 			}
+		case a := <-d.attachments:
+			d.attach(a)
 		case req := <-d.fetched:
 			n, err := d.applyFetched(req.blocks)
 			req.reply <- applyResult{applied: n, err: err}
@@ -537,7 +543,7 @@ func (d *driver) commit(a consensus.Commit) error {
 	if err := d.commits.committed(held.blk, held.senders, d.now().Sub(start)); err != nil {
 		return err
 	}
-	d.sets.follow(d.ledger, a.Height)
+	d.follow(a.Height)
 	return d.committedHeight()
 }
 
@@ -567,7 +573,7 @@ func (d *driver) applyFetched(blocks []blocksync.Fetched) (int, error) {
 		if err := d.commits.committed(f.Block, f.Senders, d.now().Sub(start)); err != nil {
 			return i, fmt.Errorf("%w: %w", errFatal, err)
 		}
-		d.sets.follow(d.ledger, h)
+		d.follow(h)
 		// The engine's height is over: it starts the next one when there is work.
 		d.waiting, d.lastCommitAt = true, d.now()
 	}
@@ -577,3 +583,29 @@ func (d *driver) applyFetched(blocks []blocksync.Fetched) (int, error) {
 // errFatal marks an error after which the node must stop: its store failed, or the ledger
 // refused a block the validators decided.
 var errFatal = errors.New("node: fatal")
+
+// attachment is a p2p side the node hands the driver: where consensus messages go, how to
+// ask block sync, the signed-state file its votes need once other validators can see them,
+// and the allow-list to keep in step with the validator set.
+type attachment struct {
+	out    Transport
+	sync   func()
+	signed *signedStateFile
+	hosts  allowList
+}
+
+// attach takes a p2p side: from now on what the engine signs leaves this node, so it is
+// persisted first (the lone validator needed no signed-state file).
+func (d *driver) attach(a attachment) {
+	d.out, d.sync, d.signed, d.sets.hosts = a.out, a.sync, a.signed, a.hosts
+	d.follow(d.ledger.Head().Height)
+}
+
+// follow keeps the allow-list and the node's role in step with the validator set after the
+// block at head, and asks for a p2p side when a lone validator's chain lists another node.
+func (d *driver) follow(head uint64) {
+	d.sets.follow(d.ledger, head)
+	if d.sets.hosts == nil && d.needPeers != nil && d.sets.needsPeers(d.ledger, head) {
+		d.needPeers()
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
@@ -53,7 +54,7 @@ type merchantDesk struct {
 	keys   *secretPair[operatorKey]
 	// shared is true when other validators hold copies of what the desk submits (a network
 	// of several): a refund is then never signed again at another nonce.
-	shared bool
+	shared atomic.Bool
 	log    *slog.Logger
 
 	mu sync.Mutex // one request at a time: they share the operator keys' nonce sequences

@@ -291,25 +291,27 @@ func (nw *network) syncLoop(ctx context.Context) {
 	}
 }
 
-// P2PAddrs are the node's libp2p addresses with its peer id (nil on a single-validator
-// network).
+// P2PAddrs are the node's libp2p addresses with its peer id (nil while the node is its
+// chain's only validator).
 func (n *Node) P2PAddrs() []ma.Multiaddr {
-	if n.net == nil {
+	nw := n.net.Load()
+	if nw == nil {
 		return nil
 	}
-	return n.net.host.Addrs()
+	return nw.host.Addrs()
 }
 
 // AddPeer tells the node where a validator or observer listens ("/ip4/…/tcp/…/p2p/ID").
 func (n *Node) AddPeer(addr ma.Multiaddr) error {
-	if n.net == nil {
+	nw := n.net.Load()
+	if nw == nil {
 		return errors.New("node: a single-validator network has no peers")
 	}
 	info, err := peer.AddrInfoFromP2pAddr(addr)
 	if err != nil {
 		return err
 	}
-	return n.net.host.AddAddrs(info.ID, info.Addrs)
+	return nw.host.AddAddrs(info.ID, info.Addrs)
 }
 
 // BlockPeer cuts the node off from another validator or observer until UnblockPeer (an
@@ -317,7 +319,7 @@ func (n *Node) AddPeer(addr ma.Multiaddr) error {
 func (n *Node) BlockPeer(a chain.Address) error {
 	id, err := n.knownPeer(a)
 	if err == nil {
-		n.net.host.Block(id)
+		n.net.Load().host.Block(id)
 	}
 	return err
 }
@@ -326,17 +328,18 @@ func (n *Node) BlockPeer(a chain.Address) error {
 func (n *Node) UnblockPeer(a chain.Address) error {
 	id, err := n.knownPeer(a)
 	if err == nil {
-		n.net.host.Unblock(id)
+		n.net.Load().host.Unblock(id)
 	}
 	return err
 }
 
 // knownPeer is the peer id of an allowed validator or observer.
 func (n *Node) knownPeer(a chain.Address) (peer.ID, error) {
-	if n.net == nil {
+	nw := n.net.Load()
+	if nw == nil {
 		return "", errors.New("node: a single-validator network has no peers")
 	}
-	id, ok := n.net.host.PeerIDFor(a)
+	id, ok := nw.host.PeerIDFor(a)
 	if !ok {
 		return "", fmt.Errorf("node: %s is not a known peer", a.Hex())
 	}

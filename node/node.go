@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
@@ -48,8 +49,12 @@ type Node struct {
 	watermark *watermark // the height of the last block committed, kept outside the store
 	evidence  *evidenceLog
 	drv       *driver
-	net       *network // nil on a single-validator network
-	full      fullLog  // when the log last said the mempool was full (admit.go)
+	net       atomic.Pointer[network] // nil while this node is its chain's only validator
+	wrap      func(Transport) Transport
+	// lonely is signalled (by the driver) when a node without a network needs one: a
+	// validator set decided on chain now lists another node (ADR 0003).
+	lonely    chan struct{}
+	full      fullLog // when the log last said the mempool was full (admit.go)
 	now       func() time.Time
 	closeOnce sync.Once
 }
@@ -59,9 +64,10 @@ type Options struct {
 	// Log receives the node's log lines; nil means the config's log settings, on stderr.
 	Log *slog.Logger
 	// WrapTransport, if not nil, is given the transport the node's consensus messages leave
-	// through and returns the one the node sends them through instead (see Transport). Open
-	// calls it once, on a node that runs consensus: not on a single-validator network, whose
-	// validator sends nothing.
+	// through and returns the one the node sends them through instead (see Transport). It is
+	// called once, when the node opens its p2p side: at Open, or for a chain's only
+	// validator, which sends nothing, once the chain decides a validator set that lists
+	// another node.
 	WrapTransport func(Transport) Transport
 	// AllowRollback lets Open start from a store behind the home's watermark (WatermarkFile):
 	// one that lost blocks, or an empty data directory, which starts the chain again from
@@ -133,13 +139,17 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 		return nil, err
 	}
 	// A network whose only validator is this node needs no peers; anything else (more
-	// validators, or a key outside the set: an observer) talks to them over p2p.
-	if len(rules.Validators) > 1 || rules.ValidatorIndex(validator) < 0 {
-		if n.net, err = n.newNetwork(o.WrapTransport); err != nil {
+	// validators, or a key outside the set: an observer) talks to them over p2p. A lone
+	// validator opens its p2p side once the chain decides a set that lists another node.
+	n.wrap, n.lonely = o.WrapTransport, make(chan struct{}, 1)
+	n.drv.needPeers = n.needPeers
+	if n.drv.sets.needsPeers(l, head.Height) {
+		nw, a, err := n.newNetwork()
+		if err != nil {
 			return nil, err
 		}
-		n.desk.shared = true
-		n.drv.sets.hosts = n.net.host
+		n.net.Store(nw)
+		n.drv.attach(a)
 	} else {
 		// Nothing the only validator signs leaves this process except inside the blocks it
 		// commits, and a block is committed durably before anyone can read it: after a crash
@@ -149,8 +159,8 @@ func OpenWith(home string, o Options) (n *Node, err error) {
 	}
 	n.drv.sets.follow(l, head.Height) // the sets already decided, before any peer connects
 	if n.listener, err = httpapi.Listen(cfg.API.Listen, cfg.API.MaxConns, cfg.API.MaxConnsPerClient, log); err != nil {
-		if n.net != nil {
-			n.net.host.Close()
+		if nw := n.net.Load(); nw != nil {
+			nw.host.Close()
 		}
 		return nil, fmt.Errorf("node: API listen on %s: %w", cfg.API.Listen, err)
 	}
@@ -189,8 +199,10 @@ func (n *Node) Run(ctx context.Context) error {
 		return nil
 	})
 	g.Go(func() error { return n.drv.run(ctx) })
-	if n.net != nil {
-		g.Go(func() error { return n.net.run(ctx) })
+	if nw := n.net.Load(); nw != nil {
+		g.Go(func() error { return nw.run(ctx) })
+	} else {
+		g.Go(func() error { return n.joinNetwork(ctx) })
 	}
 	g.Go(func() error {
 		<-ctx.Done()
@@ -210,8 +222,8 @@ func (n *Node) Run(ctx context.Context) error {
 func (n *Node) Close() error {
 	var err error
 	n.closeOnce.Do(func() {
-		if n.net != nil {
-			n.net.host.Close()
+		if nw := n.net.Load(); nw != nil {
+			nw.host.Close()
 		}
 		n.listener.Close()
 		err = n.db.Close()

@@ -89,6 +89,13 @@ func addresses(vs []chain.Validator) []chain.Address {
 	return out
 }
 
+// needsPeers reports whether, after the block at head, this node has anyone to talk to: a
+// set in force from the next height on lists another node, or this node is not a validator.
+func (w *validatorWatch) needsPeers(l schedule, head uint64) bool {
+	vals, _ := allowedSets(l, head)
+	return len(vals) > 1 || l.RulesAt(head+1).ValidatorIndex(w.self) < 0 || (len(vals) == 1 && vals[0].Address != w.self)
+}
+
 // allowedSets are the validators of every set in force from head+1 on (in the order of
 // first appearance), and the keys rotated away in any epoch, which stay allowed as observers.
 func allowedSets(l schedule, head uint64) (vals, rotated []chain.Validator) {

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -32,7 +33,7 @@ func (n *Node) newDriver() (*driver, error) {
 		commits: &commitBook{watermark: n.watermark, desk: n.desk, pool: n.pool, nonceOf: n.ledger.CommittedNonce, metrics: n.metrics, feed: n.feed, log: n.log}, sync: func() {}, metrics: n.metrics, log: n.log.With("component", "consensus"),
 		now: n.now, self: n.validator, limits: n.cfg.Blocks,
 		votes: make(chan consensus.VoteReceived, maxEarlyVotes), timeouts: make(chan consensus.TimeoutFired), proposals: make(chan proposalIn, 16),
-		fetched: make(chan applyRequest), wake: make(chan struct{}, 1),
+		fetched: make(chan applyRequest), wake: make(chan struct{}, 1), attachments: make(chan attachment),
 	}
 	// A validator that signed something at the next height before it stopped resumes there at
 	// once: its peers may be waiting for what it sends again.
@@ -55,14 +56,16 @@ func (n *Node) consensusConfig() consensus.Config {
 	}
 }
 
-// newNetwork builds the p2p side and gives the driver its transport (wrapped by wrap, if not
-// nil) and its way to block sync.
-func (n *Node) newNetwork(wrap func(Transport) Transport) (*network, error) {
+// newNetwork builds the p2p side, and what the driver needs of it: its transport (wrapped by
+// Options.WrapTransport, if given), its way to block sync, the allow-list and the signed
+// state file its votes need from now on.
+func (n *Node) newNetwork() (*network, attachment, error) {
+	wrap := n.wrap
 	var observers []peer.ID
 	for _, s := range n.cfg.P2P.Observers {
 		id, err := peer.Decode(s)
 		if err != nil {
-			return nil, fmt.Errorf("%w: p2p.observers: %q: %v", ErrBadConfig, s, err)
+			return nil, attachment{}, fmt.Errorf("%w: p2p.observers: %q: %v", ErrBadConfig, s, err)
 		}
 		observers = append(observers, id)
 	}
@@ -80,17 +83,48 @@ func (n *Node) newNetwork(wrap func(Transport) Transport) (*network, error) {
 	}
 	nw, err := newNetwork(cfg, n.ledger, n.admitPeer, n.pool, n.drv, n.drv, n.metrics.PeerDrops, n.log)
 	if err != nil {
-		return nil, err
+		return nil, attachment{}, err
 	}
 	out := Transport(hostTransport{host: nw.host, log: n.drv.log})
 	if wrap != nil {
 		if out = wrap(out); out == nil {
 			nw.host.Close()
-			return nil, errors.New("node: Options.WrapTransport returned no transport")
+			return nil, attachment{}, errors.New("node: Options.WrapTransport returned no transport")
 		}
 	}
-	n.drv.out, n.drv.sync = out, nw.kickSync
-	return nw, nil
+	n.desk.shared.Store(true)
+	return nw, attachment{out: out, sync: nw.kickSync, signed: &signedStateFile{path: n.signedStatePath()}, hosts: nw.host}, nil
+}
+
+// needPeers asks Run to open the p2p side (called by the driver; never blocks).
+func (n *Node) needPeers() {
+	select {
+	case n.lonely <- struct{}{}:
+	default:
+	}
+}
+
+// joinNetwork waits until a lone validator's chain lists another node, then opens the p2p
+// side, hands it to the driver and runs it until ctx ends.
+func (n *Node) joinNetwork(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case <-n.lonely:
+	}
+	nw, a, err := n.newNetwork()
+	if err != nil {
+		return err
+	}
+	n.net.Store(nw)
+	select {
+	case n.drv.attachments <- a:
+	case <-ctx.Done():
+		nw.host.Close()
+		return nil
+	}
+	n.log.Info("the validator set lists other nodes: p2p opened", "addrs", nw.host.Addrs())
+	return nw.run(ctx)
 }
 
 // noPeers is the transport of a network's only validator: there is nobody to send to.

@@ -194,6 +194,10 @@ func (c *Cluster) URL(i int) string {
 	return ""
 }
 
+// Key is node i's consensus key: what a test proves possession of when it proposes the
+// node as a validator (chain.SignPossession).
+func (c *Cluster) Key(i int) *ecdsa.PrivateKey { return c.keys[i] }
+
 // Client is a wallet client of node i's API as it listens now.
 func (c *Cluster) Client(i int) *wallet.Client { return &wallet.Client{BaseURL: c.URL(i)} }
 
