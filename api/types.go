@@ -1,6 +1,10 @@
 package api
 
-import "github.com/loyal-ledger/loyal/chain"
+import (
+	"github.com/ethereum/go-ethereum/common/hexutil"
+
+	"github.com/loyal-ledger/loyal/chain"
+)
 
 // The JSON bodies of the node's HTTP API. The wallet decodes exactly these types, so the
 // server and its clients cannot drift apart. Points, heights, nonces and times are uint64
@@ -323,4 +327,16 @@ type ValidatorEpoch struct {
 	From  uint64     `json:"from,string"`
 	Hash  chain.Hash `json:"hash"`
 	Count int        `json:"count"`
+}
+
+// ValidatorEntry is what `loyald validator entry` writes and `loyal governance
+// propose-validator --entry` reads: a validator entry and its key's proof of possession
+// (chain.SignPossession under the chain's domain), as propose_validator carries them.
+// Address, ChainID and Genesis are for the people comparing it; the proof binds the last two.
+type ValidatorEntry struct {
+	Entry   chain.ValidatorKey `json:"entry"`
+	Proof   hexutil.Bytes      `json:"proof"`
+	Address chain.Address      `json:"address"`
+	ChainID uint64             `json:"chain_id,string"`
+	Genesis chain.Hash         `json:"genesis"`
 }

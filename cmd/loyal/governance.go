@@ -4,14 +4,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/urfave/cli/v2"
 
 	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/internal/human"
+	"github.com/loyal-ledger/loyal/internal/jsonstrict"
 	"github.com/loyal-ledger/loyal/wallet"
 )
 
@@ -31,6 +34,12 @@ func governanceCommands() []*cli.Command {
 						&cli.StringFlag{Name: "partner", Usage: "whom it is about: an `ADDRESS` or a key name"},
 						&cli.StringFlag{Name: "name", Usage: "admit: the new partner's `NAME`"},
 						&cli.StringFlag{Name: "new-key", Usage: "rotate: the partner's new key `ADDRESS` (or key name)"},
+					)},
+				{Name: "propose-validator", Usage: "propose adding, removing or re-keying a validator; partners approve it like any proposal, and it takes effect two blocks after it executes",
+					Action: governanceProposeValidator, Flags: txFlags(
+						&cli.StringFlag{Name: "action", Usage: "`ACTION`: add_validator, remove_validator or rotate_validator_key (or add, remove, rotate)"},
+						&cli.StringFlag{Name: "entry", Usage: "add, rotate: the `FILE` that `loyald validator entry` wrote on the validator's host"},
+						&cli.StringFlag{Name: "validator", Usage: "remove, rotate: the validator's consensus `ADDRESS`"},
 					)},
 				{Name: "approve", Usage: "approve an open proposal", ArgsUsage: "ID", Action: governanceApprove, Flags: txFlags()},
 				{Name: "list", Usage: "list the proposals, oldest first", Action: governanceList, Flags: []cli.Flag{
@@ -54,6 +63,57 @@ func validators(c *cli.Context) error {
 	}
 	h := c.Uint64("height")
 	return read(c, func(cl *wallet.Client, ctx context.Context) (api.Validators, error) { return cl.Validators(ctx, h) }, human.WriteValidators)
+}
+
+// validatorActionAliases are the short names propose-validator accepts.
+var validatorActionAliases = map[string]chain.Action{
+	"add": chain.ActionAddValidator, "remove": chain.ActionRemoveValidator, "rotate": chain.ActionRotateValidatorKey,
+}
+
+func governanceProposeValidator(c *cli.Context) error {
+	if _, err := args(c, 0); err != nil {
+		return err
+	}
+	if err := need(c, "action"); err != nil {
+		return err
+	}
+	action, ok := validatorActionAliases[c.String("action")]
+	if !ok {
+		var err error
+		if action, err = chain.ParseAction(c.String("action")); err != nil {
+			return usagef("--action: %v", err)
+		}
+	}
+	p := &chain.ProposeValidator{Action: action}
+	switch {
+	case action == chain.ActionRemoveValidator && c.IsSet("entry"):
+		return usagef("governance propose-validator: remove_validator takes no --entry")
+	case action != chain.ActionRemoveValidator && !c.IsSet("entry"):
+		return usagef("governance propose-validator: %s needs --entry (written by loyald validator entry)", action)
+	case action == chain.ActionAddValidator && c.IsSet("validator"):
+		return usagef("governance propose-validator: add_validator takes no --validator")
+	case action != chain.ActionAddValidator && !c.IsSet("validator"):
+		return usagef("governance propose-validator: %s needs --validator", action)
+	}
+	if c.IsSet("validator") {
+		v := c.String("validator")
+		if !common.IsHexAddress(v) {
+			return usagef("--validator: %q is not an address", v)
+		}
+		p.Validator = common.HexToAddress(v)
+	}
+	if c.IsSet("entry") {
+		b, err := os.ReadFile(c.String("entry"))
+		if err != nil {
+			return err
+		}
+		var e api.ValidatorEntry
+		if err := jsonstrict.Decode(b, &e); err != nil {
+			return fmt.Errorf("%s: not a validator entry: %v", c.String("entry"), err)
+		}
+		p.Entry, p.Proof = &e.Entry, e.Proof
+	}
+	return sendTxThen(c, p, proposalCommitted)
 }
 
 // actionAliases are the short names the CLI accepts beside the protocol's.
@@ -95,30 +155,33 @@ func governancePropose(c *cli.Context) error {
 			return err
 		}
 	}
-	return sendTxThen(c, p, func(ctx context.Context, cl *wallet.Client, info api.TxInfo, sender chain.Address) (any, func(io.Writer) error, error) {
-		// The id is given at execution: read it from the proposer's history entry of this
-		// transaction (its ref is "ID:action").
-		h, err := cl.History(ctx, sender, fmt.Sprintf("%d-%d-0", info.Height, info.Index), 8)
+	return sendTxThen(c, p, proposalCommitted)
+}
+
+// proposalCommitted reads the proposal a committed propose or propose_validator recorded.
+func proposalCommitted(ctx context.Context, cl *wallet.Client, info api.TxInfo, sender chain.Address) (any, func(io.Writer) error, error) {
+	// The id is given at execution: read it from the proposer's history entry of this
+	// transaction (its ref is "ID:action").
+	h, err := cl.History(ctx, sender, fmt.Sprintf("%d-%d-0", info.Height, info.Index), 8)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, e := range h.Entries {
+		if e.TxHash != info.Hash || e.Entry.Cause != chain.CauseProposal {
+			continue
+		}
+		idText, _, _ := strings.Cut(e.Entry.Ref, ":")
+		id, err := strconv.ParseUint(idText, 10, 64)
+		if err != nil {
+			return nil, nil, fmt.Errorf("the node's history names proposal %q", e.Entry.Ref)
+		}
+		pr, err := cl.Proposal(ctx, id)
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, e := range h.Entries {
-			if e.TxHash != info.Hash || e.Entry.Cause != chain.CauseProposal {
-				continue
-			}
-			idText, _, _ := strings.Cut(e.Entry.Ref, ":")
-			id, err := strconv.ParseUint(idText, 10, 64)
-			if err != nil {
-				return nil, nil, fmt.Errorf("the node's history names proposal %q", e.Entry.Ref)
-			}
-			pr, err := cl.Proposal(ctx, id)
-			if err != nil {
-				return nil, nil, err
-			}
-			return committedProposal{Tx: info, Proposal: pr}, func(w io.Writer) error { return human.WriteProposalCommitted(w, info, pr) }, nil
-		}
-		return nil, nil, fmt.Errorf("committed %s at height %d, but the node's history of %s shows no proposal of it", info.Hash.Hex(), info.Height, sender.Hex())
-	})
+		return committedProposal{Tx: info, Proposal: pr}, func(w io.Writer) error { return human.WriteProposalCommitted(w, info, pr) }, nil
+	}
+	return nil, nil, fmt.Errorf("committed %s at height %d, but the node's history of %s shows no proposal of it", info.Hash.Hex(), info.Height, sender.Hex())
 }
 
 // committedProposal is what `governance propose|approve --wait --json` print.

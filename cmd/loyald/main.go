@@ -46,6 +46,7 @@ func newApp() *cli.App {
 			genesisCommand(),
 			operatorCommand(),
 			tokenCommand(),
+			validatorCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main prints the one error line
 	}

@@ -72,8 +72,26 @@ func what(p *chain.Proposal) string {
 		return p.Action.String() + " " + fmt.Sprintf("%q", clean(p.Name))
 	case chain.ActionRotateOwnerKey:
 		return p.Action.String() + " to " + addr(p.NewKey)
+	case chain.ActionAddValidator:
+		return p.Action.String() + " " + fmt.Sprintf("%q", clean(p.Name)) + entryKey(p)
+	case chain.ActionRemoveValidator:
+		return p.Action.String() + " " + addr(p.Validator)
+	case chain.ActionRotateValidatorKey:
+		return p.Action.String() + " " + addr(p.Validator) + " to" + entryKey(p)
 	}
 	return p.Action.String()
+}
+
+// entryKey is the consensus address of a validator proposal's entry.
+func entryKey(p *chain.Proposal) string {
+	if p.Entry == nil {
+		return ""
+	}
+	v, err := p.Entry.Validator()
+	if err != nil {
+		return ""
+	}
+	return " " + addr(v.Address)
 }
 
 func status(p api.ProposalInfo) string {
@@ -96,6 +114,9 @@ func WriteProposal(w io.Writer, p api.ProposalInfo) error {
 	row(tw, "proposed at", u64(p.Height))
 	row(tw, "deadline", FormatTime(p.Deadline))
 	row(tw, "status", status(p))
+	if p.Activation != 0 {
+		row(tw, "in force from", "height "+u64(p.Activation))
+	}
 	row(tw, "approvals", fmt.Sprintf("%d count, %d needed", p.Counted, p.Needed))
 	for _, a := range p.Approvals {
 		row(tw, "", addr(a))
