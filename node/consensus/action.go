@@ -63,8 +63,9 @@ type BuildBlock struct {
 }
 
 // Commit decides Height: BlockHash got precommits from more than two thirds of the
-// validators in Certificate.Round. Certificate holds them in validator (genesis) order and
-// passes chain.VerifyCommit; the next block carries it as its LastCommit. After a Commit the
+// validators of Height's set in Certificate.Round. Certificate holds them in the order of
+// that set (NewHeight.Validators) and passes chain.VerifyCommit against it; the next block
+// carries it as its LastCommit. After a Commit the
 // engine ignores everything until the node steps NewHeight{Height: Height + 1}.
 type Commit struct {
 	Height      uint64

@@ -31,15 +31,20 @@ const (
 type Config struct {
 	// ChainID is bound into every digest the engine signs.
 	ChainID uint64
-	// Validators is the validator set in genesis order. The proposer of (height, round) is
-	// Validators[(height+round) % len(Validators)], and certificates list signatures in this
-	// order.
+	// Validators is the validator set at the first height the engine runs (the ledger height
+	// + 1 when the node starts), in index order; the node takes it from the rules in force
+	// there. It is the set until a NewHeight names another (NewHeight.Validators and
+	// .NextValidators): the set is per height, and at each height the proposer of (height,
+	// round) is set[(height+round) % len(set)] and certificates list signatures in the set's
+	// order. New checks a persisted SignedState against this set.
 	Validators []chain.Address
-	// Self is this node's consensus address. If it is not in Validators the engine is an
-	// observer: it follows rounds and reports commits but never signs.
+	// Self is this node's consensus address. At a height whose set does not hold it the engine
+	// is an observer: it follows rounds and reports commits but signs nothing. Self may join
+	// or leave the set from one height to the next.
 	Self chain.Address
-	// Signer signs for Self. Required when Self is a validator, and its Address must be Self;
-	// ignored (may be nil) for an observer.
+	// Signer signs for Self. Required when Self is in a validator set the engine runs with (New
+	// and NewHeight return an error otherwise), and its Address must be Self; ignored (may be
+	// nil) while the engine is an observer.
 	Signer Signer
 
 	// TimeoutPropose, TimeoutPrevote and TimeoutPrecommit are the round-0 timeouts of each
@@ -73,18 +78,8 @@ func (c Config) withDefaults() Config {
 
 // validate checks a config that already has its defaults.
 func (c *Config) validate() error {
-	if len(c.Validators) == 0 || len(c.Validators) > chain.MaxValidators {
-		return fmt.Errorf("%w: %d validators, want 1 to %d", ErrBadConfig, len(c.Validators), chain.MaxValidators)
-	}
-	for i, v := range c.Validators {
-		if v == (chain.Address{}) {
-			return fmt.Errorf("%w: validator %d is the zero address", ErrBadConfig, i)
-		}
-		for _, w := range c.Validators[:i] {
-			if v == w {
-				return fmt.Errorf("%w: validator %s listed twice", ErrBadConfig, v)
-			}
-		}
+	if _, err := newValSet(c.Validators); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadConfig, err)
 	}
 	for _, d := range []time.Duration{c.TimeoutPropose, c.TimeoutPrevote, c.TimeoutPrecommit} {
 		if d < 0 || d > c.TimeoutMax {
@@ -113,10 +108,55 @@ func (c *Config) index(a chain.Address) int {
 	return -1
 }
 
-// Proposer returns the proposer of (height, round): Validators[(height+round) % n].
+// Proposer returns the proposer of (height, round) when Validators is the set at height:
+// Validators[(height+round) % n]. (With validator-set changes, use the set in force at
+// height, as the engine does.)
 func (c *Config) Proposer(height uint64, round uint32) chain.Address {
-	n := uint64(len(c.Validators))
-	return c.Validators[(height%n+uint64(round)%n)%n]
+	return proposerIn(c.Validators, height, round)
+}
+
+// proposerIn is the proposer of (height, round) under the set vals of that height.
+func proposerIn(vals []chain.Address, height uint64, round uint32) chain.Address {
+	n := uint64(len(vals))
+	return vals[(height%n+uint64(round)%n)%n]
+}
+
+// valSet is the validator set of one height: the addresses in index order and their indices.
+// It is never modified once made, so heights with the same set share it.
+type valSet struct {
+	addrs []chain.Address
+	index map[chain.Address]int // for lookups only, never iterated
+}
+
+// newValSet checks a validator set (1 to chain.MaxValidators addresses, none zero, none
+// twice) and indexes it. It keeps addrs: the caller passes a copy it will not modify.
+func newValSet(addrs []chain.Address) (valSet, error) {
+	if len(addrs) == 0 || len(addrs) > chain.MaxValidators {
+		return valSet{}, fmt.Errorf("%d validators, want 1 to %d", len(addrs), chain.MaxValidators)
+	}
+	s := valSet{addrs: addrs, index: make(map[chain.Address]int, len(addrs))}
+	for i, a := range addrs {
+		if a == (chain.Address{}) {
+			return valSet{}, fmt.Errorf("validator %d is the zero address", i)
+		}
+		if _, dup := s.index[a]; dup {
+			return valSet{}, fmt.Errorf("validator %s listed twice", a)
+		}
+		s.index[a] = i
+	}
+	return s, nil
+}
+
+// indexOf returns a's index in the set, or -1.
+func (s valSet) indexOf(a chain.Address) int {
+	if i, ok := s.index[a]; ok {
+		return i
+	}
+	return -1
+}
+
+func (s valSet) proposer(height uint64, round uint32) chain.Address {
+	return proposerIn(s.addrs, height, round)
 }
 
 // Timeout returns how long step waits in round: the step's base timeout plus

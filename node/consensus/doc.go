@@ -16,9 +16,19 @@
 // One goroutine owns the engine and runs this loop:
 //
 //	persisted, err := consensus.DecodeSignedState(disk.Read("signed_state")) // nil if none
+//	if persisted != nil && persisted.Height <= ledger.Height() {
+//		persisted = nil // of a committed height: nothing to resume
+//	}
+//	cfg.Validators = ledger.RulesAt(ledger.Height() + 1).ValidatorAddresses()
 //	eng, err := consensus.New(cfg, persisted)
-//	ev := consensus.Event(consensus.NewHeight{Now: time.Now(), Height: ledger.Height() + 1,
-//		ParentHash: ledger.Head().Hash(), ParentTime: ledger.Head().Time})
+//	newHeight := func() consensus.NewHeight { // the height after the ledger's head
+//		h := ledger.Height() + 1
+//		return consensus.NewHeight{Now: time.Now(), Height: h,
+//			ParentHash: ledger.Head().Hash(), ParentTime: ledger.Head().Time,
+//			Validators:     ledger.RulesAt(h).ValidatorAddresses(),     // certifies h
+//			NextValidators: ledger.RulesAt(h + 1).ValidatorAddresses()} // certifies h+1
+//	}
+//	ev := consensus.Event(newHeight())
 //	for {
 //		acts, err := eng.Step(ev) // err: log it (and score the peer); acts are still handled
 //		for _, a := range acts {  // in order, each one's durable part before the next
@@ -33,7 +43,7 @@
 //				builder.Build(a) // → consensus.BlockBuilt{Height, Round, BlockHash, BlockTime}
 //			case consensus.Commit:
 //				ledger.Apply(block(a.BlockHash), a.Certificate) // durably; fetch the block if missing
-//				pending = append(pending, consensus.NewHeight{Height: a.Height + 1, ...})
+//				pending = append(pending, newHeight()) // a.Height + 1, once applied
 //			case consensus.Evidence, consensus.ProposalEvidence:
 //				evidence.Keep(a)
 //			}
@@ -57,12 +67,33 @@
 //     instead of signing anything different, and keeps its lock. It also keeps the bodies of
 //     the locked and valid blocks (SignedState.Locked, .Valid), which the engine may
 //     re-propose by hash after a restart. A state of a later height than the ledger makes the
-//     first NewHeight fail with ErrStateAhead rather than risk signing twice.
+//     first NewHeight fail with ErrStateAhead rather than risk signing twice; a state of a
+//     height the ledger already committed is of no use, and the node passes nil instead (New
+//     checks a state against Config.Validators, the set after the ledger's head, which a
+//     stale state's POL or signer may no longer be in).
+//   - It tells the engine the validator sets (see below) and judges messages of later heights
+//     under their own height's set: it steps votes and proposals of the current and next
+//     heights only from that height's validators and proposers.
 //   - It catches up by block sync: the engine re-sends nothing but a re-proposal's POL, so a
 //     node that missed the precommits of a height that the others committed gets the block
 //     and its certificate from a peer (peers exchange their heights), checks the certificate
-//     with chain.VerifyCommit, applies the block and steps NewHeight. The simulation's nodes
-//     do exactly this.
+//     with chain.VerifyCommit against the validator set of that height (RulesAt(height)),
+//     applies the block and steps NewHeight. The simulation's nodes do exactly this.
+//
+// # Validator-set changes
+//
+// The set is per height. A change decided in block H takes effect at H+2, so when the node
+// starts height h it knows the sets at h and h+1 and passes both in NewHeight (Validators,
+// NextValidators). At each NewHeight the engine rebinds to the set at h: the proposer of
+// (h, round) is set[(h+round) % n], the quorum is more than two thirds of it, certificates
+// list signatures in its order, and Self signs at h only if it is in it (else the engine
+// is an observer for h and Status().Observer says so). Votes of h+1 that arrive early are
+// accepted from the members of the set at h+1 and buffered by validator; the NewHeight of
+// h+1 replays those of its set's members. A node that is a validator of a later set only
+// runs as an observer until then, with its Signer configured, so that it votes from the
+// first height whose set holds it. Nil sets keep the set the engine has (see NewHeight): a
+// node that never names one runs with Config.Validators throughout, as before sets could
+// change.
 //
 // # Wire
 //

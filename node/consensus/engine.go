@@ -13,11 +13,13 @@ import (
 // goroutine owns it and calls Step. It has no goroutines, clock, randomness or I/O, so the
 // same events always produce the same actions.
 type Engine struct {
-	cfg    Config
-	index  map[chain.Address]int // validator index, for lookups only
-	self   int                   // Self's index, -1 for an observer
-	f      int                   // faults tolerated: (n-1)/3
-	quorum int                   // more than two thirds
+	cfg Config
+	// set is the validator set at height (Config.Validators before the first NewHeight), and
+	// nextSet the set at height + 1, whose members' early votes next buffers.
+	set, nextSet valSet
+	self         int // Self's index in set, -1 for an observer
+	f            int // faults tolerated: (n-1)/3
+	quorum       int // more than two thirds
 
 	restore *SignedState // resumed from at the first NewHeight of its height
 	started bool
@@ -35,7 +37,7 @@ type Engine struct {
 	blocks map[chain.Hash]blockInfo
 	seen   []int64 // highest round of any message per validator, -1 none
 	far    []farSlot
-	next   []nextSlot // votes for height + 1
+	next   []nextSlot // votes for height + 1, by index in nextSet
 	// seenHigh is set when a validator's seen round went above round, so round skipping
 	// must be looked at again.
 	seenHigh bool
@@ -61,11 +63,13 @@ type blockInfo struct {
 
 // Status is a snapshot of the engine's position, for metrics and tests.
 type Status struct {
-	Height   uint64
-	Round    uint32
-	Step     Step // 0 before the first NewHeight
-	Locked   BlockRef
-	Valid    BlockRef
+	Height uint64
+	Round  uint32
+	Step   Step // 0 before the first NewHeight
+	Locked BlockRef
+	Valid  BlockRef
+	// Observer says that Self is not in the validator set of Height (before the first
+	// NewHeight: of Config.Validators), so the engine signs nothing there.
 	Observer bool
 }
 
@@ -73,24 +77,32 @@ type Status struct {
 // on first start or for an observer); the engine resumes from it when the node steps the
 // NewHeight of its height, re-sending what it had signed there instead of signing anything
 // new. Nothing happens until that first NewHeight.
+//
+// New checks persisted against cfg.Validators, which must therefore be the set at the
+// height after the node's ledger; a state of an earlier height is of no use to the engine
+// (it resumes only at the state's own height), and the node should pass nil instead, since
+// after a validator-set change it may not match cfg.Validators. The first NewHeight checks a
+// state of its height again, against the set it names.
 func New(cfg Config, persisted *SignedState) (*Engine, error) {
 	cfg = cfg.withDefaults()
 	cfg.Validators = slices.Clone(cfg.Validators)
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	n := len(cfg.Validators)
-	e := &Engine{
-		cfg:    cfg,
-		index:  make(map[chain.Address]int, n),
-		self:   cfg.index(cfg.Self),
-		f:      (n - 1) / 3,
-		quorum: chain.Quorum(n),
-		locked: noBlock,
-		valid:  noBlock,
+	set, err := newValSet(cfg.Validators)
+	if err != nil { // validate checked it
+		return nil, fmt.Errorf("%w: %v", ErrBadConfig, err)
 	}
-	for i, v := range cfg.Validators {
-		e.index[v] = i
+	n := len(set.addrs)
+	e := &Engine{
+		cfg:     cfg,
+		set:     set,
+		nextSet: set,
+		self:    set.indexOf(cfg.Self),
+		f:       (n - 1) / 3,
+		quorum:  chain.Quorum(n),
+		locked:  noBlock,
+		valid:   noBlock,
 	}
 	if persisted != nil {
 		if e.self < 0 {
@@ -102,13 +114,8 @@ func New(cfg Config, persisted *SignedState) (*Engine, error) {
 		if err := persisted.verify(cfg.ChainID, cfg.Self); err != nil {
 			return nil, err
 		}
-		for _, v := range persisted.ValidPOL {
-			if _, ok := e.index[v.Validator]; !ok {
-				return nil, fmt.Errorf("%w: POL vote by non-validator %s", ErrBadState, v.Validator)
-			}
-		}
-		if !persisted.Valid.IsNone() && len(persisted.ValidPOL) < e.quorum {
-			return nil, fmt.Errorf("%w: POL of %d votes, need %d", ErrBadState, len(persisted.ValidPOL), e.quorum)
+		if err := persisted.checkSet(set, e.self); err != nil {
+			return nil, err
 		}
 		e.restore = persisted.clone()
 	}
@@ -121,9 +128,11 @@ func (e *Engine) Status() Status {
 }
 
 // Step applies one event and returns the actions it causes, in the order the node must handle
-// them (see Action). An event that is invalid in itself (a vote from a non-validator, a
-// proposal from the wrong proposer, an event before the first NewHeight) is rejected with an
-// error and no actions; stale, duplicate and out-of-window messages are ignored without one.
+// them (see Action). An event that is invalid in itself (a vote of this height or the next
+// from a non-validator of that height, a proposal of this height or the next from another
+// than its round's proposer, an event before the first NewHeight, a NewHeight with a bad
+// validator set) is rejected with an error and no actions; stale, duplicate and
+// out-of-window messages, and messages of other heights, are ignored without one.
 // A Signer failure is returned together with the actions, which must still be handled. Step
 // keeps no reference to the event: the caller may reuse it.
 func (e *Engine) Step(ev Event) ([]Action, error) {
@@ -161,21 +170,39 @@ func (e *Engine) onNewHeight(ev NewHeight) error {
 	if ev.Height == 0 || (e.started && ev.Height <= e.height) {
 		return fmt.Errorf("%w: %d after %d", ErrOldHeight, ev.Height, e.height)
 	}
+	// Everything is checked before anything changes: a rejected NewHeight leaves the engine
+	// as it was.
+	set, nextSet, err := e.setsOf(ev)
+	if err != nil {
+		return err
+	}
+	self := set.indexOf(e.cfg.Self)
+	if self >= 0 && e.cfg.Signer == nil {
+		return fmt.Errorf("%w: Self %s is a validator at height %d but there is no Signer", ErrBadConfig, e.cfg.Self, ev.Height)
+	}
 	r := e.restore
 	if r != nil && r.Height > ev.Height {
 		return fmt.Errorf("%w: signed at height %d, ledger at %d", ErrStateAhead, r.Height, ev.Height-1)
 	}
-	var buffered []nextSlot
-	if e.started && ev.Height == e.height+1 {
-		buffered = e.next
+	if r != nil && r.Height == ev.Height {
+		if err := r.checkSet(set, self); err != nil { // New checked it against Config.Validators
+			return err
+		}
 	}
-	n := len(e.cfg.Validators)
+	// The next height's votes buffered by index in the set announced for it; they are
+	// replayed below by index in the set this height actually has.
+	var buffered []nextSlot
+	var bufferedSet valSet
+	if e.started && ev.Height == e.height+1 {
+		buffered, bufferedSet = e.next, e.nextSet
+	}
+	n := len(set.addrs)
 	*e = Engine{
-		cfg: e.cfg, index: e.index, self: e.self, f: e.f, quorum: e.quorum, out: e.out, err: e.err,
+		cfg: e.cfg, set: set, nextSet: nextSet, self: self, f: (n - 1) / 3, quorum: chain.Quorum(n), out: e.out, err: e.err,
 		started: true, height: ev.Height, parentHash: ev.ParentHash, parentTime: ev.ParentTime,
 		locked: noBlock, valid: noBlock,
 		rounds: make(map[uint32]*roundState), blocks: make(map[chain.Hash]blockInfo),
-		seen: make([]int64, n), far: make([]farSlot, n), next: make([]nextSlot, n),
+		seen: make([]int64, n), far: make([]farSlot, n), next: make([]nextSlot, len(nextSet.addrs)),
 	}
 	for i := range e.seen {
 		e.seen[i] = -1
@@ -191,12 +218,18 @@ func (e *Engine) onNewHeight(ev NewHeight) error {
 		}
 	}
 	for _, v := range e.validPOL { // the restored POL, so this node can check re-proposals of it
-		e.addVote(e.index[v.Validator], &v)
+		e.addVote(e.set.index[v.Validator], &v)
 	}
-	for i, s := range buffered {
-		for _, v := range []*Vote{s.prevote, s.precommit} {
-			if v != nil && !e.committed() {
-				e.addVote(i, v)
+	if buffered != nil {
+		for i, a := range e.set.addrs { // in this height's order; votes of non-members are dropped
+			j, ok := bufferedSet.index[a]
+			if !ok {
+				continue
+			}
+			for _, v := range []*Vote{buffered[j].prevote, buffered[j].precommit} {
+				if v != nil && !e.committed() {
+					e.addVote(i, v)
+				}
 			}
 		}
 	}
@@ -207,16 +240,59 @@ func (e *Engine) onNewHeight(ev NewHeight) error {
 	return nil
 }
 
+// setsOf returns the validator sets at ev.Height and ev.Height+1 (see NewHeight), reusing
+// the engine's when they are the same.
+func (e *Engine) setsOf(ev NewHeight) (set, nextSet valSet, err error) {
+	// follows: ev.Height is the height after the current one, whose set nextSet is.
+	follows := e.started && ev.Height == e.height+1
+	switch {
+	case ev.Validators == nil && follows:
+		set = e.nextSet
+	case ev.Validators == nil:
+		set = e.set
+	case slices.Equal(ev.Validators, e.set.addrs):
+		set = e.set
+	case slices.Equal(ev.Validators, e.nextSet.addrs):
+		set = e.nextSet
+	default:
+		if set, err = newValSet(slices.Clone(ev.Validators)); err != nil {
+			return valSet{}, valSet{}, fmt.Errorf("%w: NewHeight %d: Validators: %v", ErrBadConfig, ev.Height, err)
+		}
+	}
+	switch {
+	case ev.NextValidators == nil || slices.Equal(ev.NextValidators, set.addrs):
+		nextSet = set
+	case slices.Equal(ev.NextValidators, e.nextSet.addrs):
+		nextSet = e.nextSet
+	default:
+		if nextSet, err = newValSet(slices.Clone(ev.NextValidators)); err != nil {
+			return valSet{}, valSet{}, fmt.Errorf("%w: NewHeight %d: NextValidators: %v", ErrBadConfig, ev.Height, err)
+		}
+	}
+	return set, nextSet, nil
+}
+
 func (e *Engine) onProposal(ev ProposalReceived) error {
 	p := ev.Proposal
 	if err := p.check(); err != nil {
 		return err
 	}
-	if want := e.cfg.Proposer(p.Height, p.Round); p.Proposer != want {
-		return fmt.Errorf("%w: %s proposed %d/%d, proposer is %s", ErrWrongProposer, p.Proposer, p.Height, p.Round, want)
-	}
 	if !e.started {
 		return ErrNotStarted
+	}
+	// The proposer is judged under the set of the proposal's height, which the engine knows
+	// for this height and the next; proposals of other heights are ignored.
+	var set valSet
+	switch p.Height {
+	case e.height:
+		set = e.set
+	case e.height + 1:
+		set = e.nextSet
+	default:
+		return nil
+	}
+	if want := set.proposer(p.Height, p.Round); p.Proposer != want {
+		return fmt.Errorf("%w: %s proposed %d/%d, proposer is %s", ErrWrongProposer, p.Proposer, p.Height, p.Round, want)
 	}
 	if p.Height != e.height || e.committed() {
 		return nil
@@ -225,12 +301,12 @@ func (e *Engine) onProposal(ev ProposalReceived) error {
 	if p.POLRound >= 0 {
 		for i := range ev.POL {
 			v := ev.POL[i]
-			idx, ok := e.index[v.Validator]
+			idx, ok := e.set.index[v.Validator]
 			if !ok || v.Type != chain.Prevote || v.Height != p.Height || v.Round != uint32(p.POLRound) || v.BlockHash != p.BlockHash {
 				continue // not part of the justification
 			}
 			if rec.polFrom == nil {
-				rec.polFrom = make([]bool, len(e.cfg.Validators))
+				rec.polFrom = make([]bool, len(e.set.addrs))
 			}
 			if !rec.polFrom[idx] {
 				rec.polFrom[idx] = true
@@ -257,22 +333,29 @@ func (e *Engine) onVote(ev VoteReceived) error {
 	if err := v.check(); err != nil {
 		return err
 	}
-	idx, ok := e.index[v.Validator]
-	if !ok {
-		return fmt.Errorf("%w: vote by %s", ErrNotValidator, v.Validator)
-	}
 	if !e.started {
 		return ErrNotStarted
 	}
-	if v.Height == e.height+1 {
+	// The voter is judged under the set of the vote's height, which the engine knows for this
+	// height and the next; votes of other heights are ignored.
+	switch v.Height {
+	case e.height:
+		idx, ok := e.set.index[v.Validator]
+		if !ok {
+			return fmt.Errorf("%w: vote by %s at height %d", ErrNotValidator, v.Validator, v.Height)
+		}
+		if e.committed() {
+			return nil
+		}
+		e.addVote(idx, &v)
+		e.checkRules()
+	case e.height + 1:
+		idx, ok := e.nextSet.index[v.Validator]
+		if !ok {
+			return fmt.Errorf("%w: vote by %s at height %d", ErrNotValidator, v.Validator, v.Height)
+		}
 		e.bufferNext(idx, &v)
-		return nil
 	}
-	if v.Height != e.height || e.committed() {
-		return nil
-	}
-	e.addVote(idx, &v)
-	e.checkRules()
 	return nil
 }
 
@@ -311,7 +394,7 @@ func (e *Engine) onBlockBuilt(ev BlockBuilt) error {
 		return fmt.Errorf("%w: built block has the zero hash", ErrMalformed)
 	}
 	if ev.Height != e.height || ev.Round != e.round || e.committed() || e.self < 0 ||
-		e.cfg.Proposer(e.height, e.round) != e.cfg.Self ||
+		e.set.proposer(e.height, e.round) != e.cfg.Self ||
 		(e.signedProposal != nil && e.signedProposal.Round >= e.round) {
 		return nil
 	}
@@ -326,7 +409,7 @@ func (e *Engine) committed() bool { return e.step == StepCommit }
 func (e *Engine) roundState(r uint32) *roundState {
 	rs, ok := e.rounds[r]
 	if !ok {
-		rs = newRoundState(len(e.cfg.Validators))
+		rs = newRoundState(len(e.set.addrs))
 		e.rounds[r] = rs
 	}
 	return rs
@@ -356,7 +439,7 @@ func (e *Engine) learnBlock(hash chain.Hash, time uint64, valid bool) {
 // equivocation if the proposer already proposed something else in its round.
 func (e *Engine) storeProposal(rec *proposalRec) {
 	p := rec.p
-	idx := e.index[p.Proposer]
+	idx := e.set.index[p.Proposer]
 	e.see(idx, p.Round)
 	var first **proposalRec
 	var reported *bool
@@ -450,7 +533,8 @@ func (e *Engine) migrateFar() {
 	}
 }
 
-// bufferNext keeps a validator's latest-round prevote and precommit for the next height.
+// bufferNext keeps a validator's latest-round prevote and precommit for the next height; idx
+// is its index in nextSet.
 func (e *Engine) bufferNext(idx int, v *Vote) {
 	s := &e.next[idx]
 	slot := &s.prevote

@@ -5,7 +5,8 @@ import "errors"
 // Errors returned by Step, New and the decoders. Compare with errors.Is; the returned errors
 // wrap these with detail.
 var (
-	// ErrBadConfig means Config failed validation in New.
+	// ErrBadConfig means Config failed validation in New, or a NewHeight's validator sets did
+	// in Step (or named Self a validator while Config.Signer is nil).
 	ErrBadConfig = errors.New("consensus: invalid config")
 	// ErrBadState means the persisted SignedState given to New is inconsistent with the config
 	// (another validator's votes, a lock without a valid block, ...).
@@ -18,9 +19,11 @@ var (
 	ErrOldHeight = errors.New("consensus: new height is not above the current height")
 	// ErrNotStarted means an event other than NewHeight came before the first NewHeight.
 	ErrNotStarted = errors.New("consensus: engine not started")
-	// ErrNotValidator means a vote or proposal names a signer outside the validator set.
+	// ErrNotValidator means a vote names a signer outside the validator set of its height
+	// (judged for the engine's height and the next one).
 	ErrNotValidator = errors.New("consensus: signer is not a validator")
-	// ErrWrongProposer means a proposal is signed by someone other than the round's proposer.
+	// ErrWrongProposer means a proposal is signed by someone other than the round's proposer
+	// under the validator set of its height (judged for the engine's height and the next one).
 	ErrWrongProposer = errors.New("consensus: proposal from the wrong proposer")
 	// ErrBadVoteType means a vote type other than prevote or precommit.
 	ErrBadVoteType = errors.New("consensus: bad vote type")

@@ -42,11 +42,29 @@ type Event interface{ isEvent() }
 // ParentHash and ParentTime (Unix seconds). The node steps it once at start, with its
 // ledger height + 1, and after every block it commits, whether the commit came from a Commit
 // action or from block sync. Height must grow with every NewHeight.
+//
+// Validators is the validator set that certifies Height, in index order (the node's
+// ledger.RulesAt(Height)); NextValidators is the set at Height+1 (RulesAt(Height+1)), which
+// the node always knows, since a set change decided in block H takes effect at H+2. The
+// engine rebinds to Validators for the whole height: the proposer of each round, who may
+// vote, the quorum, whether Self signs (an engine whose Self is not in the set is an
+// observer for the height) and the order of the certificate. It accepts and buffers the
+// early votes of Height+1 from the members of NextValidators, and replays those of the
+// members of the next height's set when that height starts.
+//
+// A nil Validators keeps the set the engine has for Height: the previous NewHeight's
+// NextValidators if Height is the height after it, else the current set (Config.Validators
+// before the first NewHeight). A nil NextValidators means the same set as at Height. Both
+// are checked like Config.Validators (1 to chain.MaxValidators addresses, none zero, none
+// twice); a bad set, or Self in Validators while Config.Signer is nil, makes Step return
+// ErrBadConfig and change nothing. The engine copies both slices.
 type NewHeight struct {
-	Now        time.Time
-	Height     uint64
-	ParentHash chain.Hash
-	ParentTime uint64
+	Now            time.Time
+	Height         uint64
+	ParentHash     chain.Hash
+	ParentTime     uint64
+	Validators     []chain.Address
+	NextValidators []chain.Address
 }
 
 // ProposalReceived delivers a proposal whose signature the node verified (Proposal.Verify),

@@ -11,9 +11,9 @@ import (
 
 const testChainID = 7
 
-// testKeys are fixed validator keys (v0..v7), so signatures and traces are stable.
+// testKeys are fixed validator keys (v0..v9), so signatures and traces are stable.
 var testKeys = func() []*ecdsa.PrivateKey {
-	keys := make([]*ecdsa.PrivateKey, 8)
+	keys := make([]*ecdsa.PrivateKey, 10)
 	for i := range keys {
 		k, err := crypto.ToECDSA(crypto.Keccak256([]byte(fmt.Sprintf("loyal consensus test key %d", i))))
 		if err != nil {

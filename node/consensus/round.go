@@ -36,7 +36,7 @@ func (e *Engine) startRound(r uint32) {
 	if e.committed() {
 		return
 	}
-	if e.self >= 0 && e.cfg.Proposer(e.height, r) == e.cfg.Self {
+	if e.self >= 0 && e.set.proposer(e.height, r) == e.cfg.Self {
 		switch p := e.signedProposal; {
 		case p != nil && p.Round == r: // signed before a restart: send it again
 			e.broadcastProposal(p)
@@ -135,7 +135,7 @@ func (e *Engine) polCount(rec *proposalRec) int {
 		votes = pol.prevotes.votes
 	}
 	n := 0
-	for i := range e.cfg.Validators {
+	for i := range e.set.addrs {
 		if (votes != nil && votes[i] != nil && votes[i].BlockHash == rec.p.BlockHash) || (rec.polFrom != nil && rec.polFrom[i]) {
 			n++
 		}

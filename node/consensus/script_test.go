@@ -22,17 +22,22 @@ var update = flag.Bool("update", false, "rewrite the expected output of testdata
 // Commands (h defaults to the engine's height, now is a clock in Unix seconds that persists):
 //
 //	init n=4 self=0 [drift=5s] [signer=fail]   a new engine; self=-1 is an observer
-//	height h=1 [ptime=1000] [parent=G] [now=T]  step NewHeight
+//	height h=1 [ptime=1000] [parent=G] [now=T] [vals=0,1,2] [next=0,1,3]
+//	                                            step NewHeight, with Validators and
+//	                                            NextValidators v0,v1,... if given (nil if not)
 //	proposal from=1 r=0 block=A [time=T] [pol=-1 [polfrom=1,2,3]] [valid=false] [h=1] [now=T]
 //	prevote from=1,2,3 r=0 block=A [h=1]       (also precommit); block=nil votes nil
 //	timeout step=propose r=0 [h=1]
 //	built r=0 block=A [time=T] [h=1]
-//	restart                                     a new engine from the last Persist
+//	restart                                     a new engine from the last Persist, its
+//	                                            Config.Validators the set at the current height
 //	status
 //
 // Every script also checks, on every step, that each own message is broadcast only after a
 // Persist that holds it and that no two conflicting messages are ever signed, across
-// restarts.
+// restarts, and that every certificate verifies against the validator set of its height
+// (as the script's NewHeights name them: a height without vals= has the set the engine
+// keeps, the previous next= or the current set).
 func TestScripts(t *testing.T) {
 	files, err := filepath.Glob("testdata/*.txt")
 	if err != nil || len(files) == 0 {
@@ -114,6 +119,10 @@ type scriptRunner struct {
 	persistedMsgs map[string]bool
 	signed        map[string]string
 	names         map[chain.Hash]string
+	// The validator sets: at each height stepped, and the current height's and next one's.
+	setAt     map[uint64][]chain.Address
+	height    uint64
+	cur, next []chain.Address
 }
 
 func (r *scriptRunner) run(cmd string) string {
@@ -175,8 +184,10 @@ func (r *scriptRunner) run(cmd string) string {
 		r.eng, err = New(r.cfg, nil)
 		r.now, r.persisted = 1000, nil
 		r.signed, r.persistedMsgs = map[string]string{}, map[string]bool{}
+		r.setAt, r.height, r.cur, r.next = map[uint64][]chain.Address{}, 0, r.cfg.Validators, r.cfg.Validators
 		r.names[blockHash("G")] = "G"
 	case "restart":
+		r.cfg.Validators = r.cur
 		r.eng, err = New(r.cfg, r.persisted)
 	case "height":
 		if _, ok := args["now"]; !ok && args["ptime"] != "" {
@@ -188,7 +199,23 @@ func (r *scriptRunner) run(cmd string) string {
 			parent = p
 			r.names[blockHash(p)] = p
 		}
-		acts, err = r.eng.Step(NewHeight{Now: now, Height: uint64(num("h", 1)), ParentHash: blockHash(parent), ParentTime: uint64(num("ptime", 1000))})
+		nh := NewHeight{Now: now, Height: uint64(num("h", 1)), ParentHash: blockHash(parent), ParentTime: uint64(num("ptime", 1000)),
+			Validators: r.addrs(cmd, args["vals"]), NextValidators: r.addrs(cmd, args["next"])}
+		acts, err = r.eng.Step(nh)
+		if err == nil {
+			cur := nh.Validators
+			if cur == nil && r.height > 0 && nh.Height == r.height+1 {
+				cur = r.next
+			} else if cur == nil {
+				cur = r.cur
+			}
+			next := nh.NextValidators
+			if next == nil {
+				next = cur
+			}
+			r.height, r.cur, r.next = nh.Height, cur, next
+			r.setAt[nh.Height] = cur
+		}
 	case "proposal":
 		p := signedProposal(t, int(num("from", 0)), h, uint32(round), int32(num("pol", -1)), block("block"), uint64(num("time", r.now)))
 		var pol []Vote
@@ -221,7 +248,11 @@ func (r *scriptRunner) run(cmd string) string {
 		acts, err = r.eng.Step(BlockBuilt{Now: now, Height: h, Round: uint32(round), BlockHash: block("block"), BlockTime: uint64(num("time", r.now))})
 	case "status":
 		s := r.eng.Status()
-		return fmt.Sprintf("h=%d r=%d step=%v locked=%s valid=%s\n", s.Height, s.Round, s.Step, r.ref(s.Locked), r.ref(s.Valid))
+		out := fmt.Sprintf("h=%d r=%d step=%v locked=%s valid=%s", s.Height, s.Round, s.Step, r.ref(s.Locked), r.ref(s.Valid))
+		if s.Observer {
+			out += " observer"
+		}
+		return out + "\n"
 	default:
 		t.Fatalf("unknown command %q", cmd)
 	}
@@ -355,7 +386,7 @@ func (r *scriptRunner) format(a Action) string {
 		for _, s := range c.Sigs {
 			sigs = append(sigs, r.who(s.Validator))
 		}
-		if err := chain.VerifyCommit(r.cfg.ChainID, r.chainValidators(), a.Height, a.BlockHash, c); err != nil {
+		if err := chain.VerifyCommit(r.cfg.ChainID, r.chainValidators(a.Height), a.Height, a.BlockHash, c); err != nil {
 			r.t.Errorf("commit certificate does not verify: %v", err)
 		}
 		return fmt.Sprintf("commit %d %s round=%d sigs=%s", a.Height, r.name(a.BlockHash), c.Round, strings.Join(sigs, ","))
@@ -368,10 +399,35 @@ func (r *scriptRunner) format(a Action) string {
 	return ""
 }
 
-func (r *scriptRunner) chainValidators() []chain.Validator {
-	vs := make([]chain.Validator, len(r.cfg.Validators))
-	for i, a := range r.cfg.Validators {
+// chainValidators is the validator set of height, as the script's NewHeights named it.
+func (r *scriptRunner) chainValidators(height uint64) []chain.Validator {
+	set, ok := r.setAt[height]
+	if !ok {
+		r.t.Fatalf("no validator set known for height %d", height)
+	}
+	vs := make([]chain.Validator, len(set))
+	for i, a := range set {
 		vs[i] = chain.Validator{Address: a}
 	}
 	return vs
+}
+
+// addrs parses a list of test key indices ("0,1,5") into their addresses; "" is nil and
+// "none" an empty, non-nil set.
+func (r *scriptRunner) addrs(cmd, list string) []chain.Address {
+	switch list {
+	case "":
+		return nil
+	case "none":
+		return []chain.Address{}
+	}
+	var out []chain.Address
+	for _, f := range strings.Split(list, ",") {
+		i, err := strconv.Atoi(f)
+		if err != nil || i < 0 || i >= len(testKeys) {
+			r.t.Fatalf("%s: bad validator %q", cmd, f)
+		}
+		out = append(out, testAddr(i))
+	}
+	return out
 }

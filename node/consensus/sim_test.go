@@ -28,12 +28,18 @@ var (
 // delays, duplicates, reorders and partitions until it heals at a random time, validators that
 // crash and restart from their persisted state (some in the middle of an action list, between
 // a Persist and its Broadcast), and byzantine validators that equivocate (two proposals, two
-// votes) or stay silent, with crashed plus byzantine at most f. Each run asserts:
+// votes) or stay silent, with crashed plus byzantine at most f. In a third of the seeds the
+// validator set changes: a schedule of sets per height (members added, removed, replaced by
+// a fresh key, e.g. 1→2→1 or 4→5→4), which every node knows as it would know the chain's,
+// steps into NewHeight (the sets at h and h+1); nodes of later sets run from the start, as
+// observers until their set; faulty nodes are chosen within f of every set they are in. Each
+// run asserts:
 //
 //   - safety: no two honest nodes commit different blocks at a height, and every certificate
-//     passes chain.VerifyCommit;
+//     (from a Commit or a block sync) passes chain.VerifyCommit against the set of its height;
 //   - no honest validator ever signs two conflicting messages, across restarts, and it
-//     broadcasts what it signed only after a Persist that holds it;
+//     broadcasts what it signed only after a Persist that holds it; no engine signs anything
+//     at a height whose set does not hold it;
 //   - evidence: an honest engine reports every equivocation it is shown (two different votes
 //     or proposals of one signer for one height, round and type, within its window), and
 //     never accuses an honest validator;
@@ -103,6 +109,8 @@ func TestSimulation(t *testing.T) {
 		t.Errorf("seed %d (%s): %v\n\treplay: go test ./node/consensus -run 'TestSimulation$' -seed=%d -v", f.seed, f.desc, f.err, f.seed)
 	}
 	t.Logf("%d seeds from %d: %d with n=1, %d with n=4, %d with n=7", seeds, *flagSeedBase, stats[1], stats[4], stats[7])
+	t.Logf("validator-set changes in %d seeds (%d growing then shrinking back): honest commits at heights whose set differs from the one before %d, messages signed by validators that joined %d, commits by validators that left %d",
+		total.setRuns, total.backAndForth, total.activationCommits, total.joinedSigned, total.leftCommits)
 	t.Logf("honest commits %d (by sync %d), crashes %d (between persist and send %d), restarts from a persisted state %d, equivocations sent %d, evidence reported %d, equivocations shown and checked %d, highest round %d, longest heal-to-commit %v (bound %v)",
 		total.commits, total.syncs, total.crashes, total.midListCrashes, total.restores, total.equivocations, total.evidence, total.evidenceChecks, total.maxRound, total.maxRecovery.Round(time.Millisecond), liveBound)
 }
@@ -131,8 +139,9 @@ const (
 
 // simStats counts what a run exercised.
 type simStats struct {
-	commits, syncs, crashes, midListCrashes, restores, equivocations int
-	evidence, evidenceChecks, maxRound                               int
+	commits, syncs, crashes, midListCrashes, restores, equivocations    int
+	evidence, evidenceChecks, maxRound                                  int
+	setRuns, backAndForth, activationCommits, joinedSigned, leftCommits int
 	// maxRecovery is the longest time from the heal to an honest node\'s next commit.
 	maxRecovery time.Duration
 }
@@ -147,6 +156,11 @@ func (a *simStats) add(b simStats) {
 	a.evidence += b.evidence
 	a.evidenceChecks += b.evidenceChecks
 	a.maxRound = max(a.maxRound, b.maxRound)
+	a.setRuns += b.setRuns
+	a.backAndForth += b.backAndForth
+	a.activationCommits += b.activationCommits
+	a.joinedSigned += b.joinedSigned
+	a.leftCommits += b.leftCommits
 	a.maxRecovery = max(a.maxRecovery, b.maxRecovery)
 }
 
@@ -262,14 +276,24 @@ func (q *eventQueue) Pop() any {
 	return e
 }
 
+// setChange is an entry of a validator-set schedule: from height on, the set is keys (indices
+// into testKeys, in index order), until the next entry.
+type setChange struct {
+	from  uint64
+	keys  []int
+	addrs []chain.Address
+	vals  []chain.Validator
+}
+
 type sim struct {
 	seed   int64
 	rng    *rand.Rand
-	n      int
+	n      int // validators at height 1
 	f      int
 	nodes  []*simNode
-	vals   []chain.Validator
-	target int // committed heights every honest node must reach
+	sched  []setChange // the validator sets by height; sched[0] is from height 1
+	fixed  bool        // a single set: NewHeight names none (nil), as before sets could change
+	target int         // committed heights every honest node must reach
 	healAt time.Duration
 	drop   float64
 	// dropPrecommit is an extra drop rate of precommits before the heal: some validators
@@ -318,22 +342,45 @@ func newSim(seed int64, tracing bool) *sim {
 		s.n, s.target = 7, 2
 	}
 	s.f = (s.n - 1) / 3
-	// The fault budget: byzantine plus crashing validators, at most f.
+	universe := s.n // nodes with a validator key: every member of any set
+	s.fixed = (seed/10)%3 != 0
+	if s.fixed {
+		s.sched = []setChange{{from: 1, keys: seq(s.n)}}
+	} else {
+		universe = s.makeSchedule()
+	}
+	for i := range s.sched {
+		c := &s.sched[i]
+		for _, k := range c.keys {
+			c.addrs = append(c.addrs, testAddr(k))
+			c.vals = append(c.vals, chain.Validator{Address: testAddr(k)})
+		}
+	}
+	// The fault budget: byzantine plus crashing validators, at most f (of the first set), and
+	// at most f of every set a faulty node is in.
 	faults := s.f
 	if rng.IntN(4) == 0 {
 		faults = rng.IntN(s.f + 1)
 	}
 	byz := rng.IntN(faults + 1)
-	kinds := make([]nodeKind, s.n)
-	for i, p := range rng.Perm(s.n)[:faults] {
+	kinds := make([]nodeKind, universe)
+	assigned := 0
+	for _, p := range rng.Perm(universe) {
+		if assigned == faults {
+			break
+		}
+		if !s.faultFits(kinds, p) {
+			continue
+		}
 		switch {
-		case i >= byz:
+		case assigned >= byz:
 			kinds[p] = crashy
 		case rng.IntN(3) == 0:
 			kinds[p] = silent
 		default:
 			kinds[p] = equivocator
 		}
+		assigned++
 	}
 	if s.n == 1 || rng.IntN(2) == 0 {
 		kinds = append(kinds, observer)
@@ -353,18 +400,14 @@ func newSim(seed int64, tracing bool) *sim {
 	}
 	s.delay = time.Millisecond + time.Duration(rng.Int64N(int64(400*time.Millisecond)))
 	s.status = time.Second + time.Duration(rng.Int64N(int64(5*time.Second)))
-	vals := testValidators(s.n)
-	for i := range s.n {
-		s.vals = append(s.vals, chain.Validator{Address: vals[i]})
-	}
 	for i, k := range kinds {
 		nd := &simNode{idx: i, kind: k, key: i, skew: time.Duration(rng.Int64N(int64(2*time.Second))) - time.Second,
 			persisted: map[string]bool{}, delivered: map[evKey][]chain.Hash{}, reported: map[evKey]bool{}}
 		if k == observer {
-			nd.key = 7
+			nd.key = simObserverKey
 		}
 		nd.cfg = Config{
-			ChainID: testChainID, Validators: vals, Self: testAddr(nd.key),
+			ChainID: testChainID, Validators: s.sched[0].addrs, Self: testAddr(nd.key),
 			TimeoutPropose: time.Second, TimeoutPrevote: 500 * time.Millisecond, TimeoutPrecommit: 500 * time.Millisecond,
 			TimeoutIncrement: 250 * time.Millisecond, TimeoutMax: 4 * time.Second, MaxDrift: 3 * time.Second,
 		}
@@ -389,6 +432,95 @@ func newSim(seed int64, tracing bool) *sim {
 	return s
 }
 
+// simObserverKey is the observer's key, in no validator set.
+const simObserverKey = 9
+
+func seq(n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = i
+	}
+	return out
+}
+
+// makeSchedule draws one or two validator-set changes from the first set 0..n-1: a member
+// added (a fresh key, at the end), removed, or replaced in its index by a fresh key; the
+// second change often undoes an addition (1→2→1, 4→5→4). The first takes effect at height 2
+// or 3, the next one or two heights later, and the run goes on to commit a height past the
+// last. It returns how many keys the schedule uses (nodes 0 to that - 1 are its validators).
+func (s *sim) makeSchedule() int {
+	rng := s.rng
+	keys := seq(s.n)
+	fresh := s.n
+	s.sched = []setChange{{from: 1, keys: keys}}
+	at := uint64(2 + rng.IntN(2))
+	grew := false
+	for i := range 1 + rng.IntN(2) {
+		next := slices.Clone(keys)
+		op := rng.IntN(3)
+		if i == 1 && grew && rng.IntN(2) == 0 {
+			op = 1
+		}
+		if op == 1 && len(next) == 1 {
+			op = 0
+		}
+		switch op {
+		case 0: // a new member
+			next = append(next, fresh)
+			fresh++
+			grew = true
+		case 1: // a member leaves
+			i := rng.IntN(len(next))
+			next = slices.Delete(next, i, i+1)
+			if grew {
+				s.stats.backAndForth++
+			}
+		default: // a member's key is replaced by a fresh one
+			next[rng.IntN(len(next))] = fresh
+			fresh++
+		}
+		s.sched = append(s.sched, setChange{from: at, keys: next})
+		keys = next
+		at += uint64(1 + rng.IntN(2))
+	}
+	s.target = max(s.target, int(s.sched[len(s.sched)-1].from)+1)
+	s.stats.setRuns++
+	return fresh
+}
+
+// change returns the schedule entry in force at height h.
+func (s *sim) change(h uint64) *setChange {
+	i := len(s.sched) - 1
+	for s.sched[i].from > h {
+		i--
+	}
+	return &s.sched[i]
+}
+
+func (s *sim) member(a chain.Address, h uint64) bool { return slices.Contains(s.change(h).addrs, a) }
+
+func (s *sim) proposer(h uint64, r uint32) chain.Address { return proposerIn(s.change(h).addrs, h, r) }
+
+// faultFits reports whether node p may be faulty too: every set it is in keeps at most f
+// faulty members.
+func (s *sim) faultFits(kinds []nodeKind, p int) bool {
+	for _, c := range s.sched {
+		if !slices.Contains(c.keys, p) {
+			continue
+		}
+		bad := 1
+		for _, k := range c.keys {
+			if kinds[k] != honest {
+				bad++
+			}
+		}
+		if bad > (len(c.keys)-1)/3 {
+			return false
+		}
+	}
+	return true
+}
+
 func (s *sim) describe() string {
 	var kinds []string
 	for _, nd := range s.nodes {
@@ -396,8 +528,16 @@ func (s *sim) describe() string {
 			kinds = append(kinds, fmt.Sprintf("%d:%v", nd.idx, nd.kind))
 		}
 	}
-	return fmt.Sprintf("n=%d [%s] heal=%v drop=%.2f (precommits +%.2f) dup=%.2f delay<%v partitions=%d status every %v",
-		s.n, strings.Join(kinds, " "), s.healAt.Round(time.Millisecond), s.drop, s.dropPrecommit, s.dup, s.delay.Round(time.Millisecond), len(s.parts), s.status.Round(time.Millisecond))
+	sets := ""
+	if !s.fixed {
+		var cs []string
+		for _, c := range s.sched {
+			cs = append(cs, fmt.Sprintf("h%d:%v", c.from, c.keys))
+		}
+		sets = " sets " + strings.Join(cs, " ")
+	}
+	return fmt.Sprintf("n=%d [%s]%s heal=%v drop=%.2f (precommits +%.2f) dup=%.2f delay<%v partitions=%d status every %v",
+		s.n, strings.Join(kinds, " "), sets, s.healAt.Round(time.Millisecond), s.drop, s.dropPrecommit, s.dup, s.delay.Round(time.Millisecond), len(s.parts), s.status.Round(time.Millisecond))
 }
 
 func (s *sim) tracef(format string, args ...any) {
@@ -505,7 +645,9 @@ func withNow(ev Event, now time.Time) Event {
 	panic(fmt.Sprintf("unexpected scheduled event %T", ev))
 }
 
-// start (re)builds a node's engine from its disk and ledger, as the node does on boot.
+// start (re)builds a node's engine from its disk and ledger, as the node does on boot: with
+// the validator set of the height after its ledger, and its persisted state unless that is
+// of a height it already committed.
 func (s *sim) start(nd *simNode) {
 	var st *SignedState
 	if nd.disk != nil {
@@ -514,7 +656,11 @@ func (s *sim) start(nd *simNode) {
 			s.failf("node %d: persisted state does not decode: %v", nd.idx, err)
 			return
 		}
+		if st.Height <= uint64(len(nd.ledger)) {
+			st = nil
+		}
 	}
+	nd.cfg.Validators = s.change(uint64(len(nd.ledger)) + 1).addrs
 	eng, err := New(nd.cfg, st)
 	if err != nil {
 		s.failf("node %d: New: %v", nd.idx, err)
@@ -532,10 +678,15 @@ func (s *sim) start(nd *simNode) {
 	s.step(nd, s.newHeight(nd))
 }
 
+// newHeight is the NewHeight after the node's ledger, with the sets at that height and the
+// next (nil if the set never changes).
 func (s *sim) newHeight(nd *simNode) NewHeight {
 	nh := NewHeight{Now: s.clock(nd), Height: uint64(len(nd.ledger)) + 1, ParentHash: s.genesis, ParentTime: simBaseUnix}
 	if h := len(nd.ledger); h > 0 {
 		nh.ParentHash, nh.ParentTime = nd.ledger[h-1], nd.times[h-1]
+	}
+	if !s.fixed {
+		nh.Validators, nh.NextValidators = s.change(nh.Height).addrs, s.change(nh.Height+1).addrs
 	}
 	return nh
 }
@@ -575,7 +726,7 @@ func (s *sim) deliver(nd *simNode, from int, msg any) {
 		st := nd.eng.Status()
 		k := evKey{m.Validator, m.Height, m.Round, m.Type}
 		expect := false
-		if nd.kind.honest() && st.Step != StepCommit && m.Height == st.Height && uint64(m.Round) <= uint64(st.Round)+1 {
+		if nd.kind.honest() && st.Step != StepCommit && m.Height == st.Height && uint64(m.Round) <= uint64(st.Round)+1 && s.member(m.Validator, m.Height) {
 			hs := nd.delivered[k]
 			expect = slices.ContainsFunc(hs, func(h chain.Hash) bool { return h != m.BlockHash })
 			if !slices.Contains(hs, m.BlockHash) {
@@ -618,7 +769,7 @@ func (s *sim) stepProposal(nd *simNode, m proposalMsg) {
 	k := evKey{p.Proposer, p.Height, p.Round, 0}
 	expect := false
 	if nd.kind.honest() && st.Step != StepCommit && p.Height == st.Height && uint64(p.Round) <= uint64(st.Round)+1 &&
-		p.Proposer == nd.cfg.Proposer(p.Height, p.Round) {
+		p.Proposer == s.proposer(p.Height, p.Round) {
 		id := crypto.Keccak256Hash(p.Encode()[:ProposalSize-20-65]) // everything but proposer and signature
 		hs := nd.delivered[k]
 		expect = slices.ContainsFunc(hs, func(h chain.Hash) bool { return h != id })
@@ -668,7 +819,7 @@ func (s *sim) certValid(height uint64, hash chain.Hash, c *chain.Commit) bool {
 	k := string(c.Encode())
 	ok, seen := s.certOK[k]
 	if !seen {
-		ok = chain.VerifyCommit(testChainID, s.vals, height, hash, c) == nil
+		ok = chain.VerifyCommit(testChainID, s.change(height).vals, height, hash, c) == nil
 		s.certOK[k] = ok
 	}
 	return ok
@@ -766,6 +917,12 @@ func (s *sim) apply(nd *simNode, height uint64, hash chain.Hash, cert *chain.Com
 		}
 		s.commits[height] = hash
 		s.stats.commits++
+		if !s.fixed && height > 1 && !slices.Equal(s.change(height).keys, s.change(height-1).keys) {
+			s.stats.activationCommits++
+		}
+		if nd.kind != observer && !s.member(nd.cfg.Self, height) && s.member(nd.cfg.Self, 1) {
+			s.stats.leftCommits++
+		}
 		s.stats.maxRound = max(s.stats.maxRound, int(cert.Round))
 		if s.now >= s.healAt {
 			if nd.commitsAfterHeal == 0 {
@@ -810,6 +967,13 @@ func (s *sim) onBroadcast(nd *simNode, a Broadcast) {
 	} else {
 		v := a.Vote
 		enc, key, own, msg = v.Encode(), evKey{v.Validator, v.Height, v.Round, v.Type}, v.Validator == nd.cfg.Self, v
+	}
+	if own && !s.member(nd.cfg.Self, key.height) {
+		s.failf("node %d signed a %s, not being a validator at height %d", nd.idx, s.fmtKey(key), key.height)
+		return
+	}
+	if own && !s.member(nd.cfg.Self, 1) {
+		s.stats.joinedSigned++
 	}
 	if own && nd.kind.honest() {
 		if !nd.persisted[string(enc)] {
@@ -978,6 +1142,14 @@ func (s *sim) who(a chain.Address) string {
 	return a.Hex()
 }
 
+func (s *sim) fmtSet(set []chain.Address) string {
+	var out []string
+	for _, a := range set {
+		out = append(out, s.who(a))
+	}
+	return "[" + strings.Join(out, " ") + "]"
+}
+
 func (s *sim) fmtKey(k evKey) string {
 	what := map[chain.VoteType]string{0: "proposal", chain.Prevote: "prevote", chain.Precommit: "precommit"}[k.typ]
 	return fmt.Sprintf("%s of %s at %d/%d", what, s.who(k.signer), k.height, k.round)
@@ -994,7 +1166,11 @@ func (s *sim) fmtProposal(p *Proposal) string {
 func (s *sim) fmtEvent(ev Event) string {
 	switch e := ev.(type) {
 	case NewHeight:
-		return fmt.Sprintf("new-height %d parent %s", e.Height, short(e.ParentHash))
+		out := fmt.Sprintf("new-height %d parent %s", e.Height, short(e.ParentHash))
+		if e.Validators != nil {
+			out += fmt.Sprintf(" sets %s / %s", s.fmtSet(e.Validators), s.fmtSet(e.NextValidators))
+		}
+		return out
 	case ProposalReceived:
 		return fmt.Sprintf("%s valid=%v pol=%d", s.fmtProposal(&e.Proposal), e.BlockValid, len(e.POL))
 	case VoteReceived:

@@ -147,3 +147,20 @@ func (s *SignedState) verify(chainID uint64, self chain.Address) error {
 	}
 	return nil
 }
+
+// checkSet checks s against the validator set of its height, in which self is Self's index:
+// Self is a validator there, and the POL is of more than two thirds of the set.
+func (s *SignedState) checkSet(set valSet, self int) error {
+	if self < 0 {
+		return fmt.Errorf("%w: an observer has no signed state (Self is not a validator at height %d)", ErrBadState, s.Height)
+	}
+	for _, v := range s.ValidPOL {
+		if _, ok := set.index[v.Validator]; !ok {
+			return fmt.Errorf("%w: POL vote by non-validator %s", ErrBadState, v.Validator)
+		}
+	}
+	if q := chain.Quorum(len(set.addrs)); !s.Valid.IsNone() && len(s.ValidPOL) < q {
+		return fmt.Errorf("%w: POL of %d votes, need %d", ErrBadState, len(s.ValidPOL), q)
+	}
+	return nil
+}
