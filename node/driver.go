@@ -257,7 +257,13 @@ func (d *driver) start() error {
 	head := d.ledger.Head()
 	d.held.reset(head.Height + 1)
 	clear(d.far)
-	err := d.step(consensus.NewHeight{Now: d.now(), Height: head.Height + 1, ParentHash: head.Hash, ParentTime: head.Time})
+	// The sets of this height and the next are final: a change decided at the head takes
+	// effect at head+2 (chain.ActivationDelay), and the header of the next block commits to it.
+	err := d.step(consensus.NewHeight{
+		Now: d.now(), Height: head.Height + 1, ParentHash: head.Hash, ParentTime: head.Time,
+		Validators:     d.ledger.RulesAt(head.Height + 1).ValidatorAddresses(),
+		NextValidators: d.ledger.RulesAt(head.Height + 2).ValidatorAddresses(),
+	})
 	if err != nil {
 		return err
 	}

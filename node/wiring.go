@@ -23,6 +23,11 @@ func (n *Node) newDriver() (*driver, error) {
 	if err != nil {
 		return nil, err
 	}
+	if persisted != nil && persisted.Height <= n.ledger.Head().Height {
+		// Of a height already committed: the engine would never use it, and its votes may be
+		// of a set that has changed since (a removed validator's in its lock).
+		persisted = nil
+	}
 	eng, err := consensus.New(n.consensusConfig(), persisted)
 	if err != nil {
 		return nil, err

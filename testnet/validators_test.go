@@ -1,0 +1,316 @@
+package testnet_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/testnet"
+	"github.com/loyal-ledger/loyal/wallet"
+)
+
+// Validator-set changes by partner vote (ADR 0003) while customers keep transferring: the
+// set grows from four to five with the new node offline when the change takes effect (it
+// catches up, then signs certificates), a validator's key is rotated to another node (the old
+// one follows as an observer), and the set shrinks back to four. No fork, no lost transfer,
+// exact balances, and every node agrees on the set at every height.
+func TestValidatorChangesUnderLoad(t *testing.T) {
+	// Nodes 0-3 validate; 4 and 5 are observers until governance makes them validators.
+	h := newHarness(t, testnet.ClusterOptions{Validators: 4, Observers: 2, Partners: 1})
+	owner, p1 := h.c.Partners[0], h.c.Partners[1]
+	live := []int{0, 1, 2, 3, 5}
+	// The load goes through nodes that follow the chain to the end: 2 and 5 as validators or
+	// observers, 3 is removed and 4 is stopped for a while.
+	ld := h.startLoad(t, []int{0, 1, 2, 5})
+
+	// 4 -> 5: node 4 is stopped before the decision and stays stopped past the activation.
+	if err := h.c.Stop(4); err != nil {
+		t.Fatal(err)
+	}
+	added := h.validatorChange(owner, p1, live, h.addValidator(owner, 4, "v4"))
+	h.waitAll(live, added+3)
+	for _, i := range live {
+		if got := h.setAt(i, added); len(got) != 5 || got[4] != h.c.Address(4) {
+			t.Fatalf("node %d: the set at %d is %v, want v0-v3 and node 4", i, added, got)
+		}
+		if got := h.setAt(i, added-1); len(got) != 4 {
+			t.Fatalf("node %d: the set at %d has %d validators, want 4", i, added-1, len(got))
+		}
+	}
+	if err := h.c.Start(4); err != nil {
+		t.Fatal(err)
+	}
+	live = []int{0, 1, 2, 3, 4, 5}
+	h.signs(4, 0)
+
+	// A rotation: validator 2's place goes to node 5's key; node 2 keeps following.
+	rotated := h.validatorChange(owner, p1, live, h.rotateValidator(owner, 2, 5, "v2-rotated"))
+	h.waitAll(live, rotated+3)
+	for _, i := range live {
+		got := h.setAt(i, rotated)
+		if len(got) != 5 || got[2] != h.c.Address(5) || slices.Contains(got, h.c.Address(2)) {
+			t.Fatalf("node %d: the set at %d is %v, want node 5 in node 2's place", i, rotated, got)
+		}
+	}
+	h.signs(5, 0)
+
+	// 5 -> 4: validator 3 is removed; it is disconnected and stops counting.
+	removed := h.validatorChange(owner, p1, live, &chain.ProposeValidator{Action: chain.ActionRemoveValidator, Validator: h.c.Address(3)})
+	h.waitAll([]int{0, 1, 2, 4, 5}, removed+3)
+	if err := h.c.Stop(3); err != nil {
+		t.Fatal(err)
+	}
+	live = []int{0, 1, 2, 4, 5}
+	h.waitAll(live, removed+6) // four validators, all up: the certificates need all of 0, 1, 4, 5 but three
+
+	ld.stop(t)
+	head := h.height(0)
+	h.waitAll(live, head)
+	h.agree(head, live...)
+	// Every node, the one rotated out included, answers the same set at every height, and
+	// each certificate is signed only by validators of its own height.
+	for height := uint64(1); height <= head; height++ {
+		want := h.setAt(0, height)
+		for _, i := range live[1:] {
+			if got := h.setAt(i, height); !slices.Equal(got, want) {
+				t.Fatalf("height %d: node %d says %v, node 0 says %v", height, i, got, want)
+			}
+		}
+	}
+	for height := uint64(2); height <= head; height++ {
+		b, err := h.c.Client(0).Block(ctxFor(t, 10*time.Second), height)
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := h.setAt(0, height-1)
+		for _, s := range b.Block.LastCommit.Sigs {
+			if !slices.Contains(set, s.Validator) {
+				t.Fatalf("the certificate of block %d is signed by %s, not in its set %v", height-1, s.Validator, set)
+			}
+		}
+	}
+	ld.check(t, h, live)
+}
+
+// validatorChange has owner propose p and p1 approve it, on live nodes, and returns the
+// height from which the change is in force.
+func (h *harness) validatorChange(owner, p1 *ecdsa.PrivateKey, live []int, p *chain.ProposeValidator) uint64 {
+	h.t.Helper()
+	info := h.commit(live[0], owner, p)
+	id := h.proposalOf(live[0], info, addr(owner))
+	h.waitAll(live, info.Height)
+	info = h.commit(live[1], p1, &chain.Approve{Proposal: id})
+	pr := h.proposal(live[1], id)
+	if pr.Status != "executed" || pr.Activation != info.Height+chain.ActivationDelay {
+		h.t.Fatalf("proposal %d: %s, activation %d; want executed at %d, in force from %d", id, pr.Status, pr.Activation, info.Height, info.Height+chain.ActivationDelay)
+	}
+	return pr.Activation
+}
+
+func (h *harness) entry(i int, name string, multiaddrs ...string) (*chain.ValidatorKey, []byte) {
+	h.t.Helper()
+	k := h.c.Key(i)
+	e := &chain.ValidatorKey{Name: name, Partner: addr(h.c.Partners[0]), PubKey: crypto.CompressPubkey(&k.PublicKey), Multiaddrs: multiaddrs}
+	proof, err := chain.SignPossession(chain.Domain{ChainID: h.c.Genesis.ChainID, Salt: h.c.Genesis.Hash()}, e, k)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return e, proof[:]
+}
+
+func (h *harness) addValidator(_ *ecdsa.PrivateKey, i int, name string) *chain.ProposeValidator {
+	e, proof := h.entry(i, name)
+	return &chain.ProposeValidator{Action: chain.ActionAddValidator, Entry: e, Proof: proof}
+}
+
+func (h *harness) rotateValidator(_ *ecdsa.PrivateKey, from, to int, name string) *chain.ProposeValidator {
+	e, proof := h.entry(to, name)
+	return &chain.ProposeValidator{Action: chain.ActionRotateValidatorKey, Validator: h.c.Address(from), Entry: e, Proof: proof}
+}
+
+// setAt is node i's answer to "the set at height".
+func (h *harness) setAt(i int, height uint64) []chain.Address {
+	h.t.Helper()
+	v, err := h.c.Client(i).Validators(ctxFor(h.t, 10*time.Second), height)
+	if err != nil {
+		h.t.Fatalf("node %d, validators at %d: %v", i, height, err)
+	}
+	out := make([]chain.Address, len(v.Set.Validators))
+	for j, val := range v.Set.Validators {
+		out[j] = val.Address
+	}
+	return out
+}
+
+func (h *harness) waitAll(nodes []int, height uint64) {
+	h.t.Helper()
+	for _, i := range nodes {
+		h.waitHeight(i, height)
+	}
+}
+
+// signs waits until node i's signature is in a certificate that node j serves.
+func (h *harness) signs(i, j int) {
+	h.t.Helper()
+	want := h.c.Address(i)
+	from := h.height(j)
+	eventually(h.t, 60*time.Second, func() bool {
+		head := h.height(j)
+		for height := from; height <= head; height++ {
+			c, err := h.c.Node(j).Ledger().SeenCommit(height)
+			if err != nil || c == nil {
+				continue
+			}
+			for _, s := range c.Sigs {
+				if s.Validator == want {
+					return true
+				}
+			}
+		}
+		return false
+	}, func() string { return "node " + want.Hex() + " never signed a certificate" })
+}
+
+// load is two customers sending ACME back and forth through the given nodes, each transfer
+// waiting for the commit of the one before.
+type load struct {
+	keys      []*ecdsa.PrivateKey
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	committed atomic.Int64
+	errs      chan error
+}
+
+func (h *harness) startLoad(t *testing.T, nodes []int) *load {
+	ld := &load{keys: []*ecdsa.PrivateKey{newKey(t), newKey(t)}, errs: make(chan error, 2)}
+	funded := h.commit(nodes[0], h.c.Owner, &chain.Earn{Program: testnet.ClusterProgram, Credits: []chain.Credit{
+		{To: addr(ld.keys[0]), Amount: 1_000, OrderRef: "load-0"}, {To: addr(ld.keys[1]), Amount: 1_000, OrderRef: "load-1"},
+	}})
+	h.waitAll(nodes, funded.Height)
+	ctx, cancel := context.WithCancel(context.Background())
+	ld.cancel = cancel
+	for i, k := range ld.keys {
+		ld.wg.Add(1)
+		go func() {
+			defer ld.wg.Done()
+			for n := 0; ctx.Err() == nil; n++ {
+				node := nodes[(i+n)%len(nodes)]
+				tx := h.sign(k, &chain.Transfer{Program: testnet.ClusterProgram, To: addr(ld.keys[1-i]), Amount: 1})
+				if _, err := h.c.Client(node).SubmitTx(ctx, tx); err != nil {
+					if ctx.Err() == nil {
+						ld.errs <- err
+					}
+					return
+				}
+				wctx, wcancel := context.WithTimeout(context.Background(), 60*time.Second)
+				_, err := wallet.Wait(wctx, h.c.Client(node), tx.Hash())
+				wcancel()
+				if err != nil {
+					ld.errs <- err
+					return
+				}
+				ld.committed.Add(1)
+			}
+		}()
+	}
+	return ld
+}
+
+func (ld *load) stop(t *testing.T) {
+	ld.cancel()
+	ld.wg.Wait()
+	close(ld.errs)
+	for err := range ld.errs {
+		t.Errorf("load: %v", err)
+	}
+}
+
+// check asserts the load's exact outcome on every node: the transfers committed moved
+// points between the two customers and nothing else; together they hold 2,000.
+func (ld *load) check(t *testing.T, h *harness, nodes []int) {
+	if ld.committed.Load() == 0 {
+		t.Fatal("no transfer committed under the load")
+	}
+	for _, i := range nodes {
+		a, b := h.balance(i, addr(ld.keys[0])), h.balance(i, addr(ld.keys[1]))
+		if a.Total+b.Total != 2_000 {
+			t.Fatalf("node %d: the customers hold %d and %d, not 2,000 together", i, a.Total, b.Total)
+		}
+		acc, err := h.c.Client(i).Account(ctxFor(t, 10*time.Second), addr(ld.keys[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		acc2, err := h.c.Client(i).Account(ctxFor(t, 10*time.Second), addr(ld.keys[1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := int64(acc.Nonce + acc2.Nonce); got != ld.committed.Load() {
+			t.Fatalf("node %d: %d transfers committed, the clients saw %d", i, got, ld.committed.Load())
+		}
+	}
+}
+
+// A chain's only validator takes a second one and lets it go again: the lone node opens its
+// p2p side when the chain adds node 1 (whose entry says where to dial it), both sign while
+// there are two, and node 0 goes on alone once node 1 is removed.
+func TestOneToTwoToOne(t *testing.T) {
+	h := newHarness(t, testnet.ClusterOptions{Validators: 1, Observers: 1})
+	owner := h.c.Owner
+	if h.c.Node(0).P2PAddrs() != nil {
+		t.Fatal("a lone validator opened p2p before the chain listed another node")
+	}
+	ld := h.startLoad(t, []int{0})
+	var where []string
+	for _, a := range h.c.Node(1).P2PAddrs() {
+		where = append(where, a.String())
+	}
+	e, proof := h.entry(1, "v1", where...)
+	// One partner: a proposal is its own two thirds and executes at once.
+	info := h.commit(0, owner, &chain.ProposeValidator{Action: chain.ActionAddValidator, Entry: e, Proof: proof})
+	added := info.Height + chain.ActivationDelay
+	h.waitAll([]int{0, 1}, added+3)
+	if h.c.Node(0).P2PAddrs() == nil {
+		t.Fatal("node 0 has no p2p side with two validators")
+	}
+	if got := h.setAt(0, added); len(got) != 2 || got[1] != h.c.Address(1) {
+		t.Fatalf("the set at %d is %v", added, got)
+	}
+	h.signs(1, 0)
+	// Both sign every block from the activation: two validators need both.
+	for height := added; height < h.height(0); height++ {
+		c, err := h.c.Node(0).Ledger().SeenCommit(height)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Sigs) != 2 {
+			t.Fatalf("block %d certified by %d of 2", height, len(c.Sigs))
+		}
+	}
+
+	info = h.commit(0, owner, &chain.ProposeValidator{Action: chain.ActionRemoveValidator, Validator: h.c.Address(1)})
+	removed := info.Height + chain.ActivationDelay
+	h.waitHeight(0, removed+3)
+	if got := h.setAt(0, removed); len(got) != 1 || got[0] != h.c.Address(0) {
+		t.Fatalf("the set at %d is %v", removed, got)
+	}
+	ld.stop(t)
+	head := h.height(0)
+	for height := removed; height < head; height++ {
+		c, err := h.c.Node(0).Ledger().SeenCommit(height)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c.Sigs) != 1 || c.Sigs[0].Validator != h.c.Address(0) {
+			t.Fatalf("block %d certified by %v, want node 0 alone", height, c.Sigs)
+		}
+	}
+	h.agree(removed-1, 0, 1)
+	ld.check(t, h, []int{0})
+}
