@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 
-		"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
