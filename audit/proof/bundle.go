@@ -45,6 +45,19 @@ type Bundle struct {
 	Certificate chain.Commit `json:"certificate"`       // precommits for the header's hash
 	Tx          *TxPath      `json:"tx,omitempty"`      // KindTx
 	Account     *AccountPath `json:"account,omitempty"` // KindAccount
+	// SetChanges lead from genesis's validators to those of the header's height (protocol
+	// version 3): every change of the set in force up to it, oldest first. Empty when the set
+	// never changed, and on earlier chains, whose set is genesis's for good.
+	SetChanges []SetChange `json:"set_changes,omitempty"`
+}
+
+// SetChange is one change of the validator set: the header of the last block the old set
+// certifies, which commits to the new set (chain.Header.NextValidators), that header's
+// certificate by the old set, and the new set, in force from the next height.
+type SetChange struct {
+	Header      chain.Header      `json:"header"`
+	Certificate chain.Commit      `json:"certificate"`
+	Validators  []chain.Validator `json:"validators"`
 }
 
 // TxPath is a transaction and its Merkle path to the header's tx root (chain/merkle).

@@ -10,8 +10,10 @@ import (
 //
 //  1. the bundle names g's hash and chain id, and its header g's chain id (ErrWrongNetwork);
 //  2. its certificate certifies exactly the header's hash at the header's height, with
-//     distinct, valid precommit signatures of more than two thirds of the validators g puts
-//     in force at that height (ErrNotCertified);
+//     distinct, valid precommit signatures of more than two thirds of the validators in
+//     force at that height (ErrNotCertified): genesis's, or on a chain whose set changed,
+//     those the bundle's set changes lead to, each change a header certified by the set
+//     before it that commits to the set after it (ErrNotCertified, ErrBadBundle);
 //  3. its path leads from the fact to the header's tx root or state root (ErrBadPath).
 //
 // Anything else wrong with the bundle is ErrBadBundle. What a passing bundle proves, and
@@ -38,7 +40,11 @@ func Check(b *Bundle, g *chain.Genesis) (*Fact, error) {
 	}
 	h := &b.Header
 	hash := h.Hash()
-	rules := chain.NewSchedule(g).At(h.Height)
+	schedule, err := followChanges(b, g)
+	if err != nil {
+		return nil, err
+	}
+	rules := schedule.At(h.Height)
 	if err := chain.VerifyCommit(rules.ChainID, rules.Validators, h.Height, hash, &b.Certificate); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotCertified, err)
 	}
@@ -46,7 +52,6 @@ func Check(b *Bundle, g *chain.Genesis) (*Fact, error) {
 		Kind: b.Kind, Genesis: genesis, ChainID: g.ChainID, Height: h.Height, BlockHash: hash, Time: h.Time,
 		Certified: Certified{Round: b.Certificate.Round, Validators: len(rules.Validators), Signers: signers(rules, &b.Certificate)},
 	}
-	var err error
 	if b.Tx != nil {
 		f.Tx, err = checkTx(b.Tx, h, chain.NewSigner(g.ChainID, genesis))
 	} else {
@@ -58,6 +63,51 @@ func Check(b *Bundle, g *chain.Genesis) (*Fact, error) {
 	f.state()
 	return f, nil
 }
+
+// followChanges builds the schedule of validator sets the bundle's set changes lead to from
+// g's: each change's header must be of g's chain, below the bundle's header, above the
+// change before it, certified by the set in force at its height, and commit to the set the
+// change names, which must differ from that set and pass the checks genesis's set passes.
+func followChanges(b *Bundle, g *chain.Genesis) (*chain.Schedule, error) {
+	s := chain.NewSchedule(g)
+	if len(b.SetChanges) > 0 && g.Version() < chain.Version3 {
+		return nil, fmt.Errorf("%w: validator-set changes on a chain of protocol version %d, whose set never changes", ErrBadBundle, g.Version())
+	}
+	if len(b.SetChanges) > maxSetChanges {
+		return nil, fmt.Errorf("%w: %d validator-set changes, at most %d", ErrBadBundle, len(b.SetChanges), maxSetChanges)
+	}
+	last := uint64(0)
+	for i := range b.SetChanges {
+		c := &b.SetChanges[i]
+		h := &c.Header
+		switch {
+		case h.ChainID != g.ChainID:
+			return nil, fmt.Errorf("%w: set change %d: chain id %d", ErrWrongNetwork, i, h.ChainID)
+		case h.Height <= last:
+			return nil, fmt.Errorf("%w: set change %d at height %d does not follow the one at %d", ErrBadBundle, i, h.Height, last)
+		case h.Height >= b.Header.Height:
+			return nil, fmt.Errorf("%w: set change %d at height %d is not below the proven block %d", ErrBadBundle, i, h.Height, b.Header.Height)
+		}
+		old := s.At(h.Height)
+		if err := chain.VerifyCommit(old.ChainID, old.Validators, h.Height, h.Hash(), &c.Certificate); err != nil {
+			return nil, fmt.Errorf("%w: set change %d, block %d: %w", ErrNotCertified, i, h.Height, err)
+		}
+		if want := chain.ValidatorSetHash(c.Validators); h.NextValidators != want || want == chain.ValidatorSetHash(old.Validators) {
+			return nil, fmt.Errorf("%w: set change %d: block %d commits to the set %s, the change names %s (the set before hashes to %s)",
+				ErrBadBundle, i, h.Height, h.NextValidators.Hex(), want.Hex(), chain.ValidatorSetHash(old.Validators).Hex())
+		}
+		next := *old
+		next.Validators = c.Validators
+		if err := s.Activate(chain.Activation{Height: h.Height + 1, Rules: next}); err != nil {
+			return nil, fmt.Errorf("%w: set change %d: %w", ErrBadBundle, i, err)
+		}
+		last = h.Height
+	}
+	return s, nil
+}
+
+// maxSetChanges bounds the set changes a bundle may carry; MaxBundleBytes bounds the file.
+const maxSetChanges = 1 << 16
 
 // signers names the validators whose precommits are in c (which VerifyCommit passed).
 func signers(rules *chain.Rules, c *chain.Commit) []Signer {

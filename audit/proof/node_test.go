@@ -39,7 +39,7 @@ func TestBundlesFromANode(t *testing.T) {
 		t.Fatal(err)
 	}
 	answer := api.TxProof{Tx: blk.Txs[tp.Index], Proof: tp, Header: header}
-	b, f, err := proof.FromNodeTx(id, answer, nodeBlock(c, header.Height), c.Genesis)
+	b, f, err := proof.FromNodeTx(id, answer, nodeBlock(c, header.Height), nil, c.Genesis)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestBundlesFromANode(t *testing.T) {
 	}
 	head := c.Blocks[len(c.Blocks)-1]
 	accAnswer := api.AccountProof{Address: a, Proof: sp, Header: &head.Header}
-	b, f, err = proof.FromNodeAccount(a, "BETA", accAnswer, nodeBlock(c, head.Header.Height), c.Genesis)
+	b, f, err = proof.FromNodeAccount(a, "BETA", accAnswer, nodeBlock(c, head.Header.Height), nil, c.Genesis)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,34 +66,34 @@ func TestBundlesFromANode(t *testing.T) {
 
 	// Lies.
 	other := c.Blocks[3].Txs[0].Hash()
-	if _, _, err := proof.FromNodeTx(other, answer, nodeBlock(c, header.Height), c.Genesis); !errors.Is(err, proof.ErrBadBundle) {
+	if _, _, err := proof.FromNodeTx(other, answer, nodeBlock(c, header.Height), nil, c.Genesis); !errors.Is(err, proof.ErrBadBundle) {
 		t.Errorf("a proof of another transaction: %v", err)
 	}
-	if _, _, err := proof.FromNodeTx(id, answer, nodeBlock(c, header.Height+1), c.Genesis); !errors.Is(err, proof.ErrNotCertified) {
+	if _, _, err := proof.FromNodeTx(id, answer, nodeBlock(c, header.Height+1), nil, c.Genesis); !errors.Is(err, proof.ErrNotCertified) {
 		t.Errorf("another block's certificate: %v", err)
 	}
 	noCert := nodeBlock(c, header.Height)
 	noCert.Commit = nil
-	if _, _, err := proof.FromNodeTx(id, answer, noCert, c.Genesis); !errors.Is(err, proof.ErrNotCertified) {
+	if _, _, err := proof.FromNodeTx(id, answer, noCert, nil, c.Genesis); !errors.Is(err, proof.ErrNotCertified) {
 		t.Errorf("no certificate: %v", err)
 	}
-	if _, _, err := proof.FromNodeTx(id, api.TxProof{Tx: answer.Tx, Proof: tp}, noCert, c.Genesis); !errors.Is(err, proof.ErrBadBundle) {
+	if _, _, err := proof.FromNodeTx(id, api.TxProof{Tx: answer.Tx, Proof: tp}, noCert, nil, c.Genesis); !errors.Is(err, proof.ErrBadBundle) {
 		t.Errorf("no header: %v", err)
 	}
 	stranger := chain.Address{0xab}
-	if _, _, err := proof.FromNodeAccount(stranger, "", accAnswer, nodeBlock(c, head.Header.Height), c.Genesis); !errors.Is(err, proof.ErrBadPath) {
+	if _, _, err := proof.FromNodeAccount(stranger, "", accAnswer, nodeBlock(c, head.Header.Height), nil, c.Genesis); !errors.Is(err, proof.ErrBadPath) {
 		t.Errorf("c3's record passed off as a stranger's: %v", err)
 	}
 	lying := *sp
 	lying.Value = slices.Clone(sp.Value)
 	lying.Value[len(lying.Value)-1] ^= 1
 	accAnswer.Proof = &lying
-	if _, _, err := proof.FromNodeAccount(a, "", accAnswer, nodeBlock(c, head.Header.Height), c.Genesis); !errors.Is(err, proof.ErrBadPath) {
+	if _, _, err := proof.FromNodeAccount(a, "", accAnswer, nodeBlock(c, head.Header.Height), nil, c.Genesis); !errors.Is(err, proof.ErrBadPath) {
 		t.Errorf("an altered record: %v", err)
 	}
 	other2, _ := otherNetwork(t, c.Genesis, 99)
 	accAnswer.Proof = sp
-	if _, _, err := proof.FromNodeAccount(a, "", accAnswer, nodeBlock(c, head.Header.Height), other2); !errors.Is(err, proof.ErrWrongNetwork) {
+	if _, _, err := proof.FromNodeAccount(a, "", accAnswer, nodeBlock(c, head.Header.Height), nil, other2); !errors.Is(err, proof.ErrWrongNetwork) {
 		t.Errorf("a node of another network: %v", err)
 	}
 }

@@ -172,7 +172,11 @@ func proofFromNode(c *cli.Context, req proof.Request) (*proof.Bundle, *proof.Fac
 		if err != nil {
 			return nil, nil, err
 		}
-		return proof.FromNodeTx(req.Tx, p, blk, g)
+		changes, err := setChanges(ctx, cl, p.Header)
+		if err != nil {
+			return nil, nil, err
+		}
+		return proof.FromNodeTx(req.Tx, p, blk, changes, g)
 	}
 	return nodeAccountBundle(ctx, c, req.Account, req.Program, g)
 }
@@ -190,7 +194,44 @@ func nodeAccountBundle(ctx context.Context, c *cli.Context, a chain.Address, pro
 	if err != nil {
 		return nil, nil, err
 	}
-	return proof.FromNodeAccount(a, program, p, blk, g)
+	changes, err := setChanges(ctx, cl, p.Header)
+	if err != nil {
+		return nil, nil, err
+	}
+	return proof.FromNodeAccount(a, program, p, blk, changes, g)
+}
+
+// setChanges fetches, for every validator-set epoch the node lists up to header h, the block
+// before it with its certificate and the new set: what leads the bundle's check from
+// genesis's validators to h's.
+func setChanges(ctx context.Context, cl *wallet.Client, h *chain.Header) ([]proof.SetChange, error) {
+	if h == nil {
+		return nil, nil
+	}
+	v, err := cl.Validators(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	var out []proof.SetChange
+	for _, e := range v.Epochs {
+		if e.From == 0 || e.From > h.Height {
+			continue
+		}
+		blk, err := cl.Block(ctx, e.From-1)
+		if err != nil {
+			return nil, err
+		}
+		set, err := cl.Validators(ctx, e.From)
+		if err != nil {
+			return nil, err
+		}
+		c, err := proof.SetChangeFromNode(e.From, blk, set)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
 }
 
 // certificateOf fetches the block of header h for its certificate (the canonical one below

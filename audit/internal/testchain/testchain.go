@@ -65,6 +65,11 @@ type Options struct {
 	// Gamma and Beta approves; Gamma registers GAMMA and earns in it; then Gamma's removal is
 	// proposed by Acme and approved by Beta, which retires GAMMA.
 	Governance bool
+	// ValidatorChanges changes the validator set after the setup (ADR 0003), each by Acme's
+	// proposal and Beta's approval: "validator 4" joins (five validators), validator 1's key
+	// is rotated to "validator 5", and validator 0 leaves (four again). Each change is in
+	// force two blocks after it executes; blocks are certified by the set of their height.
+	ValidatorChanges bool
 }
 
 // builder signs and commits the generated chain.
@@ -76,8 +81,9 @@ type builder struct {
 	g          *chain.Genesis
 	signer     *chain.Signer
 	l          *ledger.Ledger
-	validators []*ecdsa.PrivateKey
+	validators map[chain.Address]*ecdsa.PrivateKey // every validator key, by address
 	nonces     map[chain.Address]uint64
+	proposals  uint64
 	time       uint64
 	step       uint64 // block time between blocks
 	last       *chain.Commit
@@ -119,6 +125,14 @@ func Build(tb testing.TB, o Options) *Chain {
 		b.commit(b.tx(gamma, &chain.Earn{Program: "GAMMA", Credits: []chain.Credit{{To: Addr(acme), Amount: 40, OrderRef: b.order()}}}))
 		b.commit(b.tx(acme, &chain.Propose{Action: chain.ActionRemovePartner, Partner: Addr(gamma)}))
 		b.commit(b.tx(beta, &chain.Approve{Proposal: 2}))
+		b.proposals = 2
+	}
+	if o.ValidatorChanges {
+		v4, v5 := Key(tb, "validator 4"), Key(tb, "validator 5")
+		b.validators[Addr(v4)], b.validators[Addr(v5)] = v4, v5
+		b.validatorChange(&chain.ProposeValidator{Action: chain.ActionAddValidator}, v4, "node-4")
+		b.validatorChange(&chain.ProposeValidator{Action: chain.ActionRotateValidatorKey, Validator: Addr(Key(tb, "validator 1"))}, v5, "node-1b")
+		b.validatorChange(&chain.ProposeValidator{Action: chain.ActionRemoveValidator, Validator: Addr(Key(tb, "validator 0"))}, nil, "")
 	}
 	for i := range o.Blocks {
 		var txs []*chain.Tx
@@ -158,10 +172,10 @@ func Build(tb testing.TB, o Options) *Chain {
 func newBuilder(tb testing.TB) *builder {
 	keys := map[string]*ecdsa.PrivateKey{"acme": Key(tb, "acme"), "beta": Key(tb, "beta")}
 	var vals []chain.Validator
-	var valKeys []*ecdsa.PrivateKey
+	valKeys := map[chain.Address]*ecdsa.PrivateKey{}
 	for i := range 4 {
 		k := Key(tb, fmt.Sprintf("validator %d", i))
-		valKeys = append(valKeys, k)
+		valKeys[Addr(k)] = k
 		partner := keys["acme"]
 		if i%2 == 1 {
 			partner = keys["beta"]
@@ -204,6 +218,25 @@ func (b *builder) setup() {
 	)
 }
 
+// validatorChange has Acme propose p (with key's entry named name and its proof, unless p
+// removes) and Beta approve it, then commits two more blocks so the change is in force.
+func (b *builder) validatorChange(p *chain.ProposeValidator, key *ecdsa.PrivateKey, name string) {
+	b.tb.Helper()
+	if key != nil {
+		p.Entry = &chain.ValidatorKey{Name: name, Partner: Addr(b.keys["beta"]), PubKey: crypto.CompressPubkey(&key.PublicKey), Multiaddrs: []string{}}
+		proof, err := chain.SignPossession(chain.Domain{ChainID: b.g.ChainID, Salt: b.g.Hash()}, p.Entry, key)
+		if err != nil {
+			b.tb.Fatal(err)
+		}
+		p.Proof = proof[:]
+	}
+	b.commit(b.tx(b.keys["acme"], p))
+	b.proposals++
+	b.commit(b.tx(b.keys["beta"], &chain.Approve{Proposal: b.proposals}))
+	b.commit()
+	b.commit()
+}
+
 func (b *builder) order() string {
 	b.orders++
 	return fmt.Sprintf("order-%06d", b.orders)
@@ -234,8 +267,9 @@ func (b *builder) commitWith(txs []*chain.Tx, senders []chain.Address) {
 	b.tb.Helper()
 	b.time += b.step
 	height := uint64(len(b.blocks)) + b.height + 1
-	proposer := b.validators[height%uint64(len(b.validators))]
-	blk, rejected, err := b.l.BuildBlock(b.time, Addr(proposer), txs, senders, b.last)
+	set := b.l.RulesAt(height).Validators
+	proposer := set[height%uint64(len(set))].Address
+	blk, rejected, err := b.l.BuildBlock(b.time, proposer, txs, senders, b.last)
 	if err != nil {
 		b.tb.Fatal(err)
 	}
@@ -257,15 +291,24 @@ func (b *builder) commitWith(txs []*chain.Tx, senders []chain.Address) {
 	b.last = c
 }
 
-// certify gathers precommits of blk from three of the four validators (a different three at
-// each height), in the validators' order, as a certificate must list them.
+// certify gathers precommits of blk from the validators of its height, all but one when the
+// rest are more than two thirds (a different one at each height), in the validators' order,
+// as a certificate must list them.
 func (b *builder) certify(blk *chain.Block) *chain.Commit {
 	h := blk.Hash()
-	skip := int(blk.Header.Height % uint64(len(b.validators)))
+	set := b.l.RulesAt(blk.Header.Height).Validators
+	skip := -1
+	if len(set)-1 >= chain.Quorum(len(set)) {
+		skip = int(blk.Header.Height % uint64(len(set)))
+	}
 	c := &chain.Commit{Height: blk.Header.Height, BlockHash: h}
-	for i, k := range b.validators {
+	for i, v := range set {
 		if i == skip {
 			continue
+		}
+		k := b.validators[v.Address]
+		if k == nil {
+			b.tb.Fatalf("block %d: no key for validator %s", blk.Header.Height, v.Address)
 		}
 		sig, err := chain.SignVote(k, chain.VoteDigest(b.g.ChainID, chain.Precommit, blk.Header.Height, 0, h))
 		if err != nil {

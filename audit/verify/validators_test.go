@@ -1,0 +1,77 @@
+package verify_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/loyal-ledger/loyal/audit/internal/testchain"
+	"github.com/loyal-ledger/loyal/audit/verify"
+	"github.com/loyal-ledger/loyal/chain"
+)
+
+// The verifier follows the validator set the chain decides (ADR 0003): a chain that adds a
+// validator, rotates one's key and removes another verifies, each block's certificate against
+// the set of its own height; a certificate signed by a validator the chain removed, or a
+// header that commits to another set, fails at its height.
+func TestVerifyValidatorChanges(t *testing.T) {
+	c := testchain.Build(t, testchain.Options{Blocks: 3, ValidatorChanges: true})
+	trusted := c.Genesis.Hash()
+	var sched *chain.Schedule
+	rep, err := verifyBytes(exportOf(t, c), verify.Options{Genesis: trusted, Observe: func(ob *verify.Observed) error {
+		sched = ob.Schedule
+		return nil
+	}})
+	if err != nil {
+		t.Fatalf("%v (%+v)", err, rep.Failure)
+	}
+	if rep.StateRoot != c.Ledger.Head().StateRoot || rep.Height != c.Ledger.Head().Height {
+		t.Fatalf("verified %d at %s, ledger %d at %s", rep.Height, rep.StateRoot, c.Ledger.Head().Height, c.Ledger.Head().StateRoot)
+	}
+	acts := sched.Activations()
+	if len(acts) != 3 || len(acts[0].Rules.Validators) != 5 || len(acts[2].Rules.Validators) != 4 {
+		t.Fatalf("the verifier followed %d activations: %+v", len(acts), acts)
+	}
+	for i, a := range acts {
+		if want := c.Ledger.Activations()[i]; a.Height != want.Height || chain.ValidatorSetHash(a.Rules.Validators) != chain.ValidatorSetHash(want.Rules.Validators) {
+			t.Fatalf("activation %d: verifier at %d, ledger at %d", i, a.Height, want.Height)
+		}
+	}
+	removed := acts[2].Height // validator 0 is out from here
+	v0 := testchain.Key(t, "validator 0")
+	cases := []struct {
+		name  string
+		raw   []byte
+		at    uint64
+		check string
+		says  string
+	}{
+		{"a certificate with the removed validator's vote", rewrite(t, c, func(bs []*chain.Block) []*chain.Block {
+			// The certificate of block `removed`, carried by the next block, gets validator
+			// 0's real precommit: a vote of a key no longer in the set.
+			next := bs[removed]
+			sig, err := chain.SignVote(v0, chain.VoteDigest(c.Genesis.ChainID, chain.Precommit, removed, next.LastCommit.Round, next.LastCommit.BlockHash))
+			if err != nil {
+				t.Fatal(err)
+			}
+			next.LastCommit.Sigs = append([]chain.CommitSig{{Validator: testchain.Addr(v0), Sig: sig}}, next.LastCommit.Sigs...)
+			next.Header.LastCommitHash = next.LastCommit.Hash()
+			return bs
+		}), removed + 1, verify.CheckCertificate, "non-validator"},
+		{"a header committing to another set", rewrite(t, c, func(bs []*chain.Block) []*chain.Block {
+			bs[removed-2].Header.NextValidators[0] ^= 1
+			return bs
+		}), removed - 1, verify.CheckHeader, "next validator set"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := verifyWithin(t, tc.raw, trusted)
+			if !errors.Is(err, verify.ErrFailed) || rep.Failure == nil {
+				t.Fatalf("verify: %v, want a failure", err)
+			}
+			if f := rep.Failure; f.Height != tc.at || f.Check != tc.check || !strings.Contains(f.Error, tc.says) {
+				t.Fatalf("failure %+v, want %s at %d saying %q", f, tc.check, tc.at, tc.says)
+			}
+		})
+	}
+}
