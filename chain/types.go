@@ -45,6 +45,7 @@ const (
 	tagVote   = 'V'
 	// tagValidatorSet starts the preimage of ValidatorSetHash.
 	tagValidatorSet = 'W'
+	tagSetChange    = 'X'
 
 	encodingVersion = 1
 )

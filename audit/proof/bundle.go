@@ -51,14 +51,8 @@ type Bundle struct {
 	SetChanges []SetChange `json:"set_changes,omitempty"`
 }
 
-// SetChange is one change of the validator set: the header of the last block the old set
-// certifies, which commits to the new set (chain.Header.NextValidators), that header's
-// certificate by the old set, and the new set, in force from the next height.
-type SetChange struct {
-	Header      chain.Header      `json:"header"`
-	Certificate chain.Commit      `json:"certificate"`
-	Validators  []chain.Validator `json:"validators"`
-}
+// SetChange is one change of the validator set, as chain.FollowSetChanges follows it.
+type SetChange = chain.SetChange
 
 // TxPath is a transaction and its Merkle path to the header's tx root (chain/merkle).
 type TxPath struct {

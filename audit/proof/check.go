@@ -1,6 +1,7 @@
 package proof
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/loyal-ledger/loyal/chain"
@@ -65,49 +66,20 @@ func Check(b *Bundle, g *chain.Genesis) (*Fact, error) {
 }
 
 // followChanges builds the schedule of validator sets the bundle's set changes lead to from
-// g's: each change's header must be of g's chain, below the bundle's header, above the
-// change before it, certified by the set in force at its height, and commit to the set the
-// change names, which must differ from that set and pass the checks genesis's set passes.
+// g's (chain.FollowSetChanges), naming its failures as a bundle's: a change of another chain
+// is ErrWrongNetwork, one whose certificate fails ErrNotCertified, anything else ErrBadBundle.
 func followChanges(b *Bundle, g *chain.Genesis) (*chain.Schedule, error) {
-	s := chain.NewSchedule(g)
-	if len(b.SetChanges) > 0 && g.Version() < chain.Version3 {
-		return nil, fmt.Errorf("%w: validator-set changes on a chain of protocol version %d, whose set never changes", ErrBadBundle, g.Version())
+	s, err := chain.FollowSetChanges(g, b.SetChanges, b.Header.Height)
+	switch {
+	case err == nil:
+		return s, nil
+	case errors.Is(err, chain.ErrWrongChainID):
+		return nil, fmt.Errorf("%w: %w", ErrWrongNetwork, err)
+	case errors.Is(err, chain.ErrBadCertificate):
+		return nil, fmt.Errorf("%w: %w", ErrNotCertified, err)
 	}
-	if len(b.SetChanges) > maxSetChanges {
-		return nil, fmt.Errorf("%w: %d validator-set changes, at most %d", ErrBadBundle, len(b.SetChanges), maxSetChanges)
-	}
-	last := uint64(0)
-	for i := range b.SetChanges {
-		c := &b.SetChanges[i]
-		h := &c.Header
-		switch {
-		case h.ChainID != g.ChainID:
-			return nil, fmt.Errorf("%w: set change %d: chain id %d", ErrWrongNetwork, i, h.ChainID)
-		case h.Height <= last:
-			return nil, fmt.Errorf("%w: set change %d at height %d does not follow the one at %d", ErrBadBundle, i, h.Height, last)
-		case h.Height >= b.Header.Height:
-			return nil, fmt.Errorf("%w: set change %d at height %d is not below the proven block %d", ErrBadBundle, i, h.Height, b.Header.Height)
-		}
-		old := s.At(h.Height)
-		if err := chain.VerifyCommit(old.ChainID, old.Validators, h.Height, h.Hash(), &c.Certificate); err != nil {
-			return nil, fmt.Errorf("%w: set change %d, block %d: %w", ErrNotCertified, i, h.Height, err)
-		}
-		if want := chain.ValidatorSetHash(c.Validators); h.NextValidators != want || want == chain.ValidatorSetHash(old.Validators) {
-			return nil, fmt.Errorf("%w: set change %d: block %d commits to the set %s, the change names %s (the set before hashes to %s)",
-				ErrBadBundle, i, h.Height, h.NextValidators.Hex(), want.Hex(), chain.ValidatorSetHash(old.Validators).Hex())
-		}
-		next := *old
-		next.Validators = c.Validators
-		if err := s.Activate(chain.Activation{Height: h.Height + 1, Rules: next}); err != nil {
-			return nil, fmt.Errorf("%w: set change %d: %w", ErrBadBundle, i, err)
-		}
-		last = h.Height
-	}
-	return s, nil
+	return nil, fmt.Errorf("%w: %w", ErrBadBundle, err)
 }
-
-// maxSetChanges bounds the set changes a bundle may carry; MaxBundleBytes bounds the file.
-const maxSetChanges = 1 << 16
 
 // signers names the validators whose precommits are in c (which VerifyCommit passed).
 func signers(rules *chain.Rules, c *chain.Commit) []Signer {

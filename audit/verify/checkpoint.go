@@ -26,6 +26,11 @@ type Checkpoint struct {
 	Header  chain.Header
 	records map[string][]byte
 	tally   map[string]*ProgramReport
+	// changes are the chain's validator-set changes below Header (protocol version 3):
+	// resuming follows them from genesis's validators (chain.FollowSetChanges) and requires
+	// the records' validator epochs to be those, so the set that certifies the checkpoint's
+	// header comes from genesis, not from the checkpoint.
+	changes []chain.SetChange
 }
 
 // Height is the checkpoint's height.
@@ -34,7 +39,9 @@ func (c *Checkpoint) Height() uint64 { return c.Header.Height }
 // checkpointMagic opens a checkpoint file; the byte after it is the format version.
 const checkpointMagic = "LOYALCKP"
 
-const checkpointVersion = 1
+// checkpointVersion 2 adds the validator-set changes after the records; version 1 files,
+// of chains whose set never changed, are still read.
+const checkpointVersion = 2
 
 // maxCheckpointRecord bounds one length-prefixed field of a checkpoint file.
 const maxCheckpointRecord = 64 << 20
@@ -70,6 +77,10 @@ func (c *Checkpoint) WriteTo(w io.Writer) (int64, error) {
 		cw.field([]byte(k))
 		cw.field(c.records[k])
 	}
+	cw.field(binary.BigEndian.AppendUint64(nil, uint64(len(c.changes))))
+	for i := range c.changes {
+		cw.field(c.changes[i].Encode())
+	}
 	if cw.err == nil {
 		cw.err = bw.Flush()
 	}
@@ -101,8 +112,9 @@ func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
 	if _, err := io.ReadFull(br, head); err != nil || string(head[:len(checkpointMagic)]) != checkpointMagic {
 		return nil, fmt.Errorf("%w: not a checkpoint", ErrBadCheckpoint)
 	}
-	if head[len(checkpointMagic)] != checkpointVersion {
-		return nil, fmt.Errorf("%w: version %d, this build reads %d", ErrBadCheckpoint, head[len(checkpointMagic)], checkpointVersion)
+	version := head[len(checkpointMagic)]
+	if version != 1 && version != checkpointVersion {
+		return nil, fmt.Errorf("%w: version %d, this build reads 1 and %d", ErrBadCheckpoint, version, checkpointVersion)
 	}
 	fr := &fieldReader{r: br}
 	c := &Checkpoint{records: map[string][]byte{}, tally: map[string]*ProgramReport{}}
@@ -146,6 +158,23 @@ func ReadCheckpoint(r io.Reader) (*Checkpoint, error) {
 		}
 		last = string(k)
 		c.records[last] = v
+	}
+	if version >= 2 {
+		n := fr.count()
+		if n > chain.MaxSetChanges {
+			return nil, fmt.Errorf("%w: %d validator-set changes", ErrBadCheckpoint, n)
+		}
+		for i := uint64(0); i < n; i++ {
+			b := fr.field()
+			if fr.err != nil {
+				return nil, fr.err
+			}
+			sc, err := chain.DecodeSetChange(b)
+			if err != nil {
+				return nil, fmt.Errorf("%w: validator-set change %d: %w", ErrBadCheckpoint, i, err)
+			}
+			c.changes = append(c.changes, *sc)
+		}
 	}
 	if _, err := br.ReadByte(); err != io.EOF {
 		return nil, fmt.Errorf("%w: bytes after the last record", ErrBadCheckpoint)
@@ -221,7 +250,10 @@ func (v *verifier) checkpoint() *Checkpoint {
 	if v.parent.Height == 0 {
 		return nil
 	}
-	c := &Checkpoint{Genesis: v.rep.Genesis, records: v.state.records, tally: v.tally}
+	c := &Checkpoint{Genesis: v.rep.Genesis, records: v.state.records, tally: v.tally, changes: v.changes}
+	if v.changePending { // the last block's change: its certificate is not carried yet
+		c.changes = v.changes[:len(v.changes)-1]
+	}
 	if v.last != nil {
 		c.Header = v.last.Header
 	} else if v.sinceHeader != nil {
@@ -248,7 +280,7 @@ func (v *verifier) resume(c *Checkpoint) error {
 		return v.fail(c.Height(), CheckCheckpoint, fmt.Errorf("its records hash to %s, its header says %s", root, c.Header.StateRoot))
 	}
 	v.state = st
-	if err := v.schedule.Follow(st); err != nil {
+	if err := v.followCheckpoint(c, st); err != nil {
 		return v.fail(c.Height(), CheckCheckpoint, err)
 	}
 	for sym, p := range c.tally {
@@ -259,5 +291,45 @@ func (v *verifier) resume(c *Checkpoint) error {
 	h := c.Header
 	v.sinceHeader = &h
 	v.rep.Height, v.rep.StateRoot = c.Header.Height, c.Header.StateRoot
+	return nil
+}
+
+// followCheckpoint takes the validator sets from the checkpoint's records (what the chain
+// decided, including changes not yet in force) only once they agree with the set changes it
+// carries, which lead from genesis's validators to its header's, each certified by the set
+// before: otherwise a forged checkpoint could name its own validators, which would then
+// certify its header.
+func (v *verifier) followCheckpoint(c *Checkpoint, st *memState) error {
+	certified, err := chain.FollowSetChanges(v.g, c.changes, c.Header.Height)
+	if err != nil {
+		return err
+	}
+	if err := v.schedule.Follow(st); err != nil {
+		return err
+	}
+	h := c.Header.Height
+	var fromState, fromChanges []chain.Activation
+	for _, a := range v.schedule.Activations() {
+		if a.Height <= h {
+			fromState = append(fromState, a)
+		}
+	}
+	fromChanges = certified.Activations()
+	if len(fromState) != len(fromChanges) {
+		return fmt.Errorf("its records hold %d validator-set changes up to height %d, the certified changes it carries %d", len(fromState), h, len(fromChanges))
+	}
+	for i := range fromState {
+		s, cc := fromState[i], fromChanges[i]
+		if s.Height != cc.Height || chain.ValidatorSetHash(s.Rules.Validators) != chain.ValidatorSetHash(cc.Rules.Validators) {
+			return fmt.Errorf("validator-set change %d: its records say %s from %d, the certified change %s from %d",
+				i, chain.ValidatorSetHash(s.Rules.Validators).Hex(), s.Height, chain.ValidatorSetHash(cc.Rules.Validators).Hex(), cc.Height)
+		}
+	}
+	if v.schedule.At(h).Version >= chain.Version3 {
+		if next := chain.ValidatorSetHash(v.schedule.At(h + 1).Validators); next != c.Header.NextValidators {
+			return fmt.Errorf("its records put the set %s in force at %d, its header commits to %s", next.Hex(), h+1, c.Header.NextValidators.Hex())
+		}
+	}
+	v.changes = slices.Clone(c.changes)
 	return nil
 }

@@ -1,6 +1,8 @@
 package verify_test
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
@@ -73,5 +75,62 @@ func TestVerifyValidatorChanges(t *testing.T) {
 				t.Fatalf("failure %+v, want %s at %d saying %q", f, tc.check, tc.at, tc.says)
 			}
 		})
+	}
+}
+
+// A checkpoint of a chain whose validators changed carries the changes, and resuming checks
+// its records' validator sets against them, from genesis's: resumes at every height around
+// the changes end as a whole verification does, and a checkpoint stripped of its changes,
+// which would let its own records name who certifies its header, is refused.
+func TestCheckpointCarriesValidatorChanges(t *testing.T) {
+	c := testchain.Build(t, testchain.Options{Blocks: 2, ValidatorChanges: true})
+	whole, err := verifyBytes(exportOf(t, c), verify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acts := c.Ledger.Activations()
+	var heights []uint64
+	for _, a := range acts {
+		heights = append(heights, a.Height-2, a.Height-1, a.Height, a.Height+1)
+	}
+	for _, h := range heights {
+		cp, err := verify.ReadCheckpoint(bytes.NewReader(checkpointAt(t, c, h)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := verifyBytes(exportOf(t, c), verify.Options{Since: cp})
+		if err != nil {
+			t.Fatalf("since %d: %v (%+v)", h, err, rep.Failure)
+		}
+		if rep.Height != whole.Height || rep.StateRoot != whole.StateRoot {
+			t.Fatalf("since %d: %+v, whole %+v", h, rep, whole)
+		}
+	}
+
+	// The changes are the file's last field: their count, then each. Replace them by none.
+	h := acts[2].Height + 1
+	raw := checkpointAt(t, c, h)
+	var tail []byte
+	for _, a := range acts {
+		prev := c.Blocks[a.Height-2] // the block before the activation commits to the new set
+		sc := chain.SetChange{Header: prev.Header, Certificate: *c.Blocks[a.Height-1].LastCommit, Validators: a.Rules.Validators}
+		enc := sc.Encode()
+		tail = append(append(tail, binary.BigEndian.AppendUint32(nil, uint32(len(enc)))...), enc...)
+	}
+	count := func(n uint64) []byte {
+		return append(binary.BigEndian.AppendUint32(nil, 8), binary.BigEndian.AppendUint64(nil, n)...)
+	}
+	section := append(count(uint64(len(acts))), tail...)
+	if !bytes.HasSuffix(raw, section) {
+		t.Fatal("the checkpoint does not end with the chain's three set changes")
+	}
+	stripped := append(bytes.Clone(raw[:len(raw)-len(section)]), count(0)...)
+	cp, err := verify.ReadCheckpoint(bytes.NewReader(stripped))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := verifyBytes(exportOf(t, c), verify.Options{Since: cp})
+	if !errors.Is(err, verify.ErrFailed) || rep.Failure == nil || rep.Failure.Check != verify.CheckCheckpoint || !strings.Contains(rep.Failure.Error, "validator-set changes") {
+		t.Fatalf("a checkpoint without its set changes: %v (%+v)", err, rep.Failure)
 	}
 }

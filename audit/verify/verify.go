@@ -201,6 +201,12 @@ type verifier struct {
 	rep      *Report
 
 	sinceHeader *chain.Header // the checkpoint's header, when resumed
+
+	// changes are the validator-set changes verified (chain.SetChange): a checkpoint carries
+	// them so that a later resume checks its validators against genesis's. The last one
+	// waits for its certificate, carried by the next block, while changePending.
+	changes       []chain.SetChange
+	changePending bool
 }
 
 // fail records the first failure and returns the error that reports it.
@@ -327,6 +333,10 @@ func (v *verifier) block(blk *chain.Block, senders []chain.Address) error {
 		}
 		return v.fail(v.parent.Height+1, check, err)
 	}
+	if v.changePending { // blk carries the certificate of the last set change's block
+		v.changes[len(v.changes)-1].Certificate = *blk.LastCommit
+		v.changePending = false
+	}
 	st := chain.NewState(v.state, rules, h.Height, h.Time)
 	if err := st.BeginBlock(); err != nil {
 		return v.fail(h.Height, CheckExecution, err)
@@ -356,6 +366,10 @@ func (v *verifier) block(blk *chain.Block, senders []chain.Address) error {
 	// checked against them (ADR 0003).
 	if err := v.schedule.Follow(v.state); err != nil {
 		return v.fail(h.Height, CheckExecution, err)
+	}
+	if next := v.schedule.At(h.Height + 1); rules.Version >= chain.Version3 && chain.ValidatorSetHash(next.Validators) != chain.ValidatorSetHash(rules.Validators) {
+		v.changes = append(v.changes, chain.SetChange{Header: *h, Validators: slices.Clone(next.Validators)})
+		v.changePending = true
 	}
 	v.parent = chain.Parent{Height: h.Height, Hash: blk.Hash(), Time: h.Time}
 	v.last = blk
