@@ -47,6 +47,9 @@ func TestCoalition(t *testing.T) {
 	if !t.Run("governance", w.governance) {
 		return
 	}
+	if !t.Run("validators", w.validators) {
+		return
+	}
 	if !t.Run("crash", func(t *testing.T) { w.crashAndRestart(t, aliceHistory) }) {
 		return
 	}
