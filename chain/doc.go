@@ -39,6 +39,16 @@
 // a removed partner's programs retire and a rotated key is refused from then on
 // (governance.go, docs/adr/0009).
 //
+// # Validator governance
+//
+// From protocol Version3, partners also add, remove and re-key validators (ProposeValidator,
+// approved like any proposal; the new key proves possession by signing its entry,
+// possession.go). A change executed in block H is in force from H+ActivationDelay (2); the
+// state keeps every epoch of the set (validator_set.go), Schedule.Follow brings a schedule
+// up to them, every header commits to the next height's set (Header.NextValidators,
+// CheckNext), and FollowSetChanges checks a list of certified changes from genesis's set, as
+// proof bundles and checkpoints carry them (set_change.go, docs/adr/0003).
+//
 // # Loyalty semantics
 //
 // Points are uint64 and held per account and program as lots (amount, expiry day,

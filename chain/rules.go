@@ -80,11 +80,10 @@ type Activation struct {
 
 // Schedule answers, for every height, which rules are in force. It starts with genesis's
 // rules (its protocol version, limits and validators) from height 0, the genesis state, and
-// adds each activation at its height. Today no transaction records one (partner governance,
-// ADR 0009, changes partners, not rules), so a chain's schedule holds a single epoch; the
-// ledger, block sync and consensus nevertheless ask At(height) rather than reading genesis,
-// so that the changes validator governance will record reach all of them at once and the
-// same way.
+// adds each activation at its height. From Version3 the chain records validator-set changes
+// (ADR 0003) and Follow adds them from the state; nothing else changes rules yet. The ledger,
+// block sync, consensus, the allow-list, the verifier and proof checks all ask At(height)
+// rather than reading genesis, so a change reaches all of them at once and the same way.
 //
 // A Schedule is safe for concurrent use: At never blocks, and an Activate is seen whole or
 // not at all (the epochs are replaced, never changed in place).
