@@ -64,17 +64,6 @@ func FollowSetChanges(g *Genesis, changes []SetChange, height uint64) (*Schedule
 	return s, nil
 }
 
-// SetChanges lists, from a schedule that follows a chain, the heights of the blocks whose
-// headers commit to a new set: one below each activation.
-func (s *Schedule) SetChangeHeights() []uint64 {
-	acts := s.Activations()
-	out := make([]uint64, len(acts))
-	for i, a := range acts {
-		out[i] = a.Height - 1
-	}
-	return out
-}
-
 // Encode is the canonical encoding of a set change: 'X' 1, the header's encoding, the
 // certificate's, and the set (as genesis encodes validators), each length-prefixed.
 func (c *SetChange) Encode() []byte {

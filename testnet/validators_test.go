@@ -98,6 +98,14 @@ func TestValidatorChangesUnderLoad(t *testing.T) {
 		}
 	}
 	ld.check(t, h, live)
+	v, err := h.c.Client(2).Validators(ctxFor(t, 10*time.Second), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Epochs) != 4 || v.Epochs[1].From != added || v.Epochs[2].From != rotated || v.Epochs[3].From != removed ||
+		v.Epochs[1].Count != 5 || v.Epochs[3].Count != 4 || len(v.Scheduled) != 0 || v.Set.Hash != v.Epochs[3].Hash {
+		t.Fatalf("the rotated-out node's epochs: %+v", v)
+	}
 }
 
 // validatorChange has owner propose p and p1 approve it, on live nodes, and returns the
