@@ -371,3 +371,51 @@ func TestHeaderNextValidators(t *testing.T) {
 		t.Fatalf("Size %d, encoding %d", blk.Size(), got)
 	}
 }
+
+// An entry's multiaddrs are read by the chain itself, deterministically, as a subset of what
+// libp2p dials: p2p's allow-list then never refuses a set the chain decided.
+func TestProposeValidatorMultiaddrs(t *testing.T) {
+	k := valKey(t, "m")
+	for _, c := range []struct {
+		addr string
+		ok   bool
+	}{
+		{"/ip4/203.0.113.7/tcp/8646", true},
+		{"/ip6/2001:db8::7/tcp/8646", true},
+		{"/dns/node.acme.example/tcp/8646", true},
+		{"/dns4/a-b.example/tcp/1", true},
+		{"/dns6/x/tcp/65535", true},
+		{"/ip4/203.0.113.7/tcp/8646/p2p/16Uiu2HAm6Jtd58c6jP987wDYywDBpMKD18odqgLMpj2Xc5Smaanf", false},
+		{"/ip4/0.0.0.0/tcp/8646", false},
+		{"/ip6/::/tcp/8646", false},
+		{"/ip4/203.0.113.7/tcp/0", false},
+		{"/ip4/203.0.113.7/tcp/08646", false},
+		{"/ip4/203.0.113.7/tcp/65536", false},
+		{"/ip4/203.0.113.7/udp/8646", false},
+		{"/ip4/2001:db8::7/tcp/8646", false},
+		{"/ip6/203.0.113.7/tcp/8646", false},
+		{"/ip4/203.0.113.07/tcp/8646", false},
+		{"/ip6/fe80::1%eth0/tcp/8646", false},
+		{"/ip6/2001:DB8::7/tcp/8646", false},
+		{"/dns/-bad.example/tcp/1", false},
+		{"/dns/bad_name/tcp/1", false},
+		{"/dns//tcp/1", false},
+		{"203.0.113.7:8646", false},
+		{"/ip4/203.0.113.7/tcp/8646/", false},
+		{"not a multiaddr", false},
+	} {
+		e := &chain.ValidatorKey{Name: "m", Partner: who.acme, PubKey: crypto.CompressPubkey(&k.PublicKey), Multiaddrs: []string{c.addr}}
+		proof, err := chain.SignPossession(chain.Domain{ChainID: 7}, e, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx := chain.NewTx(7, 0, 0, &chain.ProposeValidator{Action: chain.ActionAddValidator, Entry: e, Proof: proof[:]})
+		err = chain.NewSigner(7, chain.Hash{}).Sign(tx, k)
+		if err == nil {
+			err = tx.Check()
+		}
+		if (err == nil) != c.ok || (err != nil && !errors.Is(err, chain.ErrMalformed)) {
+			t.Errorf("%q: %v, want accepted %t", c.addr, err, c.ok)
+		}
+	}
+}

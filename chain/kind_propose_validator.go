@@ -129,8 +129,8 @@ func (k *ValidatorKey) check() error {
 		return rejectf(ErrTooManyItems, "%d multiaddrs, at most %d", len(k.Multiaddrs), maxValidatorAddrs)
 	}
 	for _, a := range k.Multiaddrs {
-		if a == "" {
-			return rejectf(ErrMalformed, "empty multiaddr")
+		if err := checkDialAddr(a); err != nil {
+			return err
 		}
 	}
 	return checkValidatorText(Validator{Name: k.Name, Addrs: k.Multiaddrs})

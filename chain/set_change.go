@@ -21,7 +21,7 @@ const MaxSetChanges = 1 << 16
 
 // FollowSetChanges returns the schedule that changes lead to from g's validators. Each
 // change's header must be of g's chain (ErrWrongChainID), above the change before it and
-// below height (ErrBadBlock), certified by the set in force at its height
+// at or below height (ErrBadBlock), certified by the set in force at its height
 // (ErrBadCertificate), and commit to the change's set, which must differ from the set before
 // and pass the checks genesis's set passes (ErrBadActivation). A chain before Version3 never
 // changes its set: any change is ErrBadActivation.
@@ -42,8 +42,8 @@ func FollowSetChanges(g *Genesis, changes []SetChange, height uint64) (*Schedule
 			return nil, rejectf(ErrWrongChainID, "set change %d: chain id %d, the genesis's is %d", i, h.ChainID, g.ChainID)
 		case h.Height <= last:
 			return nil, rejectf(ErrBadBlock, "set change %d at height %d does not follow the one at %d", i, h.Height, last)
-		case h.Height >= height:
-			return nil, rejectf(ErrBadBlock, "set change %d at height %d is not below height %d", i, h.Height, height)
+		case h.Height > height:
+			return nil, rejectf(ErrBadBlock, "set change %d at height %d is above height %d", i, h.Height, height)
 		}
 		old := s.At(h.Height)
 		if err := VerifyCommit(old.ChainID, old.Validators, h.Height, h.Hash(), &c.Certificate); err != nil {

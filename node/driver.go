@@ -574,6 +574,11 @@ func (d *driver) applyFetched(blocks []blocksync.Fetched) (int, error) {
 		}
 		start := d.now()
 		if err := d.ledger.ApplyBlockWithSenders(f.Block, f.Senders, f.Commit); err != nil {
+			if d.ledger.Head().Height >= h {
+				// Committed, and then the ledger failed (reading the validator changes it
+				// decided): not the peer's fault, and the node cannot go on.
+				return i, fmt.Errorf("%w: %w", errFatal, err)
+			}
 			return i, err // the block's fault (or the peer's); our own blocks find a failing store
 		}
 		if err := d.commits.committed(f.Block, f.Senders, d.now().Sub(start)); err != nil {
@@ -600,8 +605,10 @@ type attachment struct {
 	hosts  allowList
 }
 
-// attach takes a p2p side: from now on what the engine signs leaves this node, so it is
-// persisted first (the lone validator needed no signed-state file).
+// attach takes a p2p side: from now on what the engine signs leaves this node, so every
+// signed state the engine emits from its next step is persisted before it is sent (the lone
+// validator kept none: what it signed before never left the process but inside blocks it
+// committed).
 func (d *driver) attach(a attachment) {
 	d.out, d.sync, d.signed, d.sets.hosts = a.out, a.sync, a.signed, a.hosts
 	d.follow(d.ledger.Head().Height)

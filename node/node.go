@@ -50,6 +50,8 @@ type Node struct {
 	evidence  *evidenceLog
 	drv       *driver
 	net       atomic.Pointer[network] // nil while this node is its chain's only validator
+	netMu     sync.Mutex              // orders a late p2p opening (joinNetwork) with Close
+	closed    bool                    // under netMu: Close ran
 	wrap      func(Transport) Transport
 	// lonely is signalled (by the driver) when a node without a network needs one: a
 	// validator set decided on chain now lists another node (ADR 0003).
@@ -222,7 +224,11 @@ func (n *Node) Run(ctx context.Context) error {
 func (n *Node) Close() error {
 	var err error
 	n.closeOnce.Do(func() {
-		if nw := n.net.Load(); nw != nil {
+		n.netMu.Lock()
+		n.closed = true
+		nw := n.net.Load()
+		n.netMu.Unlock()
+		if nw != nil {
 			nw.host.Close()
 		}
 		n.listener.Close()

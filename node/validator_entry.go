@@ -2,6 +2,7 @@ package node
 
 import (
 	"crypto/ecdsa"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
+	"github.com/loyal-ledger/loyal/internal/fsutil"
 	"github.com/loyal-ledger/loyal/p2p"
 )
 
@@ -80,4 +82,13 @@ func signEntry(g *chain.Genesis, key *ecdsa.PrivateKey, o ValidatorEntryOptions)
 		return nil, err
 	}
 	return &api.ValidatorEntry{Entry: e, Proof: proof[:], Address: v.Address, ChainID: g.ChainID, Genesis: g.Hash()}, nil
+}
+
+// WriteValidatorEntry writes e to path as indented JSON, atomically.
+func WriteValidatorEntry(path string, e *api.ValidatorEntry) error {
+	b, err := json.MarshalIndent(e, "", "  ")
+	if err != nil {
+		return err
+	}
+	return fsutil.WriteFileAtomic(path, append(b, '\n'), 0o644)
 }

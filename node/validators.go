@@ -50,18 +50,21 @@ type validatorWatch struct {
 func (w *validatorWatch) follow(l schedule, head uint64) {
 	next := l.RulesAt(head + 1)
 	member := next.ValidatorIndex(w.self) >= 0
+	vals, rotated := allowedSets(l, head)
 	if w.started && member != w.member {
-		if member {
+		switch {
+		case member:
 			w.log.Info("this node's key joined the validator set: it votes from this height", "height", head+1, "validator", w.self.Hex())
-		} else {
-			w.log.Warn("this node's key left the validator set (removed or rotated away): it follows the chain as an observer", "height", head+1, "validator", w.self.Hex())
+		case slices.ContainsFunc(rotated, func(v chain.Validator) bool { return v.Address == w.self }):
+			w.log.Warn("this node's validator key was rotated away: it follows the chain as an observer; run the node that holds the new key to take its place", "height", head+1, "validator", w.self.Hex())
+		default:
+			w.log.Warn("this node's validator key was removed from the set: the validators disconnect it, and it follows the chain no further unless a node lists its peer id in p2p.observers", "height", head+1, "validator", w.self.Hex())
 		}
 	}
 	w.member, w.started = member, true
 	if w.hosts == nil {
 		return
 	}
-	vals, rotated := allowedSets(l, head)
 	addrs, observed := addresses(vals), addresses(rotated)
 	if slices.Equal(addrs, w.allowed) && slices.Equal(observed, w.observed) {
 		return

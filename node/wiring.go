@@ -121,7 +121,14 @@ func (n *Node) joinNetwork(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	n.netMu.Lock()
+	if n.closed {
+		n.netMu.Unlock()
+		nw.host.Close()
+		return nil
+	}
 	n.net.Store(nw)
+	n.netMu.Unlock()
 	select {
 	case n.drv.attachments <- a:
 	case <-ctx.Done():

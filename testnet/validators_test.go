@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/testnet"
@@ -289,7 +290,8 @@ func TestOneToTwoToOne(t *testing.T) {
 	ld := h.startLoad(t, []int{0})
 	var where []string
 	for _, a := range h.c.Node(1).P2PAddrs() {
-		where = append(where, a.String())
+		transport, _ := peer.SplitAddr(a) // the entry's key names the peer
+		where = append(where, transport.String())
 	}
 	e, proof := h.entry(1, "v1", where...)
 	// One partner: a proposal is its own two thirds and executes at once.

@@ -175,9 +175,13 @@ func (b *Builder) Bundle(rep *verify.Report, err error) (*Bundle, error) {
 		Header: *b.header, Certificate: *cert, Tx: b.tx, Account: b.acct,
 	}
 	for _, c := range b.changes {
-		if c.Header.Height < b.header.Height { // in force at or below the fact's block
-			out.SetChanges = append(out.SetChanges, c)
+		if c.Header.Height > b.header.Height {
+			break
 		}
+		if c.Header.Height == b.header.Height { // the fact's own block commits to a new set
+			c.Certificate = *cert
+		}
+		out.SetChanges = append(out.SetChanges, c)
 	}
 	if b.tx != nil {
 		out.Kind = KindTx

@@ -49,6 +49,14 @@ func Check(b *Bundle, g *chain.Genesis) (*Fact, error) {
 	if err := chain.VerifyCommit(rules.ChainID, rules.Validators, h.Height, hash, &b.Certificate); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNotCertified, err)
 	}
+	if rules.Version >= chain.Version3 {
+		// The header commits to the next set: the changes must lead to it, so none at or
+		// below the header can be left out, even one a stale set's quorum could still sign
+		// past (a removal's remaining validators are a quorum of the set before it).
+		if next := chain.ValidatorSetHash(schedule.At(h.Height + 1).Validators); h.NextValidators != next {
+			return nil, fmt.Errorf("%w: block %d commits to the validator set %s, the bundle's changes lead to %s", ErrBadBundle, h.Height, h.NextValidators.Hex(), next.Hex())
+		}
+	}
 	f := &Fact{
 		Kind: b.Kind, Genesis: genesis, ChainID: g.ChainID, Height: h.Height, BlockHash: hash, Time: h.Time,
 		Certified: Certified{Round: b.Certificate.Round, Validators: len(rules.Validators), Signers: signers(rules, &b.Certificate)},

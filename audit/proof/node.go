@@ -47,7 +47,7 @@ func FromNodeAccount(a chain.Address, program string, p api.AccountProof, blk ap
 func fromNode(kind Kind, h *chain.Header, blk api.BlockInfo, changes []SetChange, g *chain.Genesis) *Bundle {
 	b := &Bundle{Format: Format, Version: Version, Kind: kind, Genesis: g.Hash(), ChainID: g.ChainID, Header: *h}
 	for _, c := range changes {
-		if c.Header.Height < h.Height {
+		if c.Header.Height <= h.Height {
 			b.SetChanges = append(b.SetChanges, c)
 		}
 	}

@@ -140,6 +140,7 @@ func anotherNetwork(t *testing.T, b *proof.Bundle, other *chain.Genesis, keys []
 	t.Helper()
 	forge(t, b)
 	b.Genesis, b.ChainID, b.Header.ChainID = other.Hash(), other.ChainID, other.ChainID
+	b.Header.NextValidators = chain.ValidatorSetHash(other.Validators) // its headers commit to its own set
 	b.Certificate = certify(t, other.ChainID, &b.Header, 0, keys[:3]...)
 	if _, err := proof.Check(clone(t, b), other); err != nil {
 		t.Fatalf("the other network's bundle does not check there: %v", err)

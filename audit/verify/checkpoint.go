@@ -54,7 +54,11 @@ func (c *Checkpoint) WriteTo(w io.Writer) (int64, error) {
 	bw := bufio.NewWriter(w)
 	cw := &countWriter{w: bw}
 	cw.write([]byte(checkpointMagic))
-	cw.write([]byte{checkpointVersion})
+	version := byte(checkpointVersion)
+	if len(c.changes) == 0 {
+		version = 1 // what earlier builds read: a chain whose set never changed needs no more
+	}
+	cw.write([]byte{version})
 	cw.field(c.Genesis[:])
 	cw.field(c.Header.Encode())
 	tally := c.sortedTally()
@@ -77,9 +81,11 @@ func (c *Checkpoint) WriteTo(w io.Writer) (int64, error) {
 		cw.field([]byte(k))
 		cw.field(c.records[k])
 	}
-	cw.field(binary.BigEndian.AppendUint64(nil, uint64(len(c.changes))))
-	for i := range c.changes {
-		cw.field(c.changes[i].Encode())
+	if version >= 2 {
+		cw.field(binary.BigEndian.AppendUint64(nil, uint64(len(c.changes))))
+		for i := range c.changes {
+			cw.field(c.changes[i].Encode())
+		}
 	}
 	if cw.err == nil {
 		cw.err = bw.Flush()
@@ -300,6 +306,9 @@ func (v *verifier) resume(c *Checkpoint) error {
 // before: otherwise a forged checkpoint could name its own validators, which would then
 // certify its header.
 func (v *verifier) followCheckpoint(c *Checkpoint, st *memState) error {
+	if n := len(c.changes); n > 0 && c.changes[n-1].Header.Height >= c.Header.Height {
+		return fmt.Errorf("a validator-set change at height %d, not below the checkpoint's %d", c.changes[n-1].Header.Height, c.Header.Height)
+	}
 	certified, err := chain.FollowSetChanges(v.g, c.changes, c.Header.Height)
 	if err != nil {
 		return err
@@ -325,11 +334,18 @@ func (v *verifier) followCheckpoint(c *Checkpoint, st *memState) error {
 				i, chain.ValidatorSetHash(s.Rules.Validators).Hex(), s.Height, chain.ValidatorSetHash(cc.Rules.Validators).Hex(), cc.Height)
 		}
 	}
-	if v.schedule.At(h).Version >= chain.Version3 {
-		if next := chain.ValidatorSetHash(v.schedule.At(h + 1).Validators); next != c.Header.NextValidators {
-			return fmt.Errorf("its records put the set %s in force at %d, its header commits to %s", next.Hex(), h+1, c.Header.NextValidators.Hex())
+	v.changes = slices.Clone(c.changes)
+	if cur := v.schedule.At(h); cur.Version >= chain.Version3 {
+		next := v.schedule.At(h + 1).Validators
+		if hash := chain.ValidatorSetHash(next); hash != c.Header.NextValidators {
+			return fmt.Errorf("its records put the set %s in force at %d, its header commits to %s", hash.Hex(), h+1, c.Header.NextValidators.Hex())
+		}
+		if chain.ValidatorSetHash(cur.Validators) != c.Header.NextValidators {
+			// The checkpoint's own block commits to a new set: a change whose certificate
+			// the next block carries, as for any block verified.
+			v.changes = append(v.changes, chain.SetChange{Header: c.Header, Validators: slices.Clone(next)})
+			v.changePending = true
 		}
 	}
-	v.changes = slices.Clone(c.changes)
 	return nil
 }

@@ -134,3 +134,30 @@ func TestCheckpointCarriesValidatorChanges(t *testing.T) {
 		t.Fatalf("a checkpoint without its set changes: %v (%+v)", err, rep.Failure)
 	}
 }
+
+// Checkpoints chain: a checkpoint written by a verification that resumed from one at a block
+// committing to a new set still carries that change, so the next resume checks.
+func TestCheckpointsChainAcrossAChange(t *testing.T) {
+	c := testchain.Build(t, testchain.Options{Blocks: 2, ValidatorChanges: true})
+	at := c.Ledger.Activations()[0].Height - 1 // this block's header commits to the new set
+	first, err := verify.ReadCheckpoint(bytes.NewReader(checkpointAt(t, c, at)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	end := c.Ledger.Head().Height
+	rep, err := verifyBytes(exportOf(t, c), verify.Options{Since: first, StopAt: end - 1})
+	if err != nil {
+		t.Fatalf("%v (%+v)", err, rep.Failure)
+	}
+	var buf bytes.Buffer
+	if _, err := rep.Checkpoint().WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	second, err := verify.ReadCheckpoint(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := verifyBytes(exportOf(t, c), verify.Options{Since: second}); err != nil || rep.Height != end {
+		t.Fatalf("resumed from the second checkpoint: %v (%+v)", err, rep.Failure)
+	}
+}

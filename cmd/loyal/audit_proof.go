@@ -214,7 +214,7 @@ func setChanges(ctx context.Context, cl *wallet.Client, h *chain.Header) ([]proo
 	}
 	var out []proof.SetChange
 	for _, e := range v.Epochs {
-		if e.From == 0 || e.From > h.Height {
+		if e.From == 0 || e.From > h.Height+1 {
 			continue
 		}
 		blk, err := cl.Block(ctx, e.From-1)

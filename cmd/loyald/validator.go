@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/urfave/cli/v2"
 
-	"github.com/loyal-ledger/loyal/internal/fsutil"
 	"github.com/loyal-ledger/loyal/internal/safetext"
 	"github.com/loyal-ledger/loyal/node"
 )
@@ -48,11 +46,7 @@ func validatorEntry(c *cli.Context) error {
 		return err
 	}
 	if out := c.String("out"); out != "" {
-		var b bytes.Buffer
-		if err := printJSON(&b, e); err != nil {
-			return err
-		}
-		if err := fsutil.WriteFileAtomic(out, b.Bytes(), 0o644); err != nil {
+		if err := node.WriteValidatorEntry(out, e); err != nil {
 			return err
 		}
 		fmt.Fprintf(c.App.Writer, "wrote %s: validator %s (%s) of partner %s, proof of possession for chain %d, genesis %s\n",

@@ -87,7 +87,7 @@ func TestLayers(t *testing.T) {
 		"internal/safetext": {},
 		"testnet":           {"chain", "chain/ledger", "node", "node/consensus", "p2p", "wallet"},
 		"internal/cliargs":  {},
-		"cmd/loyal":         {"api", "audit/export", "audit/proof", "audit/remote", "audit/report", "audit/verify", "chain", "internal/cliargs", "internal/fsutil", "internal/human", "wallet"},
+		"cmd/loyal":         {"api", "audit/export", "audit/proof", "audit/remote", "audit/report", "audit/verify", "chain", "internal/cliargs", "internal/fsutil", "internal/human", "internal/jsonstrict", "wallet"},
 		"cmd/loyald":        {"chain", "internal/cliargs", "internal/safetext", "node", "testnet", "wallet"},
 	} {
 		for _, imp := range imports(t, module+"/"+pkg) {
