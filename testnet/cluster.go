@@ -25,10 +25,14 @@ const ClusterProgram = "ACME"
 
 // ClusterOptions describe an in-process cluster.
 type ClusterOptions struct {
-	Validators int    // at least 1
-	Observers  int    // nodes that follow the chain without voting
-	Dir        string // where the nodes' homes go (a test's t.TempDir()); required
-	Backend    string // pebble (default) or badger
+	Validators int // at least 1
+	Observers  int // nodes that follow the chain without voting, allowed by every node's config
+	// Joiners are nodes with the chain's genesis that no node allows: they reach the network
+	// only once the chain makes them validators (ADR 0003), as a new partner's node would.
+	// They come after the observers.
+	Joiners int
+	Dir     string // where the nodes' homes go (a test's t.TempDir()); required
+	Backend string // pebble (default) or badger
 	// Byzantine makes the validator of that index misbehave as it says: the byzantine mode.
 	Byzantine map[int]Byzantine
 	// Log receives every node's log lines (each with its "node" index); nil discards them.
@@ -40,7 +44,7 @@ type ClusterOptions struct {
 
 // Cluster is a Loyal network inside one process, for Go tests: validators and observers with
 // real libp2p on 127.0.0.1 (ephemeral ports) and real stores on disk, each serving its HTTP
-// API. Nodes 0…Validators−1 are the validators, the rest observers. A test can stop and
+// API. Nodes 0…Validators−1 are the validators, then the observers, then the joiners. A test can stop and
 // restart nodes, partition the network and heal it, and make validators byzantine
 // (ClusterOptions.Byzantine). Close it when done.
 type Cluster struct {
@@ -72,7 +76,7 @@ type member struct {
 // NewCluster writes every node's home under o.Dir and starts all nodes, connected to each
 // other.
 func NewCluster(o ClusterOptions) (c *Cluster, err error) {
-	if o.Validators < 1 || o.Observers < 0 || o.Validators > chain.MaxValidators || o.Partners < 0 || o.Partners >= chain.MaxPartners {
+	if o.Validators < 1 || o.Observers < 0 || o.Joiners < 0 || o.Validators > chain.MaxValidators || o.Partners < 0 || o.Partners >= chain.MaxPartners {
 		return nil, fmt.Errorf("testnet: %d validators and %d observers", o.Validators, o.Observers)
 	}
 	if o.Dir == "" {
@@ -94,7 +98,7 @@ func NewCluster(o ClusterOptions) (c *Cluster, err error) {
 	if err != nil {
 		return nil, err
 	}
-	total := o.Validators + o.Observers
+	total := o.Validators + o.Observers + o.Joiners
 	keys := make([]*ecdsa.PrivateKey, total)
 	c = &Cluster{Owner: owner, opts: o, keys: keys, addrs: make([]chain.Address, total), nodes: make([]*member, total), cut: map[[2]int]bool{}}
 	var vals []chain.Validator
@@ -109,6 +113,9 @@ func NewCluster(o ClusterOptions) (c *Cluster, err error) {
 		if i < o.Validators {
 			vals = append(vals, chain.Validator{Name: "v" + strconv.Itoa(i), Partner: ownerAddr, PubKey: pub, Address: c.addrs[i]})
 			continue
+		}
+		if i >= o.Validators+o.Observers {
+			continue // a joiner: nobody's config names it
 		}
 		id, err := p2p.PeerIDOf(pub)
 		if err != nil {
@@ -267,8 +274,8 @@ func connect(a, b *node.Node) error {
 		return nil
 	}
 	for _, ad := range b.P2PAddrs() {
-		if err := a.AddPeer(ad); err != nil {
-			return err
+		if err := a.AddPeer(ad); err != nil && !errors.Is(err, p2p.ErrNotAllowed) {
+			return err // a peer a does not allow (a joiner, or a does not know it yet) is not dialed
 		}
 	}
 	return nil

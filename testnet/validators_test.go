@@ -24,13 +24,17 @@ import (
 // one follows as an observer), and the set shrinks back to four. No fork, no lost transfer,
 // exact balances, and every node agrees on the set at every height.
 func TestValidatorChangesUnderLoad(t *testing.T) {
-	// Nodes 0-3 validate; 4 and 5 are observers until governance makes them validators.
-	h := newHarness(t, testnet.ClusterOptions{Validators: 4, Observers: 2, Partners: 1})
+	// Nodes 0-3 validate; 4 and 5 are joiners, which no node lets in until the chain makes
+	// them validators: they reach the network from the block that decides it.
+	h := newHarness(t, testnet.ClusterOptions{Validators: 4, Joiners: 2, Partners: 1})
 	owner, p1 := h.c.Partners[0], h.c.Partners[1]
-	live := []int{0, 1, 2, 3, 5}
-	// The load goes through nodes that follow the chain to the end: 2 and 5 as validators or
-	// observers, 3 is removed and 4 is stopped for a while.
-	ld := h.startLoad(t, []int{0, 1, 2, 5})
+	live := []int{0, 1, 2, 3}
+	// The load goes through nodes that follow the chain to the end: 2 as a validator, then as
+	// an observer; 3 is removed and 4 and 5 join.
+	ld := h.startLoad(t, []int{0, 1, 2})
+	if got := h.height(5); got != 0 {
+		t.Fatalf("a joiner no one allows is at height %d", got)
+	}
 
 	// 4 -> 5: node 4 is stopped before the decision and stays stopped past the activation.
 	if err := h.c.Stop(4); err != nil {
@@ -46,14 +50,19 @@ func TestValidatorChangesUnderLoad(t *testing.T) {
 			t.Fatalf("node %d: the set at %d has %d validators, want 4", i, added-1, len(got))
 		}
 	}
+	if got := h.height(5); got != 0 {
+		t.Fatalf("joiner 5, not in any set, synced to %d", got)
+	}
 	if err := h.c.Start(4); err != nil {
 		t.Fatal(err)
 	}
-	live = []int{0, 1, 2, 3, 4, 5}
+	live = []int{0, 1, 2, 3, 4}
 	h.signs(4, 0)
 
-	// A rotation: validator 2's place goes to node 5's key; node 2 keeps following.
-	rotated := h.validatorChange(owner, p1, live, h.rotateValidator(owner, 2, 5, "v2-rotated"))
+	// A rotation: validator 2's place goes to joiner 5's key, whose entry says where to dial
+	// it; node 2 keeps following as an observer.
+	rotated := h.validatorChange(owner, p1, live, h.rotateValidator(owner, 2, 5, "v2-rotated", h.transportAddrs(5)...))
+	live = []int{0, 1, 2, 3, 4, 5}
 	h.waitAll(live, rotated+3)
 	for _, i := range live {
 		got := h.setAt(i, rotated)
@@ -140,9 +149,20 @@ func (h *harness) addValidator(_ *ecdsa.PrivateKey, i int, name string) *chain.P
 	return &chain.ProposeValidator{Action: chain.ActionAddValidator, Entry: e, Proof: proof}
 }
 
-func (h *harness) rotateValidator(_ *ecdsa.PrivateKey, from, to int, name string) *chain.ProposeValidator {
-	e, proof := h.entry(to, name)
+func (h *harness) rotateValidator(_ *ecdsa.PrivateKey, from, to int, name string, multiaddrs ...string) *chain.ProposeValidator {
+	e, proof := h.entry(to, name, multiaddrs...)
 	return &chain.ProposeValidator{Action: chain.ActionRotateValidatorKey, Validator: h.c.Address(from), Entry: e, Proof: proof}
+}
+
+// transportAddrs are node i's p2p listen addresses without the /p2p/ id, as a validator
+// entry names them.
+func (h *harness) transportAddrs(i int) []string {
+	var out []string
+	for _, a := range h.c.Node(i).P2PAddrs() {
+		transport, _ := peer.SplitAddr(a)
+		out = append(out, transport.String())
+	}
+	return out
 }
 
 // setAt is node i's answer to "the set at height".
@@ -282,18 +302,13 @@ func (ld *load) check(t *testing.T, h *harness, nodes []int) {
 // p2p side when the chain adds node 1 (whose entry says where to dial it), both sign while
 // there are two, and node 0 goes on alone once node 1 is removed.
 func TestOneToTwoToOne(t *testing.T) {
-	h := newHarness(t, testnet.ClusterOptions{Validators: 1, Observers: 1})
+	h := newHarness(t, testnet.ClusterOptions{Validators: 1, Joiners: 1})
 	owner := h.c.Owner
 	if h.c.Node(0).P2PAddrs() != nil {
 		t.Fatal("a lone validator opened p2p before the chain listed another node")
 	}
 	ld := h.startLoad(t, []int{0})
-	var where []string
-	for _, a := range h.c.Node(1).P2PAddrs() {
-		transport, _ := peer.SplitAddr(a) // the entry's key names the peer
-		where = append(where, transport.String())
-	}
-	e, proof := h.entry(1, "v1", where...)
+	e, proof := h.entry(1, "v1", h.transportAddrs(1)...)
 	// One partner: a proposal is its own two thirds and executes at once.
 	info := h.commit(0, owner, &chain.ProposeValidator{Action: chain.ActionAddValidator, Entry: e, Proof: proof})
 	added := info.Height + chain.ActivationDelay
