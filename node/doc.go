@@ -5,6 +5,12 @@
 // validator, the p2p side (transaction gossip, the checks peers' messages pass, block sync);
 // and it serves the HTTP API (node/httpapi) and Prometheus metrics.
 //
+// The validator set is the chain's to change (protocol version 3, ADR 0003): after every
+// commit the node brings its allow-list and its own role up to the sets the ledger's schedule
+// holds from the next height on (validators.go), and a lone validator opens its p2p side once
+// the chain decides a set that lists another node. ValidatorEntry signs the entry a partner
+// proposes to add this node or give it a validator's place.
+//
 //	n, err := node.Open(home, logger) // home made by loyald init or testnet
 //	if err != nil { ... }
 //	defer n.Close()

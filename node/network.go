@@ -23,8 +23,8 @@ import (
 )
 
 // network is the node's side of p2p: its host, the checks peers' consensus messages pass
-// before they reach the driver, transaction gossip and block sync. A single-validator network
-// has none: its validator has nobody to talk to.
+// before they reach the driver, transaction gossip and block sync. A chain's lone validator
+// has none until the chain lists another node: it has nobody to talk to.
 type network struct {
 	host   *p2p.Host
 	ledger *ledger.Ledger        // read only: the driver writes it
