@@ -156,10 +156,7 @@ func (p *Proposal) encode() []byte {
 	encodeAddresses(&e, p.Approvals)
 	if p.Action.aboutValidators() { // a partner action's record ends as Version2 wrote it
 		e.Address(p.Validator)
-		e.Bool(p.Entry != nil)
-		if p.Entry != nil {
-			p.Entry.encode(&e)
-		}
+		encodeEntry(&e, p.Entry)
 		e.U64(p.Activation)
 	}
 	return e.Buf
@@ -177,13 +174,7 @@ func DecodeProposal(buf []byte) (*Proposal, error) {
 	p.Approvals = decodeAddresses(&d, maxApprovals)
 	if p.Action.aboutValidators() {
 		p.Validator = d.Address()
-		if d.Bool() {
-			p.Entry = &ValidatorKey{Name: d.Str(maxValidatorName), Partner: d.Address(), PubKey: d.Bytes(65)}
-			n := d.Count(maxValidatorAddrs, 4)
-			for i := 0; i < n && d.Err == nil; i++ {
-				p.Entry.Multiaddrs = append(p.Entry.Multiaddrs, d.Str(maxValidatorAddr))
-			}
-		}
+		p.Entry = decodeEntry(&d)
 		p.Activation = d.U64()
 	}
 	if err := d.Finish(); err != nil {

@@ -47,11 +47,30 @@ func (*ProposeValidator) Kind() Kind { return KindProposeValidator }
 func (p *ProposeValidator) encode(e *encoder) {
 	e.U8(uint8(p.Action))
 	e.Address(p.Validator)
-	e.Bool(p.Entry != nil)
-	if p.Entry != nil {
-		p.Entry.encode(e)
-	}
+	encodeEntry(e, p.Entry)
 	e.Bytes(p.Proof)
+}
+
+// encodeEntry writes an optional entry: a presence flag, then its fields. The proposal kind
+// and the proposal record (governance.go) both carry one this way.
+func encodeEntry(e *encoder, k *ValidatorKey) {
+	e.Bool(k != nil)
+	if k != nil {
+		k.encode(e)
+	}
+}
+
+// decodeEntry reads what encodeEntry wrote.
+func decodeEntry(d *decoder) *ValidatorKey {
+	if !d.Bool() {
+		return nil
+	}
+	k := &ValidatorKey{Name: d.Str(maxValidatorName), Partner: d.Address(), PubKey: d.Bytes(65)}
+	n := d.Count(maxValidatorAddrs, 4)
+	for i := 0; i < n && d.Err == nil; i++ {
+		k.Multiaddrs = append(k.Multiaddrs, d.Str(maxValidatorAddr))
+	}
+	return k
 }
 
 func (k *ValidatorKey) encode(e *encoder) {
@@ -67,13 +86,7 @@ func (k *ValidatorKey) encode(e *encoder) {
 func (p *ProposeValidator) decode(d *decoder) {
 	p.Action = Action(d.U8())
 	p.Validator = d.Address()
-	if d.Bool() {
-		p.Entry = &ValidatorKey{Name: d.Str(maxValidatorName), Partner: d.Address(), PubKey: d.Bytes(65)}
-		n := d.Count(maxValidatorAddrs, 4)
-		for i := 0; i < n && d.Err == nil; i++ {
-			p.Entry.Multiaddrs = append(p.Entry.Multiaddrs, d.Str(maxValidatorAddr))
-		}
-	}
+	p.Entry = decodeEntry(d)
 	p.Proof = d.Bytes(65)
 }
 
@@ -95,7 +108,7 @@ func (p *ProposeValidator) check() error {
 	if !withEntry {
 		return nil
 	}
-	if err := p.Entry.check(); err != nil {
+	if err := p.Entry.Check(); err != nil {
 		return err
 	}
 	if len(p.Proof) != 65 {
@@ -110,9 +123,10 @@ func (p *ProposeValidator) check() error {
 	return nil
 }
 
-// check is what a validator entry must be whatever the state: named, run by a partner, a
-// valid key, and multiaddrs within genesis's bounds.
-func (k *ValidatorKey) check() error {
+// Check is what a validator entry must be whatever the state: named, run by a partner, a
+// valid key, and multiaddrs the chain reads as dialable (checkDialAddr). propose_validator
+// runs it; a tool that writes an entry runs it first, so a mistake shows there.
+func (k *ValidatorKey) Check() error {
 	if k.Name == "" {
 		return rejectf(ErrMalformed, "a validator needs a name")
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/loyal-ledger/loyal/api"
 	"github.com/loyal-ledger/loyal/chain"
 	"github.com/loyal-ledger/loyal/internal/fsutil"
-	"github.com/loyal-ledger/loyal/p2p"
 )
 
 // A validator joins a running chain, or takes over another's place, by partner vote
@@ -63,22 +62,16 @@ func signEntry(g *chain.Genesis, key *ecdsa.PrivateKey, o ValidatorEntryOptions)
 	if e.Multiaddrs == nil {
 		e.Multiaddrs = []string{}
 	}
+	// The chain's own checks, so a mistake shows here rather than as a refused proposal.
+	if err := e.Check(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadConfig, err)
+	}
 	v, err := e.Validator()
 	if err != nil {
 		return nil, err
 	}
-	if err := p2p.CheckValidatorAddrs(v); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadConfig, err)
-	}
-	d := chain.Domain{ChainID: g.ChainID, Salt: g.Hash()}
-	proof, err := chain.SignPossession(d, &e, key)
+	proof, err := chain.SignPossession(chain.Domain{ChainID: g.ChainID, Salt: g.Hash()}, &e, key)
 	if err != nil {
-		return nil, err
-	}
-	// The chain's own checks, so a mistake shows here rather than as a refused proposal.
-	tx := chain.NewTx(g.ChainID, 0, 0, &chain.ProposeValidator{Action: chain.ActionAddValidator, Entry: &e, Proof: proof[:]})
-	tx.Sig, _ = chain.SignDigest(chain.Hash{1}, key)
-	if err := tx.Check(); err != nil {
 		return nil, err
 	}
 	return &api.ValidatorEntry{Entry: e, Proof: proof[:], Address: v.Address, ChainID: g.ChainID, Genesis: g.Hash()}, nil

@@ -77,19 +77,16 @@ func TestCheckListenAddrs(t *testing.T) {
 // chain decided.
 func TestChainAcceptedAddrsAreDialable(t *testing.T) {
 	k := newKey(t)
+	accepted := 0
 	for _, s := range []string{
 		"/ip4/203.0.113.7/tcp/8646", "/ip4/127.0.0.1/tcp/1", "/ip6/2001:db8::7/tcp/65535", "/ip6/::ffff:203.0.113.7/tcp/8646",
 		"/dns/node.acme.example/tcp/8646", "/dns4/x/tcp/9", "/dns6/a-b.c/tcp/10", "/ip4/0.0.0.0/tcp/8646", "/ip4/1.2.3.4/tcp/0",
 	} {
 		e := &chain.ValidatorKey{Name: "v", Partner: chain.Address{1}, PubKey: crypto.CompressPubkey(&k.PublicKey), Multiaddrs: []string{s}}
-		proof, err := chain.SignPossession(chain.Domain{ChainID: 7}, e, k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tx := chain.NewTx(7, 0, 0, &chain.ProposeValidator{Action: chain.ActionAddValidator, Entry: e, Proof: proof[:]})
-		if chain.NewSigner(7, chain.Hash{}).Sign(tx, k) != nil || tx.Check() != nil {
+		if e.Check() != nil {
 			continue // refused by the chain: nothing to dial
 		}
+		accepted++
 		v, err := e.Validator()
 		if err != nil {
 			t.Fatal(err)
@@ -97,5 +94,8 @@ func TestChainAcceptedAddrsAreDialable(t *testing.T) {
 		if err := p2p.CheckValidatorAddrs(v); err != nil {
 			t.Errorf("the chain accepts %q, p2p refuses it: %v", s, err)
 		}
+	}
+	if accepted != 7 { // all but the unspecified address and port 0
+		t.Fatalf("the chain accepted %d of the 7 dialable addresses", accepted)
 	}
 }

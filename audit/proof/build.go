@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
@@ -54,10 +53,8 @@ type Builder struct {
 	cert   *chain.Commit // a transaction's block's, carried by the next block
 	tx     *TxPath
 	acct   *AccountPath
-	// changes are the validator-set changes verified so far; the last one's certificate
-	// arrives with the next block.
+	// changes are the validator-set changes the verifier has checked (verify.Observed).
 	changes []SetChange
-	pending bool
 }
 
 // errStop ends a verification early: a transaction's bundle is complete.
@@ -92,11 +89,7 @@ func (b *Builder) Options(o verify.Options) verify.Options {
 // observe records what the bundle needs from a verified block.
 func (b *Builder) observe(ob *verify.Observed) error {
 	h := ob.Block.Header
-	if b.pending { // the block after a set change carries its certificate
-		b.changes[len(b.changes)-1].Certificate = *ob.Block.LastCommit
-		b.pending = false
-	}
-	b.noteChange(ob)
+	b.changes = ob.SetChanges // Bundle keeps those at or below the fact's block
 	if b.req.Account != (chain.Address{}) {
 		if b.req.Height != 0 && h.Height != b.req.Height {
 			return nil
@@ -132,19 +125,6 @@ func (b *Builder) observe(ob *verify.Observed) error {
 		return nil
 	}
 	return nil
-}
-
-// noteChange records a block whose header commits to a validator set other than its own:
-// a bundle at a later height carries it, so the set of its block can be followed from
-// genesis's.
-func (b *Builder) noteChange(ob *verify.Observed) {
-	h := ob.Block.Header.Height
-	cur, next := ob.Schedule.At(h), ob.Schedule.At(h+1)
-	if cur.Version < chain.Version3 || chain.ValidatorSetHash(cur.Validators) == chain.ValidatorSetHash(next.Validators) {
-		return
-	}
-	b.changes = append(b.changes, SetChange{Header: ob.Block.Header, Validators: slices.Clone(next.Validators)})
-	b.pending = true
 }
 
 // Bundle assembles the bundle from the verification's result: its report and error, as

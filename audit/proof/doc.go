@@ -2,8 +2,10 @@
 // chain — a transaction is in a certified block, or an account held a balance after one —
 // to anyone holding the network's genesis file, offline, trusting no node. A bundle holds a
 // block's header, the certificate that commits to it (precommits of more than two thirds of
-// the validators in force at its height) and the Merkle path from the fact to the header's
-// tx root or state root (docs/proofs.md has the format and exactly what a bundle proves).
+// the validators in force at its height), on a chain whose validators changed each change of
+// the set up to it (chain.FollowSetChanges follows them from genesis's validators), and the
+// Merkle path from the fact to the header's tx root or state root (docs/proofs.md has the
+// format and exactly what a bundle proves).
 //
 // Bundles are built from a chain verified from genesis (Builder, Build: at any past height,
 // by re-executing an export up to it with audit/verify) or from a node's proof answers

@@ -5,7 +5,11 @@
 // signature, and — by executing every block again with the chain's own state transition on
 // a state held in memory — every transaction's chain id, nonce, validity window and effect,
 // each block's state root, and at the end each program's conservation and the final state
-// root against the last certificate.
+// root against the last certificate. The validators in force at each height are those the
+// chain itself decided (protocol version 3, ADR 0003): the verifier follows them from the
+// state it executes (chain.Schedule.Follow), checks each header's commitment to the next set,
+// and records each change, certified by the set before it, for checkpoints and proof bundles
+// (Observed.SetChanges).
 //
 // Memory holds the state and a few blocks, whatever the chain's length: blocks are read,
 // their senders recovered on every core, and executed as a pipeline. Verify takes any Source;

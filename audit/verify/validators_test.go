@@ -19,9 +19,9 @@ import (
 func TestVerifyValidatorChanges(t *testing.T) {
 	c := testchain.Build(t, testchain.Options{Blocks: 3, ValidatorChanges: true})
 	trusted := c.Genesis.Hash()
-	var sched *chain.Schedule
+	var changes []chain.SetChange
 	rep, err := verifyBytes(exportOf(t, c), verify.Options{Genesis: trusted, Observe: func(ob *verify.Observed) error {
-		sched = ob.Schedule
+		changes = ob.SetChanges
 		return nil
 	}})
 	if err != nil {
@@ -30,13 +30,15 @@ func TestVerifyValidatorChanges(t *testing.T) {
 	if rep.StateRoot != c.Ledger.Head().StateRoot || rep.Height != c.Ledger.Head().Height {
 		t.Fatalf("verified %d at %s, ledger %d at %s", rep.Height, rep.StateRoot, c.Ledger.Head().Height, c.Ledger.Head().StateRoot)
 	}
-	acts := sched.Activations()
-	if len(acts) != 3 || len(acts[0].Rules.Validators) != 5 || len(acts[2].Rules.Validators) != 4 {
-		t.Fatalf("the verifier followed %d activations: %+v", len(acts), acts)
+	acts := c.Ledger.Activations()
+	if len(changes) != 3 || len(acts) != 3 || len(changes[0].Validators) != 5 || len(changes[2].Validators) != 4 {
+		t.Fatalf("the verifier followed %d changes, the ledger %d activations", len(changes), len(acts))
 	}
-	for i, a := range acts {
-		if want := c.Ledger.Activations()[i]; a.Height != want.Height || chain.ValidatorSetHash(a.Rules.Validators) != chain.ValidatorSetHash(want.Rules.Validators) {
-			t.Fatalf("activation %d: verifier at %d, ledger at %d", i, a.Height, want.Height)
+	for i, sc := range changes {
+		a := acts[i]
+		if sc.Header.Height+1 != a.Height || chain.ValidatorSetHash(sc.Validators) != chain.ValidatorSetHash(a.Rules.Validators) ||
+			sc.Certificate.Height != sc.Header.Height || sc.Certificate.BlockHash != sc.Header.Hash() {
+			t.Fatalf("change %d: the verifier's at %d (certificate of %d), the ledger's activation at %d", i, sc.Header.Height, sc.Certificate.Height, a.Height)
 		}
 	}
 	removed := acts[2].Height // validator 0 is out from here

@@ -60,9 +60,10 @@ type Observed struct {
 	State   chain.StateReader
 	Scan    chain.StateScanner // records in key order, by prefix
 	Prove   func(key []byte) (*chain.StateProof, error)
-	// Schedule is the chain's rules at every height up to the next block's (the validator
-	// sets the chain decided, ADR 0003), as the verifier follows them. Read it only.
-	Schedule *chain.Schedule
+	// SetChanges are the validator-set changes verified up to this block (ADR 0003), oldest
+	// first, as a checkpoint carries them: each certificate is filled once the block after
+	// the change's has passed, so a change at this block has none yet. Read it only.
+	SetChanges []chain.SetChange
 }
 
 // ErrFailed is a chain that does not verify; Report.Failure says where and why.
@@ -375,7 +376,7 @@ func (v *verifier) block(blk *chain.Block, senders []chain.Address) error {
 	v.last = blk
 	v.rep.Height, v.rep.Blocks, v.rep.Txs, v.rep.StateRoot = h.Height, v.rep.Blocks+1, v.rep.Txs+uint64(len(blk.Txs)), h.StateRoot
 	if v.observe != nil {
-		ob := &Observed{Block: blk, Senders: senders, Entries: all, State: v.state, Scan: v.state.scan, Prove: v.state.prove(h), Schedule: v.schedule}
+		ob := &Observed{Block: blk, Senders: senders, Entries: all, State: v.state, Scan: v.state.scan, Prove: v.state.prove(h), SetChanges: v.changes}
 		if err := v.observe(ob); err != nil {
 			return fmt.Errorf("verify: observing block %d: %w", h.Height, err)
 		}

@@ -77,12 +77,9 @@ func governanceProposeValidator(c *cli.Context) error {
 	if err := need(c, "action"); err != nil {
 		return err
 	}
-	action, ok := validatorActionAliases[c.String("action")]
-	if !ok {
-		var err error
-		if action, err = chain.ParseAction(c.String("action")); err != nil {
-			return usagef("--action: %v", err)
-		}
+	action, err := actionFlag(c, validatorActionAliases)
+	if err != nil {
+		return err
 	}
 	p := &chain.ProposeValidator{Action: action}
 	switch {
@@ -116,6 +113,19 @@ func governanceProposeValidator(c *cli.Context) error {
 	return sendTxThen(c, p, proposalCommitted)
 }
 
+// actionFlag reads --action: a short name of aliases, or the protocol's name of an action
+// (the chain refuses one of the other proposal kind).
+func actionFlag(c *cli.Context, aliases map[string]chain.Action) (chain.Action, error) {
+	if a, ok := aliases[c.String("action")]; ok {
+		return a, nil
+	}
+	a, err := chain.ParseAction(c.String("action"))
+	if err != nil {
+		return 0, usagef("--action: %v", err)
+	}
+	return a, nil
+}
+
 // actionAliases are the short names the CLI accepts beside the protocol's.
 var actionAliases = map[string]chain.Action{
 	"admit": chain.ActionAdmitPartner, "remove": chain.ActionRemovePartner, "rotate": chain.ActionRotateOwnerKey,
@@ -128,15 +138,11 @@ func governancePropose(c *cli.Context) error {
 	if err := need(c, "action", "partner"); err != nil {
 		return err
 	}
-	action, ok := actionAliases[c.String("action")]
-	if !ok {
-		var err error
-		if action, err = chain.ParseAction(c.String("action")); err != nil {
-			return usagef("--action: %v", err)
-		}
+	action, err := actionFlag(c, actionAliases)
+	if err != nil {
+		return err
 	}
 	p := &chain.Propose{Action: action, Name: c.String("name")}
-	var err error
 	if p.Partner, err = account(c, c.String("partner")); err != nil {
 		return err
 	}

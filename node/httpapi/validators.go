@@ -22,14 +22,14 @@ func (s *Server) validators(w http.ResponseWriter, r *http.Request) error {
 		}
 		at = n
 	}
-	rules := s.l.RulesAt(at)
+	rules, acts := s.l.RulesAt(at), s.l.Activations()
 	out := api.Validators{
 		Head: head, Height: at, Version: uint32(rules.Version),
-		Set:       validatorSet(rules, epochStart(s.l.Activations(), at)),
+		Set:       validatorSet(rules, epochStart(acts, at)),
 		Scheduled: []api.ValidatorSet{},
 		Epochs:    []api.ValidatorEpoch{epoch(s.l.RulesAt(0), 0)},
 	}
-	for _, a := range s.l.Activations() {
+	for _, a := range acts {
 		out.Epochs = append(out.Epochs, epoch(&a.Rules, a.Height))
 		if a.Height > head+1 {
 			out.Scheduled = append(out.Scheduled, validatorSet(&a.Rules, a.Height))
